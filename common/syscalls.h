@@ -1,0 +1,133 @@
+/* Thin wrappers for system calls that glibc 2.36 lacks or wraps late.  Each returns -1 with
+ * errno set (ENOSYS where the kernel does not have the call); callers detect support by
+ * ENOSYS, never by kernel version. */
+#ifndef HUSK_COMMON_SYSCALLS_H
+#define HUSK_COMMON_SYSCALLS_H
+
+#include <errno.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef __NR_open_tree
+#define __NR_open_tree 428
+#endif
+#ifndef __NR_move_mount
+#define __NR_move_mount 429
+#endif
+#ifndef __NR_fsopen
+#define __NR_fsopen 430
+#endif
+#ifndef __NR_fsconfig
+#define __NR_fsconfig 431
+#endif
+#ifndef __NR_fsmount
+#define __NR_fsmount 432
+#endif
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static inline long rt_sys_clone3(struct clone_args *args, size_t size)
+{
+	return syscall(__NR_clone3, args, size);
+}
+
+static inline int rt_sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size)
+{
+	return (int)syscall(__NR_openat2, dirfd, path, how, size);
+}
+
+static inline int rt_sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(__NR_pidfd_open, pid, flags);
+}
+
+static inline int rt_sys_pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned int flags)
+{
+	return (int)syscall(__NR_pidfd_send_signal, pidfd, sig, info, flags);
+}
+
+static inline int rt_sys_pidfd_getfd(int pidfd, int fd, unsigned int flags)
+{
+	return (int)syscall(__NR_pidfd_getfd, pidfd, fd, flags);
+}
+
+static inline int rt_sys_close_range(unsigned int first, unsigned int last, unsigned int flags)
+{
+	return (int)syscall(__NR_close_range, first, last, flags);
+}
+
+static inline int rt_sys_open_tree(int dirfd, const char *path, unsigned int flags)
+{
+	return (int)syscall(__NR_open_tree, dirfd, path, flags);
+}
+
+static inline int rt_sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
+				    const char *to_path, unsigned int flags)
+{
+	return (int)syscall(__NR_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+static inline int rt_sys_fsopen(const char *fsname, unsigned int flags)
+{
+	return (int)syscall(__NR_fsopen, fsname, flags);
+}
+
+static inline int rt_sys_fsconfig(int fd, unsigned int cmd, const char *key, const void *value,
+				  int aux)
+{
+	return (int)syscall(__NR_fsconfig, fd, cmd, key, value, aux);
+}
+
+static inline int rt_sys_fsmount(int fd, unsigned int flags, unsigned int attr_flags)
+{
+	return (int)syscall(__NR_fsmount, fd, flags, attr_flags);
+}
+
+struct rt_mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+
+static inline int rt_sys_mount_setattr(int dirfd, const char *path, unsigned int flags,
+				       struct rt_mount_attr *attr, size_t size)
+{
+	return (int)syscall(__NR_mount_setattr, dirfd, path, flags, attr, size);
+}
+
+#endif
