@@ -55,9 +55,15 @@ HUSK = $(BUILD)/husk
 
 all: $(HUSK)
 
+V ?= 0
+ifeq ($(V),0)
+Q = @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJS)
 $(LIBCGROUPS): $(CGROUPS_OBJS)
@@ -66,26 +72,31 @@ $(LIBIMAGES): $(IMAGES_OBJS)
 $(LIBRUNTIME): $(RUNTIME_OBJS)
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 ALL_LIBS = $(LIBRUNTIME) $(LIBIMAGES) $(LIBNETNS) $(LIBCGROUPS) $(LIBCOMMON)
 
 $(HUSK): $(BUILD)/runtime/main.o $(ALL_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # --- unit tests (cmocka): tests/unit/test_<module>_*.c links that module and common/ ---
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
-$(BUILD)/tests/unit/test_common_%: tests/unit/test_common_%.c $(LIBCOMMON)
-$(BUILD)/tests/unit/test_cg_%: tests/unit/test_cg_%.c $(LIBCGROUPS) $(LIBCOMMON)
-$(BUILD)/tests/unit/test_net_%: tests/unit/test_net_%.c $(LIBNETNS) $(LIBCOMMON)
-$(BUILD)/tests/unit/test_img_%: tests/unit/test_img_%.c $(LIBIMAGES) $(LIBCOMMON)
-$(BUILD)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(ALL_LIBS)
-$(BUILD)/tests/unit/%:
-	@mkdir -p $(dir $@)
+UNIT_LINK = @mkdir -p $(dir $@); $(if $(Q),echo "  LD      $@";) \
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $(filter %.c,$^) $(filter %.a,$^) \
-		$(LDFLAGS) $(PKG_LIBS) -lcmocka
+	$(LDFLAGS) $(PKG_LIBS) -lcmocka
+$(filter $(BUILD)/tests/unit/test_common_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_common_%: tests/unit/test_common_%.c $(LIBCOMMON)
+	$(UNIT_LINK)
+$(filter $(BUILD)/tests/unit/test_cg_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_cg_%: tests/unit/test_cg_%.c $(LIBCGROUPS) $(LIBCOMMON)
+	$(UNIT_LINK)
+$(filter $(BUILD)/tests/unit/test_net_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_net_%: tests/unit/test_net_%.c $(LIBNETNS) $(LIBCOMMON)
+	$(UNIT_LINK)
+$(filter $(BUILD)/tests/unit/test_img_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_img_%: tests/unit/test_img_%.c $(LIBIMAGES) $(LIBCOMMON)
+	$(UNIT_LINK)
+$(filter $(BUILD)/tests/unit/test_rt_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(ALL_LIBS)
+	$(UNIT_LINK)
 
 unit: $(UNIT_BINS)
 

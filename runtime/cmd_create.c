@@ -1,0 +1,90 @@
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "container.h"
+
+/* Options shared by create and run. */
+int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
+			struct rt_error *err);
+
+enum { O_BUNDLE = 'b', O_PIDFILE = 256, O_CONSOLE, O_PRESERVE, O_NOPIVOT, O_NOKEYRING, O_DETACH = 'd',
+       O_NOSUBREAPER, O_KEEP };
+
+int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
+			struct rt_error *err)
+{
+	static const struct option opts[] = {
+		{"bundle", required_argument, NULL, O_BUNDLE},
+		{"pid-file", required_argument, NULL, O_PIDFILE},
+		{"console-socket", required_argument, NULL, O_CONSOLE},
+		{"preserve-fds", required_argument, NULL, O_PRESERVE},
+		{"no-pivot", no_argument, NULL, O_NOPIVOT},
+		{"no-new-keyring", no_argument, NULL, O_NOKEYRING},
+		{"no-subreaper", no_argument, NULL, O_NOSUBREAPER},
+		{"detach", no_argument, NULL, O_DETACH},
+		{"keep", no_argument, NULL, O_KEEP},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long long n;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->run = is_run;
+	while ((c = rt_getopt(argc, argv, is_run ? "b:d" : "b:", opts)) != -1) {
+		switch (c) {
+		case O_BUNDLE: o->bundle = optarg; break;
+		case O_PIDFILE: o->pid_file = optarg; break;
+		case O_CONSOLE: o->console_socket = optarg; break;
+		case O_PRESERVE:
+			if (rt_parse_uint("--preserve-fds", optarg, 1000000, &n, err) < 0)
+				return -1;
+			o->preserve_fds = (int)n;
+			break;
+		case O_NOPIVOT: o->no_pivot = 1; break;
+		case O_NOKEYRING: o->no_new_keyring = 1; break;
+		case O_NOSUBREAPER: break; /* husk never becomes a subreaper for create */
+		case O_DETACH:
+			if (!is_run)
+				return rt_error_set(err, 0, "create: unknown option `--detach`");
+			o->detach = 1;
+			break;
+		case O_KEEP: o->keep = 1; break;
+		default:
+			return rt_error_set(err, 0, "%s: unknown option `%s` (see husk %s --help)", argv[0],
+					    argv[optind - 1], argv[0]);
+		}
+	}
+	if (optind != argc - 1)
+		return rt_error_set(err, 0, "%s: expects exactly one container id (see husk %s --help)",
+				    argv[0], argv[0]);
+	o->id = argv[optind];
+	return 0;
+}
+
+static int run_create(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
+{
+	struct rt_create_opts o;
+	int code;
+
+	if (rt_cmd_parse_create(argc, argv, 0, &o, err) < 0)
+		return -1;
+	if (rt_container_create(g, &o, &code, err) < 0)
+		return -1;
+	return 0;
+}
+
+const struct rt_command rt_cmd_create = {
+	.name = "create",
+	.summary = "create a container from a bundle; its process waits for `start`",
+	.usage = "usage: husk create [options] ID\n"
+		 "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+		 "  --pid-file FILE         write the container process's pid (digits only)\n"
+		 "  --console-socket SOCK   send the pty master there (process.terminal)\n"
+		 "  --preserve-fds N        pass fds 3 .. 3+N-1 to the container\n"
+		 "  --no-pivot              MS_MOVE + chroot instead of pivot_root (ramdisk roots)\n"
+		 "  --no-new-keyring        keep the caller's session keyring\n",
+	.run = run_create,
+};

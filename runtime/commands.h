@@ -1,0 +1,10 @@
+/* The command table: one `struct rt_command` per cmd_*.c. */
+#ifndef HUSK_RUNTIME_COMMANDS_H
+#define HUSK_RUNTIME_COMMANDS_H
+
+#include "cli.h"
+
+extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_run, rt_cmd_state, rt_cmd_kill,
+	rt_cmd_delete, rt_cmd_list, rt_cmd_spec, rt_cmd_features;
+
+#endif

@@ -1,0 +1,415 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/fsutil.h"
+#include "../common/log.h"
+#include "../common/procfs.h"
+#include "../common/syscalls.h"
+#include "container.h"
+#include "hooks.h"
+#include "init.h"
+#include "spec.h"
+#include "sync.h"
+#include "terminal.h"
+
+/* Everything create holds, so one function can undo it all on failure. */
+struct create_ctx {
+	struct rt_globals *g;
+	const struct rt_create_opts *o;
+	struct rt_spec *spec;
+	struct rt_container_dir dir;
+	int dir_made;
+	struct rt_state st;
+	struct rt_init_ctx init;
+	int sync_parent;
+	int pidfd;
+	pid_t pid;
+	char *config_text;
+	size_t config_len;
+};
+
+static int write_id_map(int procfd, pid_t pid, const char *file, const struct rt_id_mapping *m,
+			size_t n, struct rt_error *err)
+{
+	char path[64], buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+					m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+	if (rt_procfs_write(procfd, path, buf, len, err) < 0)
+		return rt_error_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+	return 0;
+}
+
+static char *state_json_for(struct create_ctx *c, enum rt_status status)
+{
+	c->st.pid = c->pid;
+	return rt_state_to_json(&c->st, status, 0);
+}
+
+static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
+{
+	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATING);
+
+	if (rt_hooks_run(&c->spec->hooks[RT_HOOK_PRESTART], RT_HOOK_PRESTART, json, err) < 0)
+		return -1;
+	return rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json, err);
+}
+
+/* Talk the child through its set-up until it says READY. */
+static int parent_sync(struct create_ctx *c, struct rt_error *err)
+{
+	const struct rt_linux *lx = &c->spec->linux_cfg;
+	struct rt_sync_msg msg;
+	int fd;
+
+	for (;;) {
+		if (rt_sync_recv(c->sync_parent, &msg, &fd) < 0)
+			return rt_error_set(err, errno, "read from container init");
+		if (fd >= 0)
+			close(fd);
+		switch (msg.type) {
+		case RT_SYNC_USERMAP:
+			/* gid_map first needs no setgroups=deny: we hold CAP_SETGID in the parent ns */
+			if (write_id_map(c->init.procfd, c->pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err) < 0 ||
+			    write_id_map(c->init.procfd, c->pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
+				return -1;
+			break;
+		case RT_SYNC_HOOKS:
+			if (run_runtime_hooks(c, err) < 0)
+				return -1;
+			break;
+		case RT_SYNC_READY:
+			return 0;
+		case RT_SYNC_ERROR:
+			return rt_error_set_raw(err, msg.value, msg.text);
+		case 0:
+			return rt_error_set(err, EPIPE, "container init exited during set-up");
+		default:
+			return rt_error_set(err, EPROTO, "unexpected message %d from container init", msg.type);
+		}
+		if (rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, NULL, -1) < 0)
+			return rt_error_set(err, errno, "write to container init");
+	}
+}
+
+static int open_namespaces(struct create_ctx *c, int *clone_flags, struct rt_error *err)
+{
+	const struct rt_linux *lx = &c->spec->linux_cfg;
+	int join_user = lx->ns[RT_NS_USER].present && lx->ns[RT_NS_USER].path;
+
+	for (int t = 0; t < RT_NS_TYPES; t++) {
+		c->init.ns_fds[t] = -1;
+		if (!lx->ns[t].present)
+			continue;
+		if (lx->ns[t].path) {
+			c->init.ns_fds[t] = open(lx->ns[t].path, O_RDONLY | O_CLOEXEC);
+			if (c->init.ns_fds[t] < 0)
+				return rt_error_set(err, errno, "linux.namespaces: open %s namespace `%s`",
+						    rt_ns_type_name(t), lx->ns[t].path);
+			continue;
+		}
+		if (t == RT_NS_CGROUP || t == RT_NS_TIME || (join_user && t != RT_NS_PID)) {
+			/* cgroup: after the child is in its cgroup; time: offsets first; with a
+			 * joined user namespace the new ones must belong to it */
+			c->init.unshare_flags |= rt_ns_clone_flag(t);
+		} else {
+			*clone_flags |= rt_ns_clone_flag(t);
+		}
+	}
+	if (join_user && (*clone_flags & CLONE_NEWPID))
+		return rt_error_set(err, ENOTSUP, "linux.namespaces: a new pid namespace inside a joined user namespace is not supported");
+	c->init.userns_new = lx->ns[RT_NS_USER].present && !lx->ns[RT_NS_USER].path;
+	return 0;
+}
+
+static int spawn(struct create_ctx *c, struct rt_error *err)
+{
+	int sv[2];
+	int clone_flags = 0;
+	cleanup_close int saved_pidns = -1;
+	struct clone_args args = {0};
+	long pid;
+
+	if (open_namespaces(c, &clone_flags, err) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return rt_error_set(err, errno, "socketpair");
+	c->sync_parent = sv[0];
+	c->init.sync_fd = sv[1];
+	c->init.parent_pid = getpid();
+	/* joining a pid namespace only affects children: enter it for the clone, then go back */
+	if (c->init.ns_fds[RT_NS_PID] >= 0) {
+		saved_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (saved_pidns < 0 || setns(c->init.ns_fds[RT_NS_PID], CLONE_NEWPID) < 0)
+			return rt_error_set(err, errno, "join pid namespace `%s`",
+					    c->spec->linux_cfg.ns[RT_NS_PID].path);
+	}
+	args.flags = (unsigned long long)clone_flags | CLONE_PIDFD;
+	args.pidfd = (unsigned long long)(uintptr_t)&c->pidfd;
+	args.exit_signal = SIGCHLD;
+	pid = rt_sys_clone3(&args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS) {
+		/* pre-5.3 kernels: clone(2) with the same flags */
+		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid > 0)
+			c->pidfd = rt_sys_pidfd_open((pid_t)pid, 0);
+	}
+	if (pid < 0) {
+		int e = errno;
+		return rt_error_set(err, e, "clone the container process%s",
+				    e == ENOSPC || e == EUSERS ? " (namespace limit reached)" : "");
+	}
+	if (pid == 0) {
+		close(c->sync_parent);
+		rt_init_main(&c->init);
+	}
+	c->pid = (pid_t)pid;
+	close(c->init.sync_fd);
+	c->init.sync_fd = -1;
+	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
+		return rt_error_set(err, errno, "restore pid namespace");
+	return 0;
+}
+
+/* Undo a failed create: kill the child, run nothing else, remove the state dir. */
+static void rollback(struct create_ctx *c)
+{
+	struct rt_error e = RT_ERROR_INIT;
+
+	if (c->pid > 0) {
+		if (c->pidfd >= 0)
+			rt_sys_pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+		else
+			kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->dir_made && rt_container_dir_remove(&c->dir, &e) < 0) {
+		rt_warn("remove state of `%s`: %s", c->o->id, e.msg);
+		rt_error_release(&e);
+	}
+}
+
+static void create_ctx_free(struct create_ctx *c)
+{
+	if (c->sync_parent >= 0)
+		close(c->sync_parent);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	for (int t = 0; t < RT_NS_TYPES; t++)
+		if (c->init.ns_fds[t] >= 0)
+			close(c->init.ns_fds[t]);
+	if (c->init.procfd >= 0)
+		close(c->init.procfd);
+	if (c->init.fifo_fd >= 0)
+		close(c->init.fifo_fd);
+	if (c->init.console_fd >= 0)
+		close(c->init.console_fd);
+	if (c->dir.dirfd >= 0 || c->dir.path)
+		rt_container_dir_close(&c->dir);
+	rt_state_clear(&c->st);
+	rt_spec_free(c->spec);
+}
+
+static int prepare(struct create_ctx *c, struct rt_error *err)
+{
+	const struct rt_create_opts *o = c->o;
+	struct rt_spec *spec;
+
+	if (rt_validate_id(o->id, err) < 0)
+		return -1;
+	if (rt_spec_load(o->bundle ? o->bundle : ".", &c->spec, err) < 0)
+		return -1;
+	spec = c->spec;
+	if (!spec->has_process)
+		return rt_error_set(err, EINVAL, "config.json: process: required to create a container");
+	if (spec->process.terminal && !o->console_socket)
+		return rt_error_set(err, EINVAL,
+				    "config.json: process.terminal is true: --console-socket is required "
+				    "to receive the pty (or set terminal to false)");
+	c->init.spec = spec;
+	c->init.process = &spec->process;
+	c->init.id = o->id;
+	c->init.preserve_fds = o->preserve_fds;
+	c->init.no_pivot = o->no_pivot;
+	c->init.no_new_keyring = o->no_new_keyring;
+	c->init.has_hooks_before_pivot = spec->hooks[RT_HOOK_PRESTART].n || spec->hooks[RT_HOOK_CREATE_RUNTIME].n;
+	c->init.procfd = rt_procfs_open("/proc", err);
+	if (c->init.procfd < 0)
+		return -1;
+	if (o->console_socket && spec->process.terminal) {
+		c->init.console_fd = rt_console_socket_connect(o->console_socket, err);
+		if (c->init.console_fd < 0)
+			return -1;
+	}
+	if (rt_container_dir_create(c->g->root, o->id, &c->dir, err) < 0)
+		return -1;
+	c->dir_made = 1;
+	if (!o->run) {
+		if (mkfifoat(c->dir.dirfd, RT_EXEC_FIFO, 0600) < 0)
+			return rt_error_set(err, errno, "create exec fifo");
+		c->init.fifo_fd = openat(c->dir.dirfd, RT_EXEC_FIFO, O_PATH | O_CLOEXEC);
+		if (c->init.fifo_fd < 0)
+			return rt_error_set(err, errno, "open exec fifo");
+	}
+	c->st.id = strdup(o->id);
+	c->st.bundle = strdup(spec->bundle);
+	c->st.rootfs = strdup(spec->root_path);
+	c->st.created = rt_now_rfc3339();
+	c->st.owner = getuid();
+	c->st.annotations = spec->annotations; /* borrowed; detached before rt_state_clear */
+	c->st.n_annotations = spec->n_annotations;
+	return 0;
+}
+
+/* delete runs the poststop hooks of the config the container was created with, even if the
+ * bundle changed since: keep a copy (only when there are such hooks: it costs a write). */
+static int save_config(struct create_ctx *c, struct rt_error *err)
+{
+	cleanup_free char *text = NULL;
+	cleanup_close int bfd = open(c->spec->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	size_t len;
+
+	if (bfd < 0)
+		return rt_error_set(err, errno, "open bundle `%s`", c->spec->bundle);
+	if (rt_read_file_at(bfd, "config.json", &text, &len, err) < 0)
+		return -1;
+	return rt_write_file_atomic_at(c->dir.dirfd, RT_CONFIG_COPY, text, len, 0600, err);
+}
+
+static int record(struct create_ctx *c, struct rt_error *err)
+{
+	char buf[64];
+	char state;
+
+	snprintf(buf, sizeof(buf), "%d", (int)c->pid);
+	if (rt_proc_start_time(c->init.procfd, c->pid, &c->st.start_time, &state, err) < 0)
+		return rt_error_wrap(err, "container process");
+	c->st.pid = c->pid;
+	if (c->spec->hooks[RT_HOOK_POSTSTOP].n > 0 && save_config(c, err) < 0)
+		return -1;
+	if (rt_state_write(&c->dir, &c->st, err) < 0)
+		return -1;
+	if (c->o->pid_file && rt_write_pid_file(c->o->pid_file, c->pid, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Foreground run: forward signals to the container until it exits; returns its exit code. */
+static int wait_foreground(struct create_ctx *c)
+{
+	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
+	sigset_t set;
+	cleanup_close int sfd = -1;
+	int status;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaddset(&set, fwd[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				rt_sys_pidfd_send_signal(c->pidfd, (int)si.ssi_signo, NULL, 0);
+		}
+		if (p[0].revents & POLLIN)
+			break;
+	}
+	while (waitpid(c->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 255;
+	c->pid = 0;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* run: release the child and wait until it exec'd (the sync socket closes on exec). */
+static int start_now(struct create_ctx *c, struct rt_error *err)
+{
+	struct rt_sync_msg msg;
+	int fd;
+
+	if (rt_sync_send(c->sync_parent, RT_SYNC_START, 0, NULL, -1) < 0)
+		return rt_error_set(err, errno, "start container process");
+	for (;;) {
+		if (rt_sync_recv(c->sync_parent, &msg, &fd) < 0)
+			return rt_error_set(err, errno, "read from container init");
+		if (msg.type == 0)
+			break;
+		if (msg.type == RT_SYNC_ERROR)
+			return rt_error_set_raw(err, msg.value, msg.text);
+		if (fd >= 0)
+			close(fd); /* seccomp notify fd: handed to the agent (security issue) */
+	}
+	cleanup_free char *json = state_json_for(c, RT_STATUS_RUNNING);
+	rt_hooks_run_warn(&c->spec->hooks[RT_HOOK_POSTSTART], RT_HOOK_POSTSTART, json);
+	return 0;
+}
+
+int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, int *ret_exit,
+			struct rt_error *err)
+{
+	struct create_ctx c = {.g = g, .o = o, .sync_parent = -1, .pidfd = -1,
+			       .dir = {.rootfd = -1, .dirfd = -1}};
+	int rc = -1;
+
+	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = -1;
+	for (int t = 0; t < RT_NS_TYPES; t++)
+		c.init.ns_fds[t] = -1;
+	*ret_exit = 0;
+	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 || record(&c, err) < 0)
+		goto fail;
+	if (!o->run) {
+		rc = 0;
+		goto out;
+	}
+	if (start_now(&c, err) < 0)
+		goto fail;
+	if (o->detach) {
+		rc = 0;
+		goto out;
+	}
+	/* the state stays visible (and locked only briefly by others) while the container runs */
+	flock(c.dir.dirfd, LOCK_UN);
+	*ret_exit = wait_foreground(&c);
+	flock(c.dir.dirfd, LOCK_EX);
+	if (!o->keep) {
+		struct rt_error e = RT_ERROR_INIT;
+		if (rt_container_destroy(g, &c.dir, &c.st, c.spec, &e) < 0) {
+			rt_warn("delete `%s`: %s", o->id, e.msg);
+			rt_error_release(&e);
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	rollback(&c);
+out:
+	c.st.annotations = NULL;
+	c.st.n_annotations = 0;
+	create_ctx_free(&c);
+	return rc;
+}

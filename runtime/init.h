@@ -1,0 +1,32 @@
+/* What the parent hands to the container's init process across clone3 (no CLONE_VM: the
+ * child gets its own copy of this struct and of every fd in it). */
+#ifndef HUSK_RUNTIME_INIT_H
+#define HUSK_RUNTIME_INIT_H
+
+#include <sys/types.h>
+
+#include "spec.h"
+
+struct rt_init_ctx {
+	const struct rt_spec *spec;
+	const struct rt_process *process; /* spec->process, or the exec'd process */
+	const char *id;
+	int sync_fd;      /* child end of the sync socketpair */
+	int procfd;       /* the host's procfs, verified */
+	int ns_fds[RT_NS_TYPES]; /* namespaces to join, -1 where none */
+	int unshare_flags;       /* namespaces the child creates itself (CLONE_NEW*) */
+	int userns_new;          /* a new user namespace whose maps the parent writes */
+	int fifo_fd;             /* O_PATH of exec.fifo (create), -1 for run */
+	int console_fd;          /* connected --console-socket, -1 */
+	int preserve_fds;
+	int no_pivot;
+	int no_new_keyring;
+	int has_hooks_before_pivot; /* prestart or createRuntime hooks: stop for the parent */
+	pid_t parent_pid;
+	int started;             /* create: `start` released us, the parent is gone */
+};
+
+/* Never returns: execs the user's program or reports over sync_fd and exits. */
+void rt_init_main(struct rt_init_ctx *ctx) __attribute__((noreturn));
+
+#endif

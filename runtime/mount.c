@@ -1,0 +1,452 @@
+#define _GNU_SOURCE
+#include "mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/fsutil.h"
+#include "../common/log.h"
+#include "../common/syscalls.h"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+#define FDPATH_MAX 64
+
+/* Flags a user namespace may not clear on a bind remount (the kernel locks them). */
+static unsigned long locked_flags(int fd)
+{
+	struct statvfs s;
+	unsigned long f = 0;
+
+	if (fstatvfs(fd, &s) < 0)
+		return 0;
+	if (s.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (s.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (s.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (s.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (s.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (s.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (s.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Remount the mount at dest (resolved again, so we get the new mount's root, not the
+ * directory below it) with flags, keeping what a user namespace cannot drop. */
+static int remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long flags,
+			   struct rt_error *err)
+{
+	char p[FDPATH_MAX];
+	cleanup_close int fd = rt_open_in_root(r->rootfd, dest, O_PATH, 0, err);
+
+	if (fd < 0)
+		return -1;
+	rt_fd_path(fd, p, sizeof(p));
+	if (r->in_userns)
+		flags |= locked_flags(fd) & ~MS_RDONLY;
+	if (mount(NULL, p, NULL, flags | MS_BIND | MS_REMOUNT, NULL) < 0) {
+		/* the kernel refuses to clear locked atime flags: retry keeping them all */
+		if (errno == EPERM && mount(NULL, p, NULL, flags | locked_flags(fd) | MS_BIND | MS_REMOUNT, NULL) == 0)
+			return 0;
+		return rt_error_set(err, errno, "remount `%s`", dest);
+	}
+	return 0;
+}
+
+static int apply_mount_attrs(struct rt_rootfs *r, const struct rt_mount *m, struct rt_error *err)
+{
+	struct rt_mount_attr attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+	cleanup_close int fd = -1;
+
+	if (m->attr_set == 0 && m->attr_clr == 0)
+		return 0;
+	fd = rt_open_in_root(r->rootfd, m->destination, O_PATH, 0, err);
+	if (fd < 0)
+		return -1;
+	if (rt_sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return rt_error_set(err, errno, "set recursive attributes on `%s`", m->destination);
+	return 0;
+}
+
+static int set_propagation(struct rt_rootfs *r, const char *dest, unsigned long prop,
+			   struct rt_error *err)
+{
+	char p[FDPATH_MAX];
+	cleanup_close int fd = -1;
+
+	if (prop == 0)
+		return 0;
+	fd = rt_open_in_root(r->rootfd, dest, O_PATH, 0, err);
+	if (fd < 0)
+		return -1;
+	rt_fd_path(fd, p, sizeof(p));
+	if (mount(NULL, p, NULL, prop, NULL) < 0)
+		return rt_error_set(err, errno, "set propagation of `%s`", dest);
+	return 0;
+}
+
+static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, struct rt_error *err)
+{
+	char src[FDPATH_MAX], dst[FDPATH_MAX];
+	/* the source is the host's (the bundle's author names it); following its symlinks on the
+	 * host side is what every runtime does.  The destination is never followed outside. */
+	cleanup_close int srcfd = open(m->source, O_PATH | O_CLOEXEC);
+	unsigned long extra;
+
+	if (srcfd < 0)
+		return rt_error_set(err, errno, "bind source `%s`", m->source);
+	rt_fd_path(srcfd, src, sizeof(src));
+	rt_fd_path(dstfd, dst, sizeof(dst));
+	if (mount(src, dst, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+		return rt_error_set(err, errno, "bind `%s` on `%s`", m->source, m->destination);
+	extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	if (extra && remount_in_root(r, m->destination, extra, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, struct rt_error *err)
+{
+	char dst[FDPATH_MAX];
+	const char *type = m->type;
+	const char *source = m->source ? m->source : m->type;
+
+	rt_fd_path(dstfd, dst, sizeof(dst));
+	/* husk's model is cgroup v2: a "cgroup" mount is the unified hierarchy */
+	if (strcmp(type, "cgroup") == 0)
+		type = "cgroup2";
+	if (mount(source, dst, type, m->flags & ~MS_REMOUNT, strcmp(type, "cgroup2") == 0 ? NULL : m->data) == 0)
+		return 0;
+	int e = errno;
+	if ((e == EPERM || e == EBUSY) &&
+	    (strcmp(type, "sysfs") == 0 || strcmp(type, "cgroup2") == 0)) {
+		/* a user namespace without its own network namespace may not mount sysfs (nor
+		 * cgroup2 without a cgroup namespace): bind the host's read-only instead, as runc */
+		const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/sys/fs/cgroup";
+		struct rt_mount b = *m;
+		b.source = (char *)host;
+		b.recursive = 1;
+		b.flags = m->flags | MS_RDONLY;
+		rt_debug("mount %s on %s: %s; binding %s instead", type, m->destination, strerror(e), host);
+		return mount_bind(r, &b, dstfd, err);
+	}
+	return rt_error_set(err, e, "mount %s on `%s`", type, m->destination);
+}
+
+static int source_is_dir(const struct rt_mount *m)
+{
+	struct stat st;
+
+	if (m->kind != RT_MOUNT_BIND)
+		return 1;
+	return stat(m->source, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_error *err)
+{
+	cleanup_close int dstfd = -1;
+
+	if (source_is_dir(m))
+		dstfd = rt_mkdir_in_root(r->rootfd, m->destination, 0755, err);
+	else
+		dstfd = rt_mkfile_in_root(r->rootfd, m->destination, 0644, err);
+	if (dstfd < 0)
+		return rt_error_wrap(err, "mount destination");
+	if (m->kind == RT_MOUNT_BIND) {
+		if (mount_bind(r, m, dstfd, err) < 0)
+			return -1;
+	} else {
+		if (mount_fs(r, m, dstfd, err) < 0)
+			return -1;
+		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
+			r->dev_is_tmpfs = 1;
+	}
+	if (apply_mount_attrs(r, m, err) < 0)
+		return -1;
+	return set_propagation(r, m->destination, m->propagation, err);
+}
+
+/* --- /dev --- */
+
+struct default_dev {
+	const char *name;
+	unsigned maj, min;
+};
+
+static const struct default_dev default_devs[] = {
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+/* Create one device node inside the rootfs.  In a user namespace mknod is not allowed: bind
+ * the host's node instead (runc does the same). */
+static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t dev, mode_t mode,
+		       uid_t uid, gid_t gid, struct rt_error *err)
+{
+	cleanup_free char *parent = strdup(path);
+	cleanup_close int pfd = -1;
+	char *slash, *name;
+
+	if (parent == NULL)
+		return rt_error_set(err, ENOMEM, "device `%s`", path);
+	slash = strrchr(parent, '/');
+	name = slash + 1;
+	if (slash == parent)
+		pfd = rt_open_in_root(r->rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
+	else {
+		*slash = '\0';
+		pfd = rt_mkdir_in_root(r->rootfd, parent, 0755, err);
+	}
+	if (pfd < 0)
+		return rt_error_wrap(err, "device `%s`", path);
+	if (*name == '\0' || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+		return rt_error_set(err, EINVAL, "device path `%s`", path);
+	/* an existing entry (file or symlink planted by the image) is replaced, never followed */
+	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
+		return rt_error_set(err, errno, "replace `%s`", path);
+
+	if (!r->in_userns) {
+		if (mknodat(pfd, name, type | (mode & 07777), dev) < 0)
+			return rt_error_set(err, errno, "mknod `%s`", path);
+		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return rt_error_set(err, errno, "chown `%s`", path);
+		return 0;
+	}
+	char host[64], src[FDPATH_MAX], dst[FDPATH_MAX];
+	cleanup_close int dfd = -1, sfd = -1;
+	if (type != S_IFCHR)
+		return rt_error_set(err, EPERM, "device `%s`: only character devices can be bound in a user namespace", path);
+	snprintf(host, sizeof(host), "/dev/char/%u:%u", major(dev), minor(dev));
+	sfd = open(host, O_PATH | O_CLOEXEC);
+	if (sfd < 0)
+		return rt_error_set(err, errno, "device `%s`: host node `%s`", path, host);
+	dfd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (dfd < 0)
+		return rt_error_set(err, errno, "create `%s`", path);
+	rt_fd_path(sfd, src, sizeof(src));
+	rt_fd_path(dfd, dst, sizeof(dst));
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return rt_error_set(err, errno, "bind device `%s`", path);
+	return 0;
+}
+
+static int setup_dev(struct rt_rootfs *r, struct rt_error *err)
+{
+	static const struct {
+		const char *target, *link;
+	} links[] = {{"/proc/self/fd", "fd"},    {"/proc/self/fd/0", "stdin"},
+		     {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		     {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"}};
+	const struct rt_linux *lx = &r->spec->linux_cfg;
+
+	if (r->dev_is_tmpfs) {
+		cleanup_close int devfd = rt_open_in_root(r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+		if (devfd < 0)
+			return -1;
+		for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
+			char path[32];
+			snprintf(path, sizeof(path), "/dev/%s", default_devs[i].name);
+			if (make_device(r, path, S_IFCHR, makedev(default_devs[i].maj, default_devs[i].min),
+					0666, 0, 0, err) < 0)
+				return -1;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+			if (symlinkat(links[i].target, devfd, links[i].link) < 0 && errno != EEXIST)
+				return rt_error_set(err, errno, "symlink `/dev/%s`", links[i].link);
+		}
+		if (mkdirat(devfd, "pts", 0755) < 0 && errno != EEXIST)
+			return rt_error_set(err, errno, "mkdir `/dev/pts`");
+		if (mkdirat(devfd, "shm", 01777) < 0 && errno != EEXIST)
+			return rt_error_set(err, errno, "mkdir `/dev/shm`");
+	}
+	for (size_t i = 0; i < lx->n_devices; i++) {
+		const struct rt_device *d = &lx->devices[i];
+		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		mode_t mode = d->has_file_mode ? d->file_mode : 0666;
+		dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
+		if (make_device(r, d->path, type, dev, mode, d->has_uid ? d->uid : 0,
+				d->has_gid ? d->gid : 0, err) < 0)
+			return rt_error_wrap(err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
+/* --- masked and read-only paths --- */
+
+static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_linux *lx = &r->spec->linux_cfg;
+	/* the host's /dev/null: a container-planted /dev/null (symlink, regular file) is never
+	 * the source of a mask */
+	cleanup_close int nullfd = -1;
+	char src[FDPATH_MAX];
+
+	if (lx->n_masked_paths == 0)
+		return 0;
+	nullfd = open("/dev/null", O_PATH | O_CLOEXEC);
+	if (nullfd < 0)
+		return rt_error_set(err, errno, "open host `/dev/null`");
+	rt_fd_path(nullfd, src, sizeof(src));
+	for (size_t i = 0; i < lx->n_masked_paths; i++) {
+		const char *path = lx->masked_paths[i];
+		struct rt_error e = RT_ERROR_INIT;
+		char dst[FDPATH_MAX];
+		struct stat st;
+		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+
+		if (fd < 0) {
+			if (e.errnum == ENOENT) {
+				rt_error_release(&e);
+				continue;
+			}
+			*err = e;
+			return rt_error_wrap(err, "masked path");
+		}
+		if (fstat(fd, &st) < 0)
+			return rt_error_set(err, errno, "masked path `%s`", path);
+		rt_fd_path(fd, dst, sizeof(dst));
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+				return rt_error_set(err, errno, "mask `%s`", path);
+		} else if (S_ISLNK(st.st_mode)) {
+			/* a symlink cannot be a mount point; the kernel would follow it */
+			continue;
+		} else if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
+			return rt_error_set(err, errno, "mask `%s`", path);
+		}
+	}
+	return 0;
+}
+
+static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_linux *lx = &r->spec->linux_cfg;
+
+	for (size_t i = 0; i < lx->n_readonly_paths; i++) {
+		const char *path = lx->readonly_paths[i];
+		struct rt_error e = RT_ERROR_INIT;
+		char p[FDPATH_MAX];
+		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+
+		if (fd < 0) {
+			if (e.errnum == ENOENT) {
+				rt_error_release(&e);
+				continue;
+			}
+			*err = e;
+			return rt_error_wrap(err, "readonly path");
+		}
+		rt_fd_path(fd, p, sizeof(p));
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return rt_error_set(err, errno, "bind read-only path `%s`", path);
+		if (remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_spec *spec = r->spec;
+	unsigned long prop = spec->linux_cfg.rootfs_propagation;
+
+	/* our mounts must never propagate back to the host: slave (or what the spec asks) */
+	if (mount(NULL, "/", NULL, MS_REC | ((prop & ~MS_REC) ? (prop & ~MS_REC) : MS_SLAVE), NULL) < 0)
+		return rt_error_set(err, errno, "set propagation of `/`");
+	/* pivot_root needs the new root to be a mount point */
+	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return rt_error_set(err, errno, "bind rootfs `%s`", spec->root_path);
+	r->rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->rootfd < 0)
+		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		if (do_mount(r, &spec->mounts[i], err) < 0)
+			return rt_error_wrap(err, "mounts[%zu]", i);
+	}
+	if (setup_dev(r, err) < 0)
+		return -1;
+	if (mask_paths(r, err) < 0 || readonly_paths(r, err) < 0)
+		return -1;
+	return 0;
+}
+
+int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
+{
+	if (fchdir(r->rootfd) < 0)
+		return rt_error_set(err, errno, "chdir to rootfs");
+	if (no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return rt_error_set(err, errno, "move rootfs to `/`");
+		if (chroot(".") < 0)
+			return rt_error_set(err, errno, "chroot");
+	} else {
+		/* pivot_root(".", ".") stacks the old root under the new one; detach it at once */
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return rt_error_set(err, errno, "pivot_root into `%s`", r->spec->root_path);
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return rt_error_set(err, errno, "make old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return rt_error_set(err, errno, "detach old root");
+	}
+	if (chdir("/") < 0)
+		return rt_error_set(err, errno, "chdir `/`");
+	return 0;
+}
+
+int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_spec *spec = r->spec;
+
+	if (spec->linux_cfg.rootfs_propagation &&
+	    mount(NULL, "/", NULL, spec->linux_cfg.rootfs_propagation, NULL) < 0)
+		return rt_error_set(err, errno, "set rootfsPropagation of `/`");
+	if (spec->root_readonly) {
+		unsigned long flags = MS_RDONLY | MS_BIND | MS_REMOUNT;
+		cleanup_close int fd = open("/", O_PATH | O_CLOEXEC);
+		if (r->in_userns && fd >= 0)
+			flags |= locked_flags(fd);
+		if (mount(NULL, "/", NULL, flags, NULL) < 0)
+			return rt_error_set(err, errno, "remount `/` read-only");
+	}
+	return 0;
+}
+
+int rt_rootfs_console(const char *slave_path, struct rt_error *err)
+{
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = -1, slave = -1;
+	char dst[FDPATH_MAX], src[FDPATH_MAX];
+
+	if (rootfd < 0)
+		return rt_error_set(err, errno, "open `/`");
+	fd = rt_mkfile_in_root(rootfd, "/dev/console", 0666, err);
+	if (fd < 0)
+		return rt_error_wrap(err, "console");
+	slave = open(slave_path, O_PATH | O_CLOEXEC);
+	if (slave < 0)
+		return rt_error_set(err, errno, "open `%s`", slave_path);
+	rt_fd_path(fd, dst, sizeof(dst));
+	rt_fd_path(slave, src, sizeof(src));
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return rt_error_set(err, errno, "bind `%s` on `/dev/console`", slave_path);
+	return 0;
+}

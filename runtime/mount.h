@@ -1,0 +1,26 @@
+/* Building the container's root filesystem inside its mount namespace. */
+#ifndef HUSK_RUNTIME_MOUNT_H
+#define HUSK_RUNTIME_MOUNT_H
+
+#include "../common/error.h"
+#include "spec.h"
+
+struct rt_rootfs {
+	const struct rt_spec *spec;
+	int procfd;      /* host procfs */
+	int rootfd;      /* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
+	int in_userns;   /* locked mount flags must be kept on remounts */
+	int dev_is_tmpfs; /* /dev was mounted by us: populate the default devices */
+};
+
+/* Propagation of /, the rootfs bind, every spec mount, /dev and linux.devices: all before
+ * pivot_root, with every destination resolved inside the rootfs. */
+int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err);
+/* pivot_root (or MS_MOVE + chroot with no_pivot) into the prepared rootfs. */
+int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err);
+/* After the pivot: masked and read-only paths, read-only root, propagation of the new /. */
+int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err);
+/* Bind a pty slave on /dev/console (after the pivot). */
+int rt_rootfs_console(const char *slave_path, struct rt_error *err);
+
+#endif
