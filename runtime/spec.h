@@ -104,13 +104,14 @@ struct rt_mount {
 	char *source;      /* host path for binds (made absolute against the bundle), else fs source */
 	enum rt_mount_kind kind;
 	int recursive;             /* rbind */
-	unsigned long flags;       /* MS_* to set */
+	unsigned long flags;       /* MS_* to set; binds have MS_BIND (| MS_REC for rbind) */
 	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, dev, exec, ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
 	uint64_t attr_set;         /* MOUNT_ATTR_* for recursive flags (rro, rnosuid...) */
 	uint64_t attr_clr;
-	int idmap;                 /* idmap / ridmap requested */
+	int idmap;                 /* idmap / ridmap requested (or mappings given) */
 	int recursive_idmap;
+	int tmpcopyup;             /* runc/crun extension: copy the rootfs dir into the tmpfs */
 	char *data;                /* remaining options for the fs, comma separated, or NULL */
 	/* uidMappings/gidMappings for idmapped mounts */
 	struct rt_id_mapping *uid_mappings;
@@ -286,11 +287,14 @@ struct rt_spec {
  * non-empty array". */
 int rt_spec_load(const char *bundle_dir, struct rt_spec **ret_spec, struct rt_error *err);
 
-/* Same, from a JSON text (the bundle path is used to make relative paths absolute). */
+/* Same, from a JSON text (the bundle path is used to make relative paths absolute; a
+ * relative bundle_dir is joined to the cwd, without resolving symlinks).  Unknown members are
+ * ignored, as the spec asks; linux.resources is not translated yet (resources stays NULL). */
 int rt_spec_parse(const char *json_text, size_t len, const char *bundle_dir,
 		  struct rt_spec **ret_spec, struct rt_error *err);
 
-/* Parse a bare process object (exec --process FILE) with the same rules as config's process. */
+/* Parse a bare process object (exec --process FILE) with the same rules as config's process.
+ * Messages read "process.cwd: ..." without a file name: the caller wraps with it. */
 int rt_spec_parse_process(const char *json_text, size_t len, struct rt_process **ret_process,
 			  struct rt_error *err);
 
@@ -302,7 +306,8 @@ const char *rt_ns_type_name(enum rt_ns_type t); /* "pid", "network", "mount", ..
 int rt_ns_clone_flag(enum rt_ns_type t);         /* CLONE_NEWPID, ... */
 const char *rt_hook_kind_name(enum rt_hook_kind k); /* "prestart", "createRuntime", ... */
 
-/* Default config.json text for `husk spec` (rootless variant with user namespace mapping). */
+/* Default config.json text for `husk spec` (rootless variant with user namespace mapping):
+ * heap string without a final newline, free() it; NULL only when out of memory. */
 char *rt_spec_default_json(int rootless, uid_t uid, gid_t gid);
 
 #endif
