@@ -1,0 +1,122 @@
+#define _GNU_SOURCE
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/fsutil.h"
+#include "../common/log.h"
+#include "../common/syscalls.h"
+
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#endif
+#ifndef FSMOUNT_CLOEXEC
+#define FSMOUNT_CLOEXEC 0x00000001
+#endif
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING 1
+#endif
+#ifndef FSCONFIG_CMD_CREATE
+#define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+static int lowerdir_plus = -1; /* -1 unknown, 0 the kernel refused it, 1 works */
+
+/* The fs context keeps the kernel's reason for a failed fsconfig ("e overlay: ..."). */
+static void context_message(int fsfd, char *buf, size_t len)
+{
+	ssize_t n = read(fsfd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+/* 1 mounted, 0 not supported here (fall back), -1 error */
+static int mount_new_api(const char *const *lowers, size_t n, const char *upper, const char *work,
+			 int targetfd, struct rt_error *err)
+{
+	cleanup_close int fsfd = rt_sys_fsopen("overlay", FSOPEN_CLOEXEC);
+	cleanup_close int mfd = -1;
+	char msg[256];
+
+	if (fsfd < 0) {
+		if (errno == ENOSYS)
+			return 0;
+		return rt_error_set(err, errno, "fsopen overlay");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rt_sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0) {
+			int e = errno;
+			if (i == 0 && e == EINVAL && lowerdir_plus < 0) {
+				lowerdir_plus = 0;
+				return 0;
+			}
+			context_message(fsfd, msg, sizeof(msg));
+			return rt_error_set(err, e, "overlay lowerdir `%s`%s%s", lowers[i],
+					    msg[0] ? ": " : "", msg);
+		}
+	}
+	lowerdir_plus = 1;
+	if (rt_sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	    rt_sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+	    rt_sys_fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int e = errno;
+		context_message(fsfd, msg, sizeof(msg));
+		return rt_error_set(err, e, "overlay upperdir `%s`%s%s", upper, msg[0] ? ": " : "",
+				    msg);
+	}
+	mfd = rt_sys_fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		return rt_error_set(err, errno, "fsmount overlay");
+	if (rt_sys_move_mount(mfd, "", targetfd, "",
+			      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return rt_error_set(err, errno, "move_mount overlay");
+	return 1;
+}
+
+int img_overlay_mount(const char *const *lowers, const char *const *short_lowers, size_t n,
+		      const char *upper, const char *work, int targetfd, struct rt_error *err)
+{
+	cleanup_free char *opts = NULL;
+	size_t len = 0;
+	char target[64];
+
+	if (n == 0)
+		return rt_error_set(err, EINVAL, "overlay: no layers");
+	if (lowerdir_plus != 0) {
+		int r = mount_new_api(lowers, n, upper, work, targetfd, err);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		len += strlen(short_lowers[i]) + 1;
+	len += strlen(upper) + strlen(work) + 64;
+	/* mount(2) copies one page of options: the short names make ~120 layers fit */
+	if (len > (size_t)sysconf(_SC_PAGESIZE))
+		return rt_error_set(err, E2BIG, "overlay: %zu layers do not fit in mount options", n);
+	opts = malloc(len);
+	if (opts == NULL)
+		return rt_error_set(err, ENOMEM, "overlay options");
+	char *p = opts;
+	p += sprintf(p, "lowerdir=");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? ":" : "", short_lowers[i]);
+	sprintf(p, ",upperdir=%s,workdir=%s", upper, work);
+	rt_fd_path(targetfd, target, sizeof(target));
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
+		return rt_error_set(err, errno, "mount overlay (%s)", opts);
+	return 0;
+}
