@@ -178,7 +178,11 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 				    e == ENOSPC || e == EUSERS ? " (namespace limit reached)" : "");
 	}
 	if (pid == 0) {
+		/* the state dir fd carries create's flock: a copy kept here would hold the lock
+		 * for the container's whole life and block every later command */
 		close(c->sync_parent);
+		close(c->dir.dirfd);
+		close(c->dir.rootfd);
 		rt_init_main(&c->init);
 	}
 	c->pid = (pid_t)pid;

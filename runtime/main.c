@@ -14,7 +14,8 @@
 
 static const struct rt_command *const commands[] = {
 	&rt_cmd_create, &rt_cmd_start, &rt_cmd_run, &rt_cmd_state, &rt_cmd_kill, &rt_cmd_delete,
-	&rt_cmd_list, &rt_cmd_spec, &rt_cmd_features,
+	&rt_cmd_list, &rt_cmd_spec, &rt_cmd_features, &rt_cmd_pod, &rt_cmd_network, &rt_cmd_image,
+	&rt_cmd_bundle,
 };
 
 static const char global_usage[] =
@@ -60,9 +61,10 @@ int rt_getopt(int argc, char **argv, const char *shortopts, const struct option 
 			size_t len = strcspn(a + 1, "=");
 			for (const struct option *o = longopts; o && o->name; o++) {
 				if (strlen(o->name) == len && strncmp(o->name, a + 1, len) == 0) {
-					static char buf[256];
-					snprintf(buf, sizeof(buf), "-%s", a);
-					argv[optind] = buf;
+					/* lives until exit, like argv itself; one per rewritten option */
+					char *copy = NULL;
+					if (asprintf(&copy, "-%s", a) > 0)
+						argv[optind] = copy;
 					break;
 				}
 			}

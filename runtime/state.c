@@ -25,8 +25,9 @@ int rt_validate_id(const char *id, struct rt_error *err)
 		return rt_error_set(err, 0, "container id must not be empty");
 	if (len > 1024)
 		return rt_error_set(err, 0, "invalid container id: longer than 1024 bytes");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return rt_error_set(err, 0, "invalid container id `%s`", id);
+	/* pods/ and networks/ live beside the containers under --root */
+	if (strcmp(id, "pods") == 0 || strcmp(id, "networks") == 0)
+		return rt_error_set(err, 0, "invalid container id `%s`: reserved for husk's own state", id);
 	for (const char *p = id; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
