@@ -18,7 +18,10 @@
 #include "../common/log.h"
 #include "../common/procfs.h"
 #include "../common/syscalls.h"
+#include "cgroup_rt.h"
+#include "container_ext.h"
 #include "hooks.h"
+#include "pod.h"
 
 int rt_write_pid_file(const char *path, pid_t pid, struct rt_error *err)
 {
@@ -191,8 +194,19 @@ int rt_container_kill(struct rt_globals *g, const char *id, int sig, int all, st
 	pidfd = open_init(&st, err);
 	if (pidfd < 0)
 		goto out;
-	if (all && kill_all_procs(&st, sig, err) < 0)
-		goto out;
+	if (all) {
+		struct rt_cgroup cg;
+		if (st.cgroup_path && rt_cgroup_open(&st, &cg, err) == 0) {
+			int r = cg_signal(cg.cg, sig, err);
+			rt_cgroup_close(&cg);
+			if (r < 0)
+				goto out;
+		} else {
+			rt_error_release(err);
+			if (kill_all_procs(&st, sig, err) < 0)
+				goto out;
+		}
+	}
 	if (rt_sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
 		if (errno == ESRCH)
 			rt_error_set(err, ESRCH, "container not running");
@@ -226,7 +240,26 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d, const
 		rt_hooks_run_warn(&spec->hooks[RT_HOOK_POSTSTOP], RT_HOOK_POSTSTOP, json);
 	}
 	rt_spec_free(loaded);
+	/* whatever the init left behind (daemons in a shared pid namespace) goes with the cgroup */
+	if (rt_cgroup_remove(st, err) < 0)
+		return rt_error_wrap(err, "delete `%s`", st->id);
+	rt_container_release_extras(g, st);
 	return rt_container_dir_remove(d, err);
+}
+
+void rt_container_release_extras(struct rt_globals *g, const struct rt_state *st)
+{
+	struct rt_error e = RT_ERROR_INIT;
+
+	if (st->pod && rt_pod_member_remove(g->root, st->pod, st->id, &e) < 0) {
+		rt_warn("leave pod `%s`: %s", st->pod, e.msg);
+		rt_error_release(&e);
+	}
+	/* the overlay is mounted inside the state dir: unmount before the dir is removed */
+	if (st->image_bundle && rt_image_bundle_remove(g, st->image_bundle, &e) < 0) {
+		rt_warn("remove image bundle `%s`: %s", st->image_bundle, e.msg);
+		rt_error_release(&e);
+	}
 }
 
 int rt_container_delete(struct rt_globals *g, const char *id, int force, struct rt_error *err)
@@ -257,7 +290,9 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 		/* created (runc deletes those too, and clients rely on it) or forced */
 		cleanup_close int pidfd = open_init(&st, err);
 		if (pidfd >= 0) {
-			kill_all_procs(&st, SIGKILL, err);
+			if (st.cgroup_path == NULL)
+				kill_all_procs(&st, SIGKILL, err);
+			rt_error_release(err);
 			rt_sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 			rt_pidfd_wait_exit(pidfd, 10000);
 		}

@@ -17,6 +17,9 @@ struct rt_create_opts {
 	int run;     /* `run`: start at once */
 	int detach;  /* `run --detach` */
 	int keep;    /* `run --keep`: leave the stopped container's state */
+	const char *pod;    /* --pod NAME: join the pod's namespaces */
+	const char *image;  /* --image REF: bundle made from the image under the state dir */
+	char *const *image_args; /* -- CMD ARGS with --image (NULL-terminated) or NULL */
 };
 
 /* create or run.  For a foreground run, *ret_exit gets the container's exit code (128+N for a
@@ -31,6 +34,9 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
  * remove the cgroup and the state dir.  The caller holds the lock. */
 int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d, const struct rt_state *st,
 			 const struct rt_spec *spec, struct rt_error *err);
+
+/* Leave the pod and remove the image bundle of a container (warnings only). */
+void rt_container_release_extras(struct rt_globals *g, const struct rt_state *st);
 
 /* Copy of config.json kept in the state dir when it has poststop hooks. */
 #define RT_CONFIG_COPY "config.json"

@@ -20,7 +20,10 @@
 #include "../common/log.h"
 #include "../common/procfs.h"
 #include "../common/syscalls.h"
+#include "cgroup_rt.h"
 #include "container.h"
+#include "container_ext.h"
+#include "pod.h"
 #include "hooks.h"
 #include "init.h"
 #include "spec.h"
@@ -39,8 +42,7 @@ struct create_ctx {
 	int sync_parent;
 	int pidfd;
 	pid_t pid;
-	char *config_text;
-	size_t config_len;
+	struct rt_cgroup cgroup;
 };
 
 static int write_id_map(int procfd, pid_t pid, const char *file, const struct rt_id_mapping *m,
@@ -163,11 +165,17 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 					    c->spec->linux_cfg.ns[RT_NS_PID].path);
 	}
 	args.flags = (unsigned long long)clone_flags | CLONE_PIDFD;
+	if (c->cgroup.cg) {
+		/* born in its cgroup: no window where the init runs outside its limits */
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (unsigned long long)c->cgroup.cg->fd;
+	}
 	args.pidfd = (unsigned long long)(uintptr_t)&c->pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = rt_sys_clone3(&args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS) {
-		/* pre-5.3 kernels: clone(2) with the same flags */
+		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */
+		args.flags &= ~CLONE_INTO_CGROUP;
 		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
 		if (pid > 0)
 			c->pidfd = rt_sys_pidfd_open((pid_t)pid, 0);
@@ -176,6 +184,13 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 		int e = errno;
 		return rt_error_set(err, e, "clone the container process%s",
 				    e == ENOSPC || e == EUSERS ? " (namespace limit reached)" : "");
+	}
+	if (pid > 0 && c->cgroup.cg && !(args.flags & CLONE_INTO_CGROUP)) {
+		/* clone(2) fallback: join the cgroup right after the fact */
+		char buf[16];
+		int n = snprintf(buf, sizeof(buf), "%ld", pid);
+		if (rt_write_file_at(c->cgroup.cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
+			return rt_error_wrap(err, "join cgroup `%s`", c->cgroup.cg->path);
 	}
 	if (pid == 0) {
 		/* the state dir fd carries create's flock: a copy kept here would hold the lock
@@ -205,6 +220,11 @@ static void rollback(struct create_ctx *c)
 			kill(c->pid, SIGKILL);
 		waitpid(c->pid, NULL, 0);
 	}
+	if (c->cgroup.cg && cg_remove(c->cgroup.cg, &e) < 0) {
+		rt_warn("remove cgroup of `%s`: %s", c->o->id, e.msg);
+		rt_error_release(&e);
+	}
+	rt_container_release_extras(c->g, &c->st);
 	if (c->dir_made && rt_container_dir_remove(&c->dir, &e) < 0) {
 		rt_warn("remove state of `%s`: %s", c->o->id, e.msg);
 		rt_error_release(&e);
@@ -228,6 +248,7 @@ static void create_ctx_free(struct create_ctx *c)
 		close(c->init.console_fd);
 	if (c->dir.dirfd >= 0 || c->dir.path)
 		rt_container_dir_close(&c->dir);
+	rt_cgroup_close(&c->cgroup);
 	rt_state_clear(&c->st);
 	rt_spec_free(c->spec);
 }
@@ -235,12 +256,29 @@ static void create_ctx_free(struct create_ctx *c)
 static int prepare(struct create_ctx *c, struct rt_error *err)
 {
 	const struct rt_create_opts *o = c->o;
+	const char *bundle = o->bundle ? o->bundle : ".";
 	struct rt_spec *spec;
 
 	if (rt_validate_id(o->id, err) < 0)
 		return -1;
-	if (rt_spec_load(o->bundle ? o->bundle : ".", &c->spec, err) < 0)
+	if (rt_container_dir_create(c->g->root, o->id, &c->dir, err) < 0)
 		return -1;
+	c->dir_made = 1;
+	if (o->image) {
+		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0)
+			return rt_error_set(err, ENOMEM, "image bundle path");
+		if (rt_image_bundle_make(c->g, o->image, o->image_args, c->st.image_bundle, err) < 0)
+			return -1;
+		bundle = c->st.image_bundle;
+	}
+	if (rt_spec_load(bundle, &c->spec, err) < 0)
+		return -1;
+	if (o->pod) {
+		if (rt_pod_apply(c->g, o->pod, c->spec, err) < 0 ||
+		    rt_pod_member_add(c->g->root, o->pod, o->id, err) < 0)
+			return -1;
+		c->st.pod = strdup(o->pod);
+	}
 	spec = c->spec;
 	if (!spec->has_process)
 		return rt_error_set(err, EINVAL, "config.json: process: required to create a container");
@@ -263,9 +301,6 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		if (c->init.console_fd < 0)
 			return -1;
 	}
-	if (rt_container_dir_create(c->g->root, o->id, &c->dir, err) < 0)
-		return -1;
-	c->dir_made = 1;
 	if (!o->run) {
 		if (mkfifoat(c->dir.dirfd, RT_EXEC_FIFO, 0600) < 0)
 			return rt_error_set(err, errno, "create exec fifo");
@@ -273,6 +308,10 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		if (c->init.fifo_fd < 0)
 			return rt_error_set(err, errno, "open exec fifo");
 	}
+	if (rt_cgroup_create(c->g, spec, o->id, &c->cgroup, err) < 0)
+		return -1;
+	if (c->cgroup.cg)
+		c->st.cgroup_path = strdup(c->cgroup.cg->path);
 	c->st.id = strdup(o->id);
 	c->st.bundle = strdup(spec->bundle);
 	c->st.rootfs = strdup(spec->root_path);

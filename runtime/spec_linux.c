@@ -10,6 +10,8 @@
 #include "../common/cleanup.h"
 #include "../common/syscalls.h"
 #include "spec_internal.h"
+#include "spec_resources.h"
+#include "../cgroups/cgroup.h"
 
 static const struct {
 	const char *name;
@@ -41,8 +43,7 @@ void rt_linux_clear(struct rt_linux *lx)
 		free(lx->devices[i].path);
 	free(lx->devices);
 	free(lx->cgroups_path);
-	/* lx->resources stays NULL until rt_spec_parse_resources is wired in (see below); then
-	 * it is released here with the cgroups module's free function. */
+	cg_limits_free(lx->resources);
 	for (size_t i = 0; i < lx->n_sysctl; i++) {
 		free(lx->sysctl[i].key);
 		free(lx->sysctl[i].value);
@@ -453,6 +454,29 @@ static int parse_linux_misc(json_t *obj, const struct rt_jpath *p, struct rt_lin
 	return 0;
 }
 
+/* The devices husk creates must be usable: each linux.devices entry becomes an allow rwm rule
+ * of the cgroup's device program, as in runc. */
+static int allow_created_devices(struct rt_linux *lx, struct rt_error *err)
+{
+	for (size_t i = 0; i < lx->n_devices; i++) {
+		const struct rt_device *d = &lx->devices[i];
+		struct cg_device_rule rule = {
+			.allow = 1,
+			.type = d->type == 'b' ? 'b' : 'c',
+			.major = d->major,
+			.minor = d->minor,
+			.access = CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD,
+		};
+		if (d->type == 'p')
+			continue; /* FIFOs are not devices to the cgroup */
+		if (lx->resources == NULL && (lx->resources = cg_limits_new()) == NULL)
+			return rt_error_set(err, ENOMEM, "linux.devices");
+		if (cg_limits_add_device(lx->resources, &rule, err) < 0)
+			return rt_error_wrap(err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
 int rt_spec_linux_from_json(json_t *obj, const struct rt_jpath *p, struct rt_linux *lx,
 			    struct rt_error *err)
 {
@@ -463,8 +487,9 @@ int rt_spec_linux_from_json(json_t *obj, const struct rt_jpath *p, struct rt_lin
 	    parse_devices(obj, p, lx, err) < 0 || parse_sysctl(obj, p, lx, err) < 0 ||
 	    parse_time_offsets(obj, p, lx, err) < 0 || parse_linux_misc(obj, p, lx, err) < 0)
 		return -1;
-	/* linux.resources: translated into struct cg_limits by spec_resources.c; wire it in as
-	 *   if (res && rt_spec_parse_resources(res, &lx->resources, err) < 0) return -1;
-	 * with res = json_object_get(obj, "resources") (NULL or JSON null when absent). */
-	return 0;
+	/* linux.resources: translated into struct cg_limits by spec_resources.c */
+	json_t *res = json_object_get(obj, "resources");
+	if (res && !json_is_null(res) && rt_spec_parse_resources(res, &lx->resources, err) < 0)
+		return -1;
+	return allow_created_devices(lx, err);
 }

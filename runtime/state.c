@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "state.h"
 
+#include "cgroup_rt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -281,9 +283,8 @@ enum rt_status rt_state_status(const struct rt_container_dir *d, const struct rt
 		return RT_STATUS_STOPPED;
 	if (faccessat(d->dirfd, RT_EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return RT_STATUS_CREATED;
-	if (pstate == 't' || pstate == 'T') {
-		/* a frozen cgroup shows its tasks as stopped; paused is refined by the caller */
-	}
+	if (st->cgroup_path && rt_cgroup_paused(st))
+		return RT_STATUS_PAUSED;
 	return RT_STATUS_RUNNING;
 }
 
