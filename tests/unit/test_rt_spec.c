@@ -19,8 +19,10 @@
 #include <sched.h>
 #include <linux/capability.h>
 
+#include "../../cgroups/cgroup.h"
 #include "../../common/cleanup.h"
 #include "../../common/jsonutil.h"
+#include "../../cgroups/cgroup.h"
 #include "../../runtime/spec.h"
 #include "../../runtime/spec_internal.h"
 
@@ -238,7 +240,14 @@ static void test_full_config(void **state)
 	assert_int_equal(lx->devices[1].type, 'p');
 	assert_false(lx->devices[1].has_file_mode);
 	assert_string_equal(lx->cgroups_path, "/husk/ctr");
-	assert_null(lx->resources);
+	/* linux.devices become allow rules of the cgroup device program: the char device is
+	 * there (rwm), the FIFO is not a device to the cgroup */
+	assert_non_null(lx->resources);
+	assert_int_equal(lx->resources->n_devices, 1);
+	assert_true(lx->resources->devices[0].allow);
+	assert_int_equal(lx->resources->devices[0].type, 'c');
+	assert_int_equal(lx->resources->devices[0].major, 10);
+	assert_int_equal(lx->resources->devices[0].minor, 229);
 	assert_int_equal(lx->n_sysctl, 4);
 	assert_string_equal(lx->sysctl[0].key, "net.ipv4.ip_forward");
 	assert_string_equal(lx->sysctl[0].value, "1");
