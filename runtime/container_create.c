@@ -302,7 +302,10 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 			return -1;
 	}
 	if (!o->run) {
-		if (mkfifoat(c->dir.dirfd, RT_EXEC_FIFO, 0600) < 0)
+		/* the init opens it after switching to the container's user: writable by others
+		 * (nothing in the container can reach the state dir to use that) */
+		if (mkfifoat(c->dir.dirfd, RT_EXEC_FIFO, 0622) < 0 ||
+		    fchmodat(c->dir.dirfd, RT_EXEC_FIFO, 0622, 0) < 0)
 			return rt_error_set(err, errno, "create exec fifo");
 		c->init.fifo_fd = openat(c->dir.dirfd, RT_EXEC_FIFO, O_PATH | O_CLOEXEC);
 		if (c->init.fifo_fd < 0)

@@ -76,9 +76,10 @@ static int set_time_offsets(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	if (len && rt_procfs_write(ctx->procfd, "self/timens_offsets", buf, len, err) < 0)
 		return rt_error_wrap(err, "linux.timeOffsets");
-	nsfd = rt_procfs_openat(ctx->procfd, "self/ns/time_for_children", O_RDONLY, err);
+	/* an nsfs file reached through our verified procfs handle (not a procfs file itself) */
+	nsfd = openat(ctx->procfd, "self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
-		return -1;
+		return rt_error_set(err, errno, "open `/proc/self/ns/time_for_children`");
 	if (setns(nsfd, CLONE_NEWTIME) < 0)
 		return rt_error_set(err, errno, "enter time namespace");
 	return 0;

@@ -23,6 +23,24 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#ifndef MOUNT_ATTR_NOSUID
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
 
 #define FDPATH_MAX 64
 
@@ -199,6 +217,27 @@ static const struct default_dev default_devs[] = {
 
 /* Create one device node inside the rootfs.  In a user namespace mknod is not allowed: bind
  * the host's node instead (runc does the same). */
+/* The host's node for dev, to bind in a user namespace: /dev/char/M:m where udev keeps it,
+ * else the same path in the host's /dev if it is that device. */
+static int open_host_device(const char *path, dev_t dev, struct rt_error *err)
+{
+	char host[64];
+	struct stat st;
+	int fd;
+
+	snprintf(host, sizeof(host), "/dev/char/%u:%u", major(dev), minor(dev));
+	fd = open(host, O_PATH | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == dev)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return rt_error_set(err, ENOENT, "device `%s`: no host node %u:%u to bind in a user namespace",
+			    path, major(dev), minor(dev));
+}
+
 static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t dev, mode_t mode,
 		       uid_t uid, gid_t gid, struct rt_error *err)
 {
@@ -231,14 +270,13 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 			return rt_error_set(err, errno, "chown `%s`", path);
 		return 0;
 	}
-	char host[64], src[FDPATH_MAX], dst[FDPATH_MAX];
+	char src[FDPATH_MAX], dst[FDPATH_MAX];
 	cleanup_close int dfd = -1, sfd = -1;
 	if (type != S_IFCHR)
 		return rt_error_set(err, EPERM, "device `%s`: only character devices can be bound in a user namespace", path);
-	snprintf(host, sizeof(host), "/dev/char/%u:%u", major(dev), minor(dev));
-	sfd = open(host, O_PATH | O_CLOEXEC);
+	sfd = open_host_device(path, dev, err);
 	if (sfd < 0)
-		return rt_error_set(err, errno, "device `%s`: host node `%s`", path, host);
+		return -1;
 	dfd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (dfd < 0)
 		return rt_error_set(err, errno, "create `%s`", path);
@@ -337,6 +375,33 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 	return 0;
 }
 
+/* Bind the object behind fd onto itself read-only (and nosuid, nodev, noexec), recursively.
+ * With the mount API every step works on fds: the clone of the tree, its attributes and the
+ * move onto the same fd, so nothing is resolved by name again after the check (a container
+ * that swaps a path component for a symlink between two lookups gains nothing). */
+static int bind_readonly_fd(struct rt_rootfs *r, int fd, const char *path, struct rt_error *err)
+{
+	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						 MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+	cleanup_close int tree = rt_sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							      AT_EMPTY_PATH | AT_RECURSIVE);
+	char p[FDPATH_MAX];
+
+	if (tree >= 0) {
+		if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+			return rt_error_set(err, errno, "make `%s` read-only", path);
+		if (rt_sys_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return rt_error_set(err, errno, "bind read-only path `%s`", path);
+		return 0;
+	}
+	if (errno != ENOSYS)
+		return rt_error_set(err, errno, "clone the mount of `%s`", path);
+	rt_fd_path(fd, p, sizeof(p));
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return rt_error_set(err, errno, "bind read-only path `%s`", path);
+	return remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+}
+
 static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_linux *lx = &r->spec->linux_cfg;
@@ -344,8 +409,8 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 	for (size_t i = 0; i < lx->n_readonly_paths; i++) {
 		const char *path = lx->readonly_paths[i];
 		struct rt_error e = RT_ERROR_INIT;
-		char p[FDPATH_MAX];
-		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+		/* symlinks are followed, clamped to the rootfs: the target inside is made read-only */
+		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH, 0, &e);
 
 		if (fd < 0) {
 			if (e.errnum == ENOENT) {
@@ -353,13 +418,10 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 				continue;
 			}
 			*err = e;
-			return rt_error_wrap(err, "readonly path");
+			return rt_error_wrap(err, "linux.readonlyPaths");
 		}
-		rt_fd_path(fd, p, sizeof(p));
-		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return rt_error_set(err, errno, "bind read-only path `%s`", path);
-		if (remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
-			return -1;
+		if (bind_readonly_fd(r, fd, path, err) < 0)
+			return rt_error_wrap(err, "linux.readonlyPaths");
 	}
 	return 0;
 }
@@ -369,8 +431,10 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 	const struct rt_spec *spec = r->spec;
 	unsigned long prop = spec->linux_cfg.rootfs_propagation;
 
-	/* our mounts must never propagate back to the host: slave (or what the spec asks) */
-	if (mount(NULL, "/", NULL, MS_REC | ((prop & ~MS_REC) ? (prop & ~MS_REC) : MS_SLAVE), NULL) < 0)
+	/* our mounts must never propagate back to the host: slave, or private when asked.  A
+	 * shared rootfsPropagation is applied to the new root after pivot_root, which refuses a
+	 * new root whose parent mount is shared. */
+	if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE), NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -430,6 +494,33 @@ int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 	return 0;
 }
 
+/* A fresh empty file at path (inside the root at rootfd) for a bind mount: whatever the image
+ * put there (a symlink to a host path, a fifo, a device) is removed first, never followed,
+ * and the new file is made with O_EXCL | O_NOFOLLOW, so the bind lands on our own inode. */
+static int fresh_file_in_root(int rootfd, const char *path, struct rt_error *err)
+{
+	cleanup_free char *parent = strdup(path);
+	cleanup_close int pfd = -1;
+	char *slash;
+	int fd;
+
+	if (parent == NULL)
+		return rt_error_set(err, ENOMEM, "`%s`", path);
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
+		return rt_error_set(err, EINVAL, "bad path `%s`", path);
+	*slash = '\0';
+	pfd = rt_mkdir_in_root(rootfd, *parent ? parent : "/", 0755, err);
+	if (pfd < 0)
+		return -1;
+	if (unlinkat(pfd, slash + 1, 0) < 0 && errno != ENOENT)
+		return rt_error_set(err, errno, "replace `%s`", path);
+	fd = openat(pfd, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rt_error_set(err, errno, "create `%s`", path);
+	return fd;
+}
+
 int rt_rootfs_console(const char *slave_path, struct rt_error *err)
 {
 	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -438,10 +529,11 @@ int rt_rootfs_console(const char *slave_path, struct rt_error *err)
 
 	if (rootfd < 0)
 		return rt_error_set(err, errno, "open `/`");
-	fd = rt_mkfile_in_root(rootfd, "/dev/console", 0666, err);
+	fd = fresh_file_in_root(rootfd, "/dev/console", err);
 	if (fd < 0)
 		return rt_error_wrap(err, "console");
-	slave = open(slave_path, O_PATH | O_CLOEXEC);
+	/* the slave is ours (a new devpts instance of the container, just opened) */
+	slave = open(slave_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (slave < 0)
 		return rt_error_set(err, errno, "open `%s`", slave_path);
 	rt_fd_path(fd, dst, sizeof(dst));
