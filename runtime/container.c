@@ -94,31 +94,42 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 		rt_error_set(err, errno, "open exec fifo");
 		goto out;
 	}
+	/* the init writes "0" once we opened the fifo, then either execs (its end is
+	 * close-on-exec: EOF) or writes why it could not (a startContainer hook failed...) */
+	char msg[1024];
+	size_t len = 0;
 	for (int got = 0;;) {
 		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, got ? 1 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rt_error_set(err, errno, "wait for the container process");
 			goto out;
 		}
-		if (p[0].revents & POLLIN) {
-			ssize_t n = read(fifo, &c, 1);
-			if (n == 1) {
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = got ? read(fifo, msg + len, sizeof(msg) - 1 - len) : read(fifo, &c, 1);
+			if (n > 0) {
+				if (got)
+					len += (size_t)n;
 				got = 1;
-				continue;
+				if (len < sizeof(msg) - 1)
+					continue;
 			}
-			if (n == 0 && got)
-				break; /* EOF after the byte: the init exec'd (its fd was close-on-exec) */
-		}
-		if ((p[0].revents & POLLHUP) && got)
-			break;
-		if (p[1].revents & POLLIN) {
+			if (n < 0 && errno == EAGAIN)
+				continue;
 			if (got)
-				break; /* it exec'd and already exited */
+				break; /* EOF: exec'd, or died after telling us why */
+		}
+		if (!got && (p[1].revents & POLLIN)) {
 			rt_error_set(err, ESRCH, "container process exited before start");
 			goto out;
 		}
+	}
+	if (len > 0) {
+		msg[len] = '\0';
+		unlinkat(d.dirfd, RT_EXEC_FIFO, 0);
+		rt_error_set(err, 0, "start `%s`: %s", id, msg);
+		goto out;
 	}
 	unlinkat(d.dirfd, RT_EXEC_FIFO, 0);
 	{

@@ -22,6 +22,7 @@
 #include "../common/syscalls.h"
 #include "cgroup_rt.h"
 #include "container.h"
+#include "console_proxy.h"
 #include "container_ext.h"
 #include "pod.h"
 #include "hooks.h"
@@ -43,6 +44,8 @@ struct create_ctx {
 	int pidfd;
 	pid_t pid;
 	struct rt_cgroup cgroup;
+	int console_local; /* our end of the console socketpair (foreground terminal run) */
+	int pty_master;
 };
 
 static int write_id_map(int procfd, pid_t pid, const char *file, const struct rt_id_mapping *m,
@@ -66,13 +69,20 @@ static char *state_json_for(struct create_ctx *c, enum rt_status status)
 	return rt_state_to_json(&c->st, status, 0);
 }
 
+/* prestart and createRuntime hooks in husk's namespaces; then the state goes to the init for
+ * its createContainer and startContainer hooks. */
 static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 {
 	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATING);
 
-	if (rt_hooks_run(&c->spec->hooks[RT_HOOK_PRESTART], RT_HOOK_PRESTART, json, err) < 0)
+	if (json == NULL)
+		return rt_error_set(err, ENOMEM, "state JSON");
+	if (rt_hooks_run(&c->spec->hooks[RT_HOOK_PRESTART], RT_HOOK_PRESTART, json, err) < 0 ||
+	    rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json, err) < 0)
 		return -1;
-	return rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json, err);
+	if (strlen(json) >= sizeof(((struct rt_sync_msg *)0)->text))
+		return rt_error_set(err, E2BIG, "state JSON for the container's hooks is too large");
+	return rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, json, -1) < 0 ? rt_error_set(err, errno, "write to container init") : 1;
 }
 
 /* Talk the child through its set-up until it says READY. */
@@ -97,7 +107,7 @@ static int parent_sync(struct create_ctx *c, struct rt_error *err)
 		case RT_SYNC_HOOKS:
 			if (run_runtime_hooks(c, err) < 0)
 				return -1;
-			break;
+			continue; /* it sent CONTINUE with the state */
 		case RT_SYNC_READY:
 			return 0;
 		case RT_SYNC_ERROR:
@@ -198,11 +208,18 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 		close(c->sync_parent);
 		close(c->dir.dirfd);
 		close(c->dir.rootfd);
+		if (c->console_local >= 0)
+			close(c->console_local);
 		rt_init_main(&c->init);
 	}
 	c->pid = (pid_t)pid;
 	close(c->init.sync_fd);
 	c->init.sync_fd = -1;
+	if (c->console_local >= 0) {
+		/* the init has its end; ours must not keep it open */
+		close(c->init.console_fd);
+		c->init.console_fd = -1;
+	}
 	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
 		return rt_error_set(err, errno, "restore pid namespace");
 	return 0;
@@ -246,6 +263,10 @@ static void create_ctx_free(struct create_ctx *c)
 		close(c->init.fifo_fd);
 	if (c->init.console_fd >= 0)
 		close(c->init.console_fd);
+	if (c->console_local >= 0)
+		close(c->console_local);
+	if (c->pty_master >= 0)
+		close(c->pty_master);
 	if (c->dir.dirfd >= 0 || c->dir.path)
 		rt_container_dir_close(&c->dir);
 	rt_cgroup_close(&c->cgroup);
@@ -282,23 +303,29 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	spec = c->spec;
 	if (!spec->has_process)
 		return rt_error_set(err, EINVAL, "config.json: process: required to create a container");
-	if (spec->process.terminal && !o->console_socket)
+	if (spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
 		return rt_error_set(err, EINVAL,
 				    "config.json: process.terminal is true: --console-socket is required "
-				    "to receive the pty (or set terminal to false)");
+				    "to receive the pty when husk does not stay in the foreground (or set "
+				    "terminal to false)");
 	c->init.spec = spec;
 	c->init.process = &spec->process;
 	c->init.id = o->id;
 	c->init.preserve_fds = o->preserve_fds;
 	c->init.no_pivot = o->no_pivot;
 	c->init.no_new_keyring = o->no_new_keyring;
-	c->init.has_hooks_before_pivot = spec->hooks[RT_HOOK_PRESTART].n || spec->hooks[RT_HOOK_CREATE_RUNTIME].n;
+	c->init.has_hooks = spec->hooks[RT_HOOK_PRESTART].n || spec->hooks[RT_HOOK_CREATE_RUNTIME].n ||
+			    spec->hooks[RT_HOOK_CREATE_CONTAINER].n || spec->hooks[RT_HOOK_START_CONTAINER].n;
 	c->init.procfd = rt_procfs_open("/proc", err);
 	if (c->init.procfd < 0)
 		return -1;
 	if (o->console_socket && spec->process.terminal) {
 		c->init.console_fd = rt_console_socket_connect(o->console_socket, err);
 		if (c->init.console_fd < 0)
+			return -1;
+	} else if (spec->process.terminal) {
+		/* foreground run: husk itself holds the pty (runc does the same) */
+		if (rt_console_proxy_pair(&c->console_local, &c->init.console_fd, err) < 0)
 			return -1;
 	}
 	if (!o->run) {
@@ -418,15 +445,17 @@ static int start_now(struct create_ctx *c, struct rt_error *err)
 int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, int *ret_exit,
 			struct rt_error *err)
 {
-	struct create_ctx c = {.g = g, .o = o, .sync_parent = -1, .pidfd = -1,
-			       .dir = {.rootfd = -1, .dirfd = -1}};
+	struct create_ctx c = {.g = g, .o = o, .sync_parent = -1, .pidfd = -1, .console_local = -1,
+			       .pty_master = -1, .dir = {.rootfd = -1, .dirfd = -1}};
 	int rc = -1;
 
-	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = -1;
+	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = c.init.fifo_write_fd = -1;
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		c.init.ns_fds[t] = -1;
 	*ret_exit = 0;
 	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 || record(&c, err) < 0)
+		goto fail;
+	if (c.console_local >= 0 && rt_console_proxy_recv(c.console_local, &c.pty_master, err) < 0)
 		goto fail;
 	if (!o->run) {
 		rc = 0;
@@ -440,6 +469,8 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	}
 	/* the state stays visible (and locked only briefly by others) while the container runs */
 	flock(c.dir.dirfd, LOCK_UN);
+	if (c.pty_master >= 0)
+		rt_console_proxy_run(c.pty_master, c.pidfd);
 	*ret_exit = wait_foreground(&c);
 	flock(c.dir.dirfd, LOCK_EX);
 	if (!o->keep) {

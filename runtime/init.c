@@ -32,6 +32,7 @@
 #include "mount.h"
 #include "process.h"
 #include "seccomp.h"
+#include "state.h"
 #include "sync.h"
 #include "terminal.h"
 
@@ -126,7 +127,9 @@ static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
 			return rt_error_set(err, errno, "open exec fifo");
 		if (write(fd, "0", 1) != 1)
 			return rt_error_set(err, errno, "write exec fifo");
-		/* fd stays open, close-on-exec: `start` sees EOF once we exec'd (or died) */
+		/* fd stays open, close-on-exec: `start` sees EOF once we exec'd, or reads the error
+		 * that stopped us before (rt_init_main) */
+		ctx->fifo_write_fd = fd;
 		close(ctx->fifo_fd);
 		ctx->fifo_fd = -1;
 		ctx->started = 1;
@@ -139,18 +142,75 @@ static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
 	return 0;
 }
 
-static int run_hooks_in_container(struct rt_init_ctx *ctx, enum rt_hook_kind kind, const char *status,
-				  struct rt_error *err)
+/* Our pid as the host sees it: the procfs handle is the host's, so its "self" names us in the
+ * host's pid namespace (getpid() says 1 in a new one).  Hooks and the seccomp agent need it. */
+static pid_t host_pid(int procfd)
+{
+	char buf[32];
+	ssize_t n = readlinkat(procfd, "self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return getpid();
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
+}
+
+static char *state_json(struct rt_init_ctx *ctx, pid_t pid, enum rt_status status)
+{
+	struct rt_state st = {
+		.id = (char *)ctx->id,
+		.pid = pid,
+		.bundle = ctx->spec->bundle,
+		.rootfs = ctx->spec->root_path,
+		.annotations = ctx->spec->annotations,
+		.n_annotations = ctx->spec->n_annotations,
+	};
+	return rt_state_to_json(&st, status, 0);
+}
+
+static int run_hooks_in_container(struct rt_init_ctx *ctx, enum rt_hook_kind kind, pid_t pid,
+				  enum rt_status status, struct rt_error *err)
 {
 	const struct rt_hook_list *l = &ctx->spec->hooks[kind];
-	char state[1024];
+	cleanup_free char *state = NULL;
 
 	if (l->n == 0)
 		return 0;
-	snprintf(state, sizeof(state),
-		 "{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"%s\",\"pid\":%d,\"bundle\":\"%s\"}",
-		 ctx->id, status, (int)getpid(), ctx->spec->bundle);
+	state = state_json(ctx, pid, status);
+	if (state == NULL)
+		return rt_error_set(err, ENOMEM, "state for %s hooks", rt_hook_kind_name(kind));
 	return rt_hooks_run(l, kind, state, err);
+}
+
+/* Load linux.seccomp and hand a notify fd to the seccomp agent ourselves, over the socket
+ * connected before pivot_root (listener_sock): in `create` mode the runtime parent is gone by
+ * the time the filter is loaded (right before execve), so it cannot be the one to send it. */
+static int install_seccomp(struct rt_init_ctx *ctx, int listener_sock, pid_t pid,
+			   enum rt_status status, struct rt_error *err)
+{
+	const struct rt_seccomp *sc = ctx->spec->linux_cfg.seccomp;
+	cleanup_close int notify_fd = -1;
+	cleanup_free char *state = NULL, *msg = NULL;
+
+	if (sc == NULL)
+		return 0;
+	/* build the message first: after the load, a notifying rule could stop us half-way */
+	if (listener_sock >= 0) {
+		state = state_json(ctx, pid, status);
+		if (state == NULL)
+			return rt_error_set(err, ENOMEM, "seccomp agent message");
+		if (rt_seccomp_listener_message(state, pid, sc->listener_metadata, &msg, err) < 0)
+			return -1;
+	}
+	if (rt_seccomp_install(sc, &notify_fd, err) < 0)
+		return -1;
+	if (notify_fd < 0)
+		return 0;
+	if (listener_sock < 0)
+		return rt_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+	if (rt_seccomp_send_listener_sock(listener_sock, msg, notify_fd, err) < 0)
+		return rt_error_wrap(err, "linux.seccomp.listenerPath \"%s\"", sc->listener_path);
+	return 0;
 }
 
 static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
@@ -158,9 +218,12 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	const struct rt_spec *spec = ctx->spec;
 	const struct rt_process *p = ctx->process;
 	struct rt_rootfs rootfs = {.spec = spec, .procfd = ctx->procfd, .rootfd = -1};
+	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
+	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
 	char exe[PATH_MAX];
 	int ptmx_slave = -1;
+	pid_t pid = host_pid(ctx->procfd);
 
 	/* until we exec, we run husk's image: keep it non-dumpable so no process that can see us
 	 * may open /proc/<pid>/exe (the 2019 runc overwrite) or ptrace us */
@@ -205,13 +268,20 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		rt_error_set(err, EINVAL, "a mount namespace is required");
 		return;
 	}
-	if (ctx->has_hooks_before_pivot) {
+	if (ctx->has_hooks) {
 		if (rt_sync_send(ctx->sync_fd, RT_SYNC_HOOKS, 0, NULL, -1) < 0 ||
 		    rt_sync_expect(ctx->sync_fd, RT_SYNC_CONTINUE, &msg, NULL, err) < 0)
 			return;
+		ctx->state_json = strdup(msg.text);
 	}
-	if (run_hooks_in_container(ctx, RT_HOOK_CREATE_CONTAINER, "creating", err) < 0)
+	if (run_hooks_in_container(ctx, RT_HOOK_CREATE_CONTAINER, pid, RT_STATUS_CREATING, err) < 0)
 		return;
+	/* the agent's socket is a host path: connect while the host's tree is still visible */
+	if (sc && sc->listener_path) {
+		listener_sock = rt_seccomp_listener_connect(sc->listener_path, err);
+		if (listener_sock < 0)
+			return;
+	}
 	if (rt_rootfs_pivot(&rootfs, ctx->no_pivot, err) < 0)
 		return;
 	close(rootfs.rootfd);
@@ -227,7 +297,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		return;
 	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which a non-root user has
 	 * given up after set_user: load it before (runc does the same) */
-	if (!p->no_new_privileges && rt_process_install_seccomp(spec->linux_cfg.seccomp, ctx->sync_fd, err) < 0)
+	if (!p->no_new_privileges && install_seccomp(ctx, listener_sock, pid, RT_STATUS_CREATING, err) < 0)
 		return;
 	if (rt_process_set_user(p, err) < 0)
 		return;
@@ -247,7 +317,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	if (wait_for_start(ctx, err) < 0)
 		return;
-	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, "created", err) < 0)
+	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
 		return;
 	if (p->has_exec_cpu_affinity && rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
 		return;
@@ -257,7 +327,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	 * parent that exec happened).  Before seccomp, which may deny close_range. */
 	if (rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
 		return;
-	if (p->no_new_privileges && rt_process_install_seccomp(spec->linux_cfg.seccomp, ctx->sync_fd, err) < 0)
+	if (p->no_new_privileges && install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
 		return;
 	execve(exe, p->args, p->env);
 	rt_error_set(err, errno, "exec `%s`", exe);
@@ -276,7 +346,10 @@ void rt_init_main(struct rt_init_ctx *ctx)
 		rt_error_set(&err, 0, "container init failed");
 	/* after `start` the parent of a created container is gone: say it on the container's
 	 * stderr as well, since nobody reads the sync socket any more */
-	if (ctx->started)
-		dprintf(2, "husk: %s\n", err.msg);
+	if (ctx->started && ctx->fifo_write_fd >= 0) {
+		/* `start` is reading the fifo: it reports this and fails */
+		if (rt_write_all(ctx->fifo_write_fd, err.msg, strlen(err.msg)) < 0)
+			dprintf(2, "husk: %s\n", err.msg);
+	}
 	rt_sync_fail(ctx->sync_fd, &err);
 }

@@ -21,7 +21,9 @@ struct rt_init_ctx {
 	int preserve_fds;
 	int no_pivot;
 	int no_new_keyring;
-	int has_hooks_before_pivot; /* prestart or createRuntime hooks: stop for the parent */
+	int has_hooks; /* hooks before start: stop for the parent (runtime hooks, state JSON) */
+	char *state_json;         /* the state (status creating) for the container's own hooks */
+	int fifo_write_fd;        /* create, after start: a failure before exec is written here */
 	pid_t parent_pid;
 	int started;             /* create: `start` released us, the parent is gone */
 };

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 static const struct rt_command *const commands[] = {
 	&rt_cmd_create, &rt_cmd_start, &rt_cmd_run, &rt_cmd_state, &rt_cmd_kill, &rt_cmd_delete,
 	&rt_cmd_list, &rt_cmd_spec, &rt_cmd_features, &rt_cmd_pod, &rt_cmd_network, &rt_cmd_image,
-	&rt_cmd_bundle,
+	&rt_cmd_bundle, &rt_cmd_exec, &rt_cmd_pause, &rt_cmd_resume, &rt_cmd_update, &rt_cmd_events,
+	&rt_cmd_ps,
 };
 
 static const char global_usage[] =
@@ -140,8 +142,13 @@ static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_
 		case OPT_SKIP: g->skip_unavailable_limits = 1; break;
 		case OPT_STORE: g->store = optarg; break;
 		case 'v':
-			printf("husk version %s\ncommit: %s\nspec: 1.2.0\n", HUSK_VERSION, HUSK_COMMIT);
+		{
+			/* runc's shape: containerd and podman log these lines */
+			const struct scmp_version *v = seccomp_version();
+			printf("husk version %s\ncommit: %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n",
+			       HUSK_VERSION, HUSK_COMMIT, v->major, v->minor, v->micro);
 			exit(0);
+		}
 		case 'h':
 			print_usage(stdout);
 			exit(0);
@@ -194,7 +201,8 @@ int main(int argc, char **argv)
 		print_error(&err);
 		return 1;
 	}
-	for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+	/* --help among the command's leading options only: `exec ID ls -h` is the program's */
+	for (int i = optind + 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(cmd->usage, stdout);
 			return 0;

@@ -3,18 +3,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
+#include "../common/procfs.h"
 #include "../common/syscalls.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -123,6 +130,117 @@ static int set_propagation(struct rt_rootfs *r, const char *dest, unsigned long 
 	return 0;
 }
 
+/* --- idmapped mounts --- */
+
+static int format_id_map(const struct rt_id_mapping *m, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(buf + off, len - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
+				 m[i].size);
+		if (k < 0 || (size_t)k >= len - off)
+			return -1;
+		off += (size_t)k;
+	}
+	return (int)off;
+}
+
+/* A user namespace holding the mount's uidMappings/gidMappings, as an fd for
+ * MOUNT_ATTR_IDMAP: a short-lived child unshares it and waits while we write its maps through
+ * the host procfs handle; its ns/user stays alive through our fd after the child is gone. */
+static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt_error *err)
+{
+	int ready[2], done[2];
+	char uid_map[4096], gid_map[4096], path[64], pidbuf[32] = "";
+	int nu = format_id_map(m->uid_mappings, m->n_uid_mappings, uid_map, sizeof(uid_map));
+	int ng = format_id_map(m->gid_mappings, m->n_gid_mappings, gid_map, sizeof(gid_map));
+	int fd = -1, status;
+	pid_t child;
+
+	if (nu <= 0 || ng <= 0)
+		return rt_error_set(err, EINVAL, "idmapped mount on `%s`: uidMappings and gidMappings are required",
+				    m->destination);
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return rt_error_set(err, errno, "pipe");
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return rt_error_set(err, errno, "pipe");
+	}
+	child = fork();
+	if (child == 0) {
+		char c;
+		/* our pid in the host's pid namespace: the procfs handle is the host's */
+		ssize_t n = readlinkat(r->procfd, "self", pidbuf, sizeof(pidbuf) - 1);
+		if (n <= 0 || unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], pidbuf, (size_t)n) != n)
+			_exit(1);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (child < 0) {
+		int e = errno;
+		close(ready[0]);
+		close(done[1]);
+		return rt_error_set(err, e, "fork for the idmapped mount's user namespace");
+	}
+	ssize_t n = read(ready[0], pidbuf, sizeof(pidbuf) - 1);
+	close(ready[0]);
+	if (n > 0) {
+		pidbuf[n] = '\0';
+		snprintf(path, sizeof(path), "%s/gid_map", pidbuf);
+		if (rt_procfs_write(r->procfd, path, gid_map, (size_t)ng, err) == 0) {
+			snprintf(path, sizeof(path), "%s/uid_map", pidbuf);
+			if (rt_procfs_write(r->procfd, path, uid_map, (size_t)nu, err) == 0) {
+				snprintf(path, sizeof(path), "%s/ns/user", pidbuf);
+				fd = rt_procfs_openat(r->procfd, path, O_RDONLY, err);
+			}
+		}
+	} else {
+		rt_error_set(err, ECHILD, "create the idmapped mount's user namespace");
+	}
+	close(done[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		return rt_error_wrap(err, "idmapped mount on `%s`", m->destination);
+	return fd;
+}
+
+/* Bind srcfd on dstfd through a detached clone carrying MOUNT_ATTR_IDMAP (the kernel accepts
+ * the attribute only on a mount that is not attached yet). */
+static int bind_idmapped(struct rt_rootfs *r, const struct rt_mount *m, int srcfd, int dstfd,
+			 struct rt_error *err)
+{
+	cleanup_close int userns = idmap_userns(r, m, err);
+	cleanup_close int tree = -1;
+	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
+
+	if (userns < 0)
+		return -1;
+	attr.userns_fd = (uint64_t)userns;
+	tree = rt_sys_open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+						   (m->recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return rt_error_set(err, errno, "idmapped mount: clone `%s`", m->source);
+	if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive_idmap ? AT_RECURSIVE : 0),
+				 &attr, sizeof(attr)) < 0) {
+		int e = errno;
+		return rt_error_set(err, e, "idmapped mount of `%s` on `%s`%s", m->source, m->destination,
+				    e == EPERM && r->in_userns
+					    ? " (the filesystem belongs to the host: not possible from inside a new user namespace)"
+				    : e == EINVAL ? " (the filesystem does not support idmapped mounts)"
+						  : "");
+	}
+	if (rt_sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return rt_error_set(err, errno, "attach idmapped mount on `%s`", m->destination);
+	return 0;
+}
+
 static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, struct rt_error *err)
 {
 	char src[FDPATH_MAX], dst[FDPATH_MAX];
@@ -135,8 +253,12 @@ static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, 
 		return rt_error_set(err, errno, "bind source `%s`", m->source);
 	rt_fd_path(srcfd, src, sizeof(src));
 	rt_fd_path(dstfd, dst, sizeof(dst));
-	if (mount(src, dst, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+	if (m->idmap) {
+		if (bind_idmapped(r, m, srcfd, dstfd, err) < 0)
+			return -1;
+	} else if (mount(src, dst, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0) {
 		return rt_error_set(err, errno, "bind `%s` on `%s`", m->source, m->destination);
+	}
 	extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	if (extra && remount_in_root(r, m->destination, extra, err) < 0)
 		return -1;
@@ -171,6 +293,108 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 	return rt_error_set(err, e, "mount %s on `%s`", type, m->destination);
 }
 
+/* --- tmpcopyup --- */
+
+static int copy_file_data(int src, int dst)
+{
+	for (;;) {
+		ssize_t n = sendfile(dst, src, NULL, 1 << 20);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Copy the directory tree at src into dst (both directory fds), keeping modes, owners and
+ * times.  Nothing is followed: symlinks are copied as symlinks, every open is O_NOFOLLOW, so
+ * a hostile image cannot make us read or write outside the two trees. */
+static int copy_tree(int src, int dst, const char *what, int depth, struct rt_error *err)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *e;
+	int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (depth > 64)
+		return rt_error_set(err, ELOOP, "tmpcopyup `%s`: too deep", what);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		int e2 = errno;
+		if (fd >= 0)
+			close(fd);
+		return rt_error_set(err, e2, "tmpcopyup: read `%s`", what);
+	}
+	while ((e = readdir(d))) {
+		const char *name = e->d_name;
+		struct stat st;
+		struct timespec times[2];
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return rt_error_set(err, errno, "tmpcopyup: stat `%s/%s`", what, name);
+		if (S_ISDIR(st.st_mode)) {
+			cleanup_close int s2 = -1, d2 = -1;
+			if (mkdirat(dst, name, st.st_mode & 07777) < 0)
+				return rt_error_set(err, errno, "tmpcopyup: mkdir `%s/%s`", what, name);
+			s2 = openat(dirfd(d), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			d2 = openat(dst, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 < 0 || d2 < 0)
+				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what, name);
+			if (copy_tree(s2, d2, name, depth + 1, err) < 0)
+				return -1;
+		} else if (S_ISREG(st.st_mode)) {
+			cleanup_close int in = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int out = -1;
+			if (in < 0)
+				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what, name);
+			out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				     st.st_mode & 07777);
+			if (out < 0 || copy_file_data(in, out) < 0)
+				return rt_error_set(err, errno, "tmpcopyup: copy `%s/%s`", what, name);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+			if (n < 0)
+				return rt_error_set(err, errno, "tmpcopyup: readlink `%s/%s`", what, name);
+			target[n] = '\0';
+			if (symlinkat(target, dst, name) < 0)
+				return rt_error_set(err, errno, "tmpcopyup: symlink `%s/%s`", what, name);
+		} else if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) {
+			return rt_error_set(err, errno, "tmpcopyup: mknod `%s/%s`", what, name);
+		}
+		if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+			return rt_error_set(err, errno, "tmpcopyup: chown `%s/%s`", what, name);
+		if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+			return rt_error_set(err, errno, "tmpcopyup: chmod `%s/%s`", what, name);
+		times[0] = st.st_atim;
+		times[1] = st.st_mtim;
+		utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
+	}
+	return 0;
+}
+
+/* tmpcopyup (runc and crun): the new tmpfs starts with what the image had in that directory.
+ * olddir is the directory below the mount (opened before mounting), the new mount is found
+ * again inside the root. */
+static int tmpcopyup(struct rt_rootfs *r, const struct rt_mount *m, int olddir, struct rt_error *err)
+{
+	cleanup_close int newdir = rt_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
+	struct stat st;
+
+	if (newdir < 0)
+		return rt_error_wrap(err, "tmpcopyup");
+	/* the tmpfs root takes the directory's owner and mode (unless the options set a mode) */
+	if (fstat(olddir, &st) == 0) {
+		char p[FDPATH_MAX];
+		rt_fd_path(newdir, p, sizeof(p));
+		if (chown(p, st.st_uid, st.st_gid) < 0 && errno != EINVAL)
+			return rt_error_set(err, errno, "tmpcopyup: chown `%s`", m->destination);
+		if ((m->data == NULL || strstr(m->data, "mode=") == NULL) && chmod(p, st.st_mode & 07777) < 0)
+			return rt_error_set(err, errno, "tmpcopyup: chmod `%s`", m->destination);
+	}
+	return copy_tree(olddir, newdir, m->destination, 0, err);
+}
+
 static int source_is_dir(const struct rt_mount *m)
 {
 	struct stat st;
@@ -195,6 +419,8 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 			return -1;
 	} else {
 		if (mount_fs(r, m, dstfd, err) < 0)
+			return -1;
+		if (m->tmpcopyup && m->type && strcmp(m->type, "tmpfs") == 0 && tmpcopyup(r, m, dstfd, err) < 0)
 			return -1;
 		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
 			r->dev_is_tmpfs = 1;

@@ -132,6 +132,48 @@ int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt
 	return 0;
 }
 
+/* /sys/fs/selinux of the host is out of sight once the container's mount namespace is joined,
+ * so ask procfs: with SELinux active, attr/current holds a context with ':' in it (AppArmor's
+ * reads "unconfined" or a profile name; without an LSM the read fails). */
+static int selinux_enabled(int procfd)
+{
+	struct rt_error e = RT_ERROR_INIT;
+	cleanup_close int fd = rt_procfs_openat(procfd, "self/attr/current", O_RDONLY, &e);
+	char buf[256];
+	ssize_t n;
+
+	rt_error_release(&e);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strchr(buf, ':') != NULL;
+}
+
+int rt_process_set_lsm(int procfd, const struct rt_process *p, struct rt_error *err)
+{
+	if (p->apparmor_profile && *p->apparmor_profile) {
+		cleanup_free char *cmd = NULL;
+		int n = asprintf(&cmd, "exec %s", p->apparmor_profile);
+		if (n < 0)
+			return rt_error_set(err, ENOMEM, "process.apparmorProfile");
+		/* attr/apparmor/ is the LSM-stacking-safe place (5.8+); attr/exec before it */
+		if (rt_procfs_write(procfd, "self/attr/apparmor/exec", cmd, (size_t)n, err) < 0) {
+			rt_error_release(err);
+			if (rt_procfs_write(procfd, "self/attr/exec", cmd, (size_t)n, err) < 0) {
+				rt_error_release(err);
+				return rt_error_set(err, EINVAL,
+						    "process.apparmorProfile `%s`: AppArmor is not enabled on this host",
+						    p->apparmor_profile);
+			}
+		}
+	}
+	if (p->selinux_label && *p->selinux_label && selinux_enabled(procfd)) {
+		if (rt_procfs_write(procfd, "self/attr/exec", p->selinux_label, strlen(p->selinux_label), err) < 0)
+			return rt_error_wrap(err, "process.selinuxLabel `%s`", p->selinux_label);
+	}
+	return 0;
+}
+
 int rt_process_set_user(const struct rt_process *p, struct rt_error *err)
 {
 	const struct rt_user *u = &p->user;

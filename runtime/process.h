@@ -12,6 +12,10 @@
  * the initial execCPUAffinity. */
 int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt_process *p,
 			 struct rt_error *err);
+/* process.apparmorProfile and process.selinuxLabel, applied at the next execve through
+ * /proc/self/attr.  A profile on a host without AppArmor is an error (the process would run
+ * unconfined); a label on a host without SELinux is ignored, as runc does. */
+int rt_process_set_lsm(int procfd, const struct rt_process *p, struct rt_error *err);
 /* Bounding set, groups, gid, uid (keeping capabilities across the change), the other
  * capability sets, umask. */
 int rt_process_set_user(const struct rt_process *p, struct rt_error *err);

@@ -558,13 +558,10 @@ static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd)
 	return n;
 }
 
-int rt_seccomp_send_listener(const char *listener_path, const char *message, int notify_fd,
-			     struct rt_error *err)
+int rt_seccomp_listener_connect(const char *listener_path, struct rt_error *err)
 {
 	cleanup_close int sock = -1;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	size_t len = strlen(message), off;
-	ssize_t n;
 
 	if (strlen(listener_path) >= sizeof(addr.sun_path))
 		return rt_error_set(err, ENAMETOOLONG, "seccomp listenerPath \"%s\"", listener_path);
@@ -576,10 +573,18 @@ int rt_seccomp_send_listener(const char *listener_path, const char *message, int
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return rt_error_set(err, errno, "connect to seccomp listenerPath \"%s\"",
 				    listener_path);
+	return TAKE_FD(sock);
+}
+
+int rt_seccomp_send_listener_sock(int sock, const char *message, int notify_fd,
+				  struct rt_error *err)
+{
+	size_t len = strlen(message), off;
+	ssize_t n;
 
 	n = send_with_fd(sock, message, len, notify_fd);
 	if (n < 0)
-		return rt_error_set(err, errno, "send the seccomp fd to \"%s\"", listener_path);
+		return rt_error_set(err, errno, "send the seccomp fd to the seccomp agent");
 	/* A stream socket may take the text in pieces; the fd went with the first one. */
 	for (off = (size_t)n; off < len; off += (size_t)n) {
 		n = send(sock, message + off, len - off, MSG_NOSIGNAL);
@@ -588,9 +593,20 @@ int rt_seccomp_send_listener(const char *listener_path, const char *message, int
 			continue;
 		}
 		if (n < 0)
-			return rt_error_set(err, errno, "send the container state to \"%s\"",
-					    listener_path);
+			return rt_error_set(err, errno, "send the container state to the seccomp agent");
 	}
+	return 0;
+}
+
+int rt_seccomp_send_listener(const char *listener_path, const char *message, int notify_fd,
+			     struct rt_error *err)
+{
+	cleanup_close int sock = rt_seccomp_listener_connect(listener_path, err);
+
+	if (sock < 0)
+		return -1;
+	if (rt_seccomp_send_listener_sock(sock, message, notify_fd, err) < 0)
+		return rt_error_wrap(err, "seccomp listenerPath \"%s\"", listener_path);
 	return 0;
 }
 

@@ -47,6 +47,13 @@ int rt_seccomp_listener_message(const char *state_json, pid_t pid, const char *m
 int rt_seccomp_send_listener(const char *listener_path, const char *message, int notify_fd,
 			     struct rt_error *err);
 
+/* The same in two steps, for a process that must connect while it still sees the host's
+ * filesystem (the container init, before pivot_root) and send later (after the filter is
+ * loaded, right before execve).  The socket is SOCK_CLOEXEC. */
+int rt_seccomp_listener_connect(const char *listener_path, struct rt_error *err);
+int rt_seccomp_send_listener_sock(int sock, const char *message, int notify_fd,
+				  struct rt_error *err);
+
 /* What the linked libseccomp and the running kernel really support, for `husk features`.
  * Arrays are NULL-terminated and point to static strings. */
 #define RT_SECCOMP_FEATURES_MAX 32
