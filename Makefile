@@ -111,7 +111,7 @@ unit: $(UNIT_BINS)
 # --- dependencies from Debian, installed when missing ---
 BUILD_DEBS = gcc make pkg-config libcap-dev libseccomp-dev libjansson-dev libmnl-dev \
 	libnftnl-dev libarchive-dev libssl-dev libzstd-dev liblzma-dev zlib1g-dev
-TEST_DEBS = libcmocka-dev bats busybox-static iproute2 perl zstd python3 jq
+TEST_DEBS = libcmocka-dev bats busybox-static iproute2 perl zstd python3 jq strace nftables
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
 BENCH_DEBS = crun runc hyperfine umoci containernetworking-plugins
 APT_ENSURE = tests/helpers/apt-ensure
@@ -147,8 +147,15 @@ check-unit: unit
 check-integration: all
 	HUSK=$(abspath $(HUSK)) prove -f --exec tests/helpers/run-one tests/integration/*.bats
 
+# The VM runs the husk just built (run-tests passes HUSK, the binary under test, the same way);
+# check-vm-runc runs the same guest tests against runc, which checks the tests themselves;
+# check-vm-lib runs tests/vm/cg_smoke.c, the cgroups/ library alone.
 check-vm: vm-deps all
-	tests/vm/run
+	tests/vm/run $(abspath $(HUSK))
+check-vm-runc: vm-deps
+	tests/vm/run $$(command -v runc || echo /usr/sbin/runc)
+check-vm-lib: vm-deps $(LIBCGROUPS) $(LIBCOMMON)
+	tests/vm/run --lib
 
 bench: bench-deps all
 	tests/bench/run $(abspath $(HUSK))

@@ -82,5 +82,9 @@ void rt_log(enum rt_log_level level, const char *fmt, ...)
 	if (msg == NULL)
 		return;
 	rt_log_record(level, msg);
+	/* as runc's logrus: without --log a warning must still reach the user (an unenforced
+	 * limit, say); clients always pass --log, so their stderr stays clean */
+	if (log_fd < 0 && level <= RT_LOG_WARNING)
+		fprintf(stderr, "husk: %s: %s\n", level_names[level], msg);
 	free(msg);
 }

@@ -146,8 +146,10 @@ int rt_caps_apply(const struct rt_caps *caps, struct rt_error *err)
 		/* The kernel requires it in permitted and inheritable: EPERM otherwise.  runc only
 		 * warns then, and configs written for it (runc spec's own, with ambient but no
 		 * inheritable set) depend on that: do the same. */
+		/* a debug record, not a warning: this runs in the container's init, whose stderr is
+		 * the container's own */
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0, 0) < 0)
-			rt_warn("cannot raise %s in the ambient set (it must be in the permitted and "
+			rt_debug("cannot raise %s in the ambient set (it must be in the permitted and "
 				"inheritable sets too): %s",
 				cap_name(cap), strerror(errno));
 	}

@@ -6,9 +6,6 @@
 #include "commands.h"
 #include "container.h"
 
-/* Options shared by create and run. */
-int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
-			struct rt_error *err);
 
 enum { O_BUNDLE = 'b', O_PIDFILE = 256, O_CONSOLE, O_PRESERVE, O_NOPIVOT, O_NOKEYRING, O_DETACH = 'd',
        O_NOSUBREAPER, O_KEEP, O_POD, O_IMAGE };

@@ -8,7 +8,6 @@
 #include "commands.h"
 #include "seccomp.h"
 
-int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err);
 
 /* What spec_mounts.c accepts in mounts[].options. */
 static const char *const mount_options[] = {

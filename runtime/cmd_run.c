@@ -2,8 +2,6 @@
 #include "commands.h"
 #include "container.h"
 
-int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
-			struct rt_error *err);
 
 static int run_run(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {

@@ -4,8 +4,6 @@
 #include "commands.h"
 #include "container.h"
 
-/* Commands whose only argument is one container id. */
-int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err);
 
 int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err)
 {

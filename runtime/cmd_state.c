@@ -5,7 +5,6 @@
 #include "commands.h"
 #include "container.h"
 
-int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err);
 
 static int run_state(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {

@@ -9,4 +9,12 @@ extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_run, rt_cmd_s
 	rt_cmd_bundle, rt_cmd_exec, rt_cmd_pause, rt_cmd_resume, rt_cmd_update, rt_cmd_events,
 	rt_cmd_ps;
 
+/* Helpers shared by the command files. */
+struct rt_create_opts;
+/* Options of create and run (is_run: --detach, --keep). */
+int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
+			struct rt_error *err);
+/* A command whose only argument is one container id. */
+int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err);
+
 #endif

@@ -132,10 +132,10 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 		goto out;
 	}
 	unlinkat(d.dirfd, RT_EXEC_FIFO, 0);
-	{
-		/* poststart hooks come from the bundle's config */
+	if (faccessat(d.dirfd, RT_CONFIG_COPY, F_OK, 0) == 0) {
+		/* poststart hooks of the config create saw (kept only when there are hooks) */
 		struct rt_error e = RT_ERROR_INIT;
-		if (rt_spec_load(st.bundle, &spec, &e) == 0) {
+		if (rt_spec_load(d.path, &spec, &e) == 0) {
 			if (spec->hooks[RT_HOOK_POSTSTART].n) {
 				json = rt_state_to_json(&st, RT_STATUS_RUNNING, 0);
 				rt_hooks_run_warn(&spec->hooks[RT_HOOK_POSTSTART], RT_HOOK_POSTSTART, json);
