@@ -183,6 +183,9 @@ int cg_memory_swap_v2(int64_t memory_swap, int64_t memory_limit, int64_t *ret,
 		      struct rt_error *err);
 /* Validate a cpu/mem list ("0-3,7"); returns 0 or -1 with err naming field. */
 int cg_cpulist_check(const char *list, const char *field, struct rt_error *err);
+/* The first number of list (a valid list) that avail (the kernel's format, e.g. the content of
+ * /sys/devices/system/cpu/online) lacks, or -1 when list is within avail. */
+long cg_cpulist_first_outside(const char *list, const char *avail);
 
 /* --- a container's cgroup --- */
 struct cg_cgroup {
@@ -263,6 +266,7 @@ int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int
  *   cpu.throttling.periods/throttledPeriods/throttledTime   cpu_nr_periods / nr_throttled /
  *                                        throttled_ns
  *   memory.usage.usage / .limit / .failcnt   memory_current / memory_max / events_max
+ *   memory.usage.max                     memory_peak
  *   memory.swap.usage / .limit           swap_current + memory_current / swap_max + memory_max
  *                                        (v1 reports memory+swap; limit stays max if max)
  *   memory.cache                         memory.stat "file";  memory.raw: all of memory.stat
@@ -291,6 +295,7 @@ struct cg_stats {
 
 	int has_memory;
 	uint64_t memory_current, memory_max, memory_swap_current, memory_swap_max;
+	uint64_t memory_peak; /* memory.peak (kernel 5.19+), 0 when absent */
 	uint64_t memory_events_low, memory_events_high, memory_events_max, memory_events_oom,
 		memory_events_oom_kill;
 	struct cg_kv *memory_stat; /* memory.stat as key/value strings */

@@ -52,8 +52,10 @@ enum { R0 = 0, R1, R2, R3, R4, R5, R6 };
 
 /* One rule as a block of at most 8 instructions; every "no match" jump lands just past the
  * block (fixed up once the block length is known).  Registers on entry: r2 type, r3 access,
- * r4 major, r5 minor. */
-static size_t rule_block(const struct cg_device_rule *r, struct bpf_insn *b)
+ * r4 major, r5 minor.  *ret_final is set when the block has no "no match" jump: it decides
+ * every access, so nothing may follow it (the verifier refuses unreachable instructions with
+ * EINVAL). */
+static size_t rule_block(const struct cg_device_rule *r, struct bpf_insn *b, int *ret_final)
 {
 	size_t n = 0;
 	size_t jumps[8], nj = 0;
@@ -90,6 +92,7 @@ static size_t rule_block(const struct cg_device_rule *r, struct bpf_insn *b)
 	b[n++] = EXIT_INSN();
 	for (size_t i = 0; i < nj; i++)
 		b[jumps[i]].off = (int16_t)(n - jumps[i] - 1);
+	*ret_final = nj == 0;
 	return n;
 }
 
@@ -109,6 +112,7 @@ int cg_devices_program(const struct cg_device_rule *rules, size_t n, void **ret,
 	p[len++] = LDX_W(R4, R1, 4); /* major */
 	p[len++] = LDX_W(R5, R1, 8); /* minor */
 	/* the last matching rule wins: test from the end of the list */
+	int final = 0;
 	for (size_t i = n; i-- > 0;) {
 		const struct cg_device_rule *r = &rules[i];
 		if (r->type != 'a' && r->type != 'c' && r->type != 'b')
@@ -116,12 +120,16 @@ int cg_devices_program(const struct cg_device_rule *rules, size_t n, void **ret,
 					    r->type);
 		if (r->major > INT32_MAX || r->minor > INT32_MAX || r->major < -1 || r->minor < -1)
 			return rt_error_set(err, EINVAL, "devices[%zu]: major/minor out of range", i);
-		if ((r->access & ALL_ACCESS) == 0)
-			continue; /* grants or denies nothing */
-		len += rule_block(r, p + len);
+		if ((r->access & ALL_ACCESS) == 0 || final)
+			continue; /* grants or denies nothing, or shadowed by a catch-all */
+		len += rule_block(r, p + len, &final);
 	}
-	p[len++] = MOV64_IMM(R0, 0); /* no rule matched: deny */
-	p[len++] = EXIT_INSN();
+	/* a catch-all rule (runc's default {"allow": false, "access": "rwm"}) already ended the
+	 * program: a default deny after it would be dead code, which the verifier rejects */
+	if (!final) {
+		p[len++] = MOV64_IMM(R0, 0); /* no rule matched: deny */
+		p[len++] = EXIT_INSN();
+	}
 	*ret_n = len;
 	*ret = TAKE_PTR(p);
 	return 0;
@@ -130,6 +138,33 @@ int cg_devices_program(const struct cg_device_rule *rules, size_t n, void **ret,
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {
 	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* A refused BPF_PROG_LOAD: the verifier says why only in its log (EINVAL covers unreachable
+ * code, bad jumps, bad registers; EACCES covers unsafe accesses), so load once more with the
+ * log on and keep its last line, which names the fault ("unreachable insn 69").  Without
+ * CAP_BPF/CAP_SYS_ADMIN (EPERM) there is no log to fetch. */
+static int load_error(union bpf_attr *attr, size_t n_insns, struct rt_error *err)
+{
+	int saved = errno;
+	const size_t size = 1 << 16;
+	cleanup_free char *log = saved == EPERM ? NULL : calloc(1, size);
+
+	if (log) {
+		attr->log_buf = (uint64_t)(uintptr_t)log;
+		attr->log_size = (uint32_t)size;
+		attr->log_level = 1;
+		cleanup_close int fd = sys_bpf(BPF_PROG_LOAD, attr);
+		size_t len = strnlen(log, size);
+		while (len > 0 && log[len - 1] == '\n')
+			log[--len] = '\0';
+		char *last = strrchr(log, '\n');
+		last = last ? last + 1 : log;
+		if (fd < 0 && *last)
+			return rt_error_set(err, saved, "load device program (%zu instructions): %s",
+					    n_insns, last);
+	}
+	return rt_error_set(err, saved, "load device program (%zu instructions)", n_insns);
 }
 
 /* Detach every device program attached to cgfd except keep_id. */
@@ -174,7 +209,6 @@ int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int
 	cleanup_free void *insns = NULL;
 	cleanup_close int prog = -1;
 	size_t n_all = n + (with_defaults ? ARRAY_SIZE(default_rules) : 0), n_insns = 0;
-	char log[1024] = "";
 	union bpf_attr attr;
 
 	all = calloc(n_all ? n_all : 1, sizeof(*all));
@@ -194,17 +228,8 @@ int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int
 	attr.insn_cnt = (uint32_t)n_insns;
 	attr.license = (uint64_t)(uintptr_t) "GPL";
 	prog = sys_bpf(BPF_PROG_LOAD, &attr);
-	if (prog < 0 && errno == EACCES) {
-		/* the verifier refused it: load again with its log for the message */
-		attr.log_buf = (uint64_t)(uintptr_t)log;
-		attr.log_size = sizeof(log);
-		attr.log_level = 1;
-		prog = sys_bpf(BPF_PROG_LOAD, &attr);
-		if (prog < 0)
-			return rt_error_set(err, EACCES, "load device program: %s", log);
-	}
 	if (prog < 0)
-		return rt_error_set(err, errno, "load device program (%zu instructions)", n_insns);
+		return load_error(&attr, n_insns, err);
 
 	memset(&attr, 0, sizeof(attr));
 	attr.target_fd = (uint32_t)cgfd;

@@ -182,6 +182,46 @@ bad:
 	return invalid(err, "%s: `%s` is not a list like \"0-3,7\"", field, list);
 }
 
+/* Is n in the list?  The list is well formed (checked, or written by the kernel). */
+static int cpulist_has(const char *list, unsigned long n)
+{
+	for (const char *p = list; *p;) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			b = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (n >= a && n <= b)
+			return 1;
+		p += strspn(p, ",\n ");
+	}
+	return 0;
+}
+
+long cg_cpulist_first_outside(const char *list, const char *avail)
+{
+	for (const char *p = list; *p;) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			b = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		for (unsigned long n = a; n <= b && n <= 65535; n++)
+			if (!cpulist_has(avail, n))
+				return (long)n;
+		p += strspn(p, ",");
+	}
+	return -1;
+}
+
 /* One write of an interface file: open, write, close.  The kernel takes each write as one
  * command, so a value is written in a single write(2). */
 static int write_at(int dirfd, const char *file, const char *value, struct rt_error *err)

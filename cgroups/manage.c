@@ -140,6 +140,47 @@ static int make_path(struct cg_hierarchy *h, char *p, unsigned want, unsigned ne
 	}
 }
 
+/* A cpuset naming CPUs or memory nodes the host does not have is bad input, refused before
+ * anything is made, whether or not the cpuset controller is available (the kernel would only
+ * refuse it half-way through a create, with a bare EINVAL). */
+static int check_cpusets(const struct cg_limits *l, struct rt_error *err)
+{
+	static const struct {
+		const char *file, *field, *what, *online;
+	} sets[] = {
+		{"cpuset.cpus", "linux.resources.cpu.cpus", "CPU", "/sys/devices/system/cpu/online"},
+		{"cpuset.mems", "linux.resources.cpu.mems", "memory node",
+		 "/sys/devices/system/node/online"},
+	};
+
+	for (size_t i = 0; l && i < ARRAY_SIZE(sets); i++) {
+		const char *list = i == 0 ? l->cpuset_cpus : l->cpuset_mems;
+		cleanup_free char *online = NULL;
+		struct rt_error e2 = RT_ERROR_INIT;
+		if (list == NULL)
+			continue;
+		if (rt_read_file_at(AT_FDCWD, sets[i].online, &online, NULL, &e2) < 0) {
+			/* no NUMA support: node 0 only; anything else: let the kernel judge */
+			rt_error_release(&e2);
+			if (i == 0)
+				continue;
+			online = strdup("0");
+			if (online == NULL)
+				return rt_error_set(err, ENOMEM, "%s", sets[i].file);
+		}
+		online[strcspn(online, "\n")] = '\0';
+		long bad = cg_cpulist_first_outside(list, online);
+		if (bad >= 0) {
+			rt_error_set(err, 0, "%s `%s` (%s): %s %ld does not exist on this host (online: %s)",
+				     sets[i].field, list, sets[i].file, sets[i].what, bad, online);
+			if (err)
+				err->errnum = EINVAL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *limits,
 	      int flags, struct cg_cgroup **ret, struct rt_error *err)
 {
@@ -155,6 +196,8 @@ int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *
 
 	if (p == NULL || (created = calloc(strlen(path) + 1, sizeof(*created))) == NULL)
 		return rt_error_set(err, ENOMEM, "cgroup `%s`", path);
+	if (check_cpusets(limits, err) < 0)
+		return rt_error_wrap(err, "cgroup `%s`", path);
 	/* refuse before creating anything (cg_apply_at checks availability before writing) */
 	if (skipped && !(flags & CG_SKIP_UNAVAILABLE))
 		return cg_apply_at(-1, path, limits, h->controllers, flags, NULL, err);
@@ -227,6 +270,8 @@ void cg_cgroup_free(struct cg_cgroup *cg)
 
 int cg_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags, struct rt_error *err)
 {
+	if (check_cpusets(l, err) < 0)
+		return rt_error_wrap(err, "cgroup `%s`", cg->path);
 	if (cg_apply_at(cg->fd, cg->path, l, cg->controllers, flags, &cg->skipped, err) < 0)
 		return -1;
 	if (l && l->has_devices &&

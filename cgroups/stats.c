@@ -82,7 +82,7 @@ static int parse_memory_stat(char *buf, struct cg_stats *s, struct rt_error *err
 static int read_memory(int dirfd, struct cg_stats *s, struct rt_error *err)
 {
 	cleanup_free char *cur = NULL, *max = NULL, *swc = NULL, *swm = NULL, *ev = NULL,
-			  *st = NULL;
+			  *st = NULL, *peak = NULL;
 
 	if (read_optional(dirfd, "memory.current", &cur, err) < 0)
 		return -1;
@@ -92,8 +92,10 @@ static int read_memory(int dirfd, struct cg_stats *s, struct rt_error *err)
 	    read_optional(dirfd, "memory.swap.current", &swc, err) < 0 ||
 	    read_optional(dirfd, "memory.swap.max", &swm, err) < 0 ||
 	    read_optional(dirfd, "memory.events", &ev, err) < 0 ||
-	    read_optional(dirfd, "memory.stat", &st, err) < 0)
+	    read_optional(dirfd, "memory.stat", &st, err) < 0 ||
+	    read_optional(dirfd, "memory.peak", &peak, err) < 0)
 		return -1;
+	s->memory_peak = peak ? parse_value(peak) : 0;
 	s->has_memory = 1;
 	s->memory_current = parse_value(cur);
 	s->memory_max = max ? parse_value(max) : CG_STAT_MAX;
@@ -168,8 +170,11 @@ static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
 	for (struct dirent *de; (de = readdir(d));) {
 		const char *n = de->d_name;
 		size_t len = strlen(n);
+		/* hugetlb.2MB.current, but not hugetlb.2MB.rsvd.current (reservations, which
+		 * runc does not report) */
 		if (strncmp(n, "hugetlb.", 8) != 0 || len < 17 ||
-		    strcmp(n + len - 8, ".current") != 0 || len - 16 >= 16)
+		    strcmp(n + len - 8, ".current") != 0 || len - 16 >= 16 ||
+		    memchr(n + 8, '.', len - 16) != NULL)
 			continue;
 		struct cg_hugetlb_stat *nv = reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
 		if (nv == NULL)

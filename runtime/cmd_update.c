@@ -138,10 +138,13 @@ static int set_field(json_t *res, const struct flag *f, json_t *v)
 {
 	json_t *sec = json_object_get(res, f->section);
 
+	/* v is the caller's reference, handed over even on failure (as json_object_set_new) */
 	if (sec == NULL) {
 		sec = json_object();
-		if (sec == NULL || json_object_set_new(res, f->section, sec) < 0)
+		if (sec == NULL || json_object_set_new(res, f->section, sec) < 0) {
+			json_decref(v);
 			return -1;
+		}
 	}
 	return json_object_set_new(sec, f->key, v);
 }
@@ -215,12 +218,12 @@ static int parse_args(int argc, char **argv, struct cg_limits **ret, const char 
 		json_t *v = NULL;
 		if (flag_value(f, optarg, &v, err) < 0)
 			return -1;
-		int r = check_flag(f, optarg, v, err);
-		if (r < 0 || set_field(res, f, v) < 0) {
-			if (r == 0)
-				rt_error_set(err, ENOMEM, "update");
+		if (check_flag(f, optarg, v, err) < 0) {
+			json_decref(v);
 			return -1;
 		}
+		if (set_field(res, f, v) < 0)
+			return rt_error_set(err, ENOMEM, "update");
 		n_flags++;
 	}
 	if (optind != argc - 1)

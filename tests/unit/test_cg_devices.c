@@ -71,6 +71,38 @@ struct prog {
 	size_t n;
 };
 
+/* What the kernel's verifier checks first (check_cfg): every instruction reachable, every jump
+ * inside the program, no path falling off the end.  The default spec's catch-all deny once
+ * left the final "deny" unreachable, and the kernel refused the program with EINVAL. */
+static void assert_verifiable(const struct prog *p)
+{
+	char *seen = calloc(p->n, 1);
+	size_t *todo = calloc(p->n * 2 + 1, sizeof(*todo)), nt = 0;
+
+	assert_non_null(seen);
+	assert_non_null(todo);
+	todo[nt++] = 0;
+	while (nt) {
+		size_t pc = todo[--nt];
+		if (pc >= p->n)
+			fail_msg("control reaches %zu, past the end (%zu instructions)", pc, p->n);
+		if (seen[pc])
+			continue;
+		seen[pc] = 1;
+		const struct bpf_insn *i = &p->insns[pc];
+		if (i->code == (BPF_JMP | BPF_EXIT))
+			continue;
+		todo[nt++] = pc + 1;
+		if (BPF_CLASS(i->code) == BPF_JMP)
+			todo[nt++] = pc + 1 + (size_t)(ssize_t)i->off;
+	}
+	for (size_t pc = 0; pc < p->n; pc++)
+		if (!seen[pc])
+			fail_msg("unreachable instruction %zu of %zu", pc, p->n);
+	free(seen);
+	free(todo);
+}
+
 static struct prog build(const struct cg_device_rule *rules, size_t n, int with_defaults)
 {
 	struct rt_error err = RT_ERROR_INIT;
@@ -89,6 +121,7 @@ static struct prog build(const struct cg_device_rule *rules, size_t n, int with_
 	if (cg_devices_program(all, n, &insns, &p.n, &err) < 0)
 		fail_msg("%s", err.msg);
 	p.insns = insns;
+	assert_verifiable(&p);
 	return p;
 }
 
@@ -145,6 +178,33 @@ static void test_last_match_wins(void **state)
 	free(p.insns);
 }
 
+/* `husk spec`'s linux.resources.devices, [{"allow": false, "access": "rwm"}], followed by the
+ * defaults: the catch-all is tested last and ends the program itself. */
+static void test_spec_default_catch_all(void **state)
+{
+	(void)state;
+	struct cg_device_rule deny_all = {0, 'a', -1, -1, RWM};
+	struct prog p = build(&deny_all, 1, 1);
+
+	assert_int_equal(p.insns[p.n - 2].imm, 0); /* the catch-all's "deny", then exit */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 1), 0);
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_WRITE, 1, 5), 1);
+	free(p.insns);
+
+	/* a catch-all last in the list decides alone: what comes before it is never tested */
+	const struct cg_device_rule rules[] = {{1, 'c', 1, 3, RWM}, {0, 'a', -1, -1, RWM}};
+	p = build(rules, ARRAY_SIZE(rules), 0);
+	assert_int_equal(p.n, 8); /* 6 loads/shifts + deny */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 3), 0);
+	free(p.insns);
+
+	const struct cg_device_rule allow_all[] = {{1, 'a', -1, -1, RWM}};
+	p = build(allow_all, 1, 0);
+	assert_int_equal(p.n, 8);
+	assert_int_equal(run(p.insns, p.n, 'b', CG_DEV_READ | CG_DEV_WRITE, 8, 0), 1);
+	free(p.insns);
+}
+
 static void test_bad_rules(void **state)
 {
 	(void)state;
@@ -168,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_no_rules_denies),
 		cmocka_unit_test(test_last_match_wins),
+		cmocka_unit_test(test_spec_default_catch_all),
 		cmocka_unit_test(test_bad_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,6 +129,12 @@ static void test_cpulist(void **state)
 		assert_non_null(strstr(err.msg, "linux.resources.cpu.cpus"));
 		rt_error_release(&err);
 	}
+	/* against the host's online list (the kernel's format, with its newline) */
+	assert_int_equal(cg_cpulist_first_outside("0-1", "0-1\n"), -1);
+	assert_int_equal(cg_cpulist_first_outside("1,3", "0-1,3-5\n"), -1);
+	assert_int_equal(cg_cpulist_first_outside("0-999", "0-1\n"), 2);
+	assert_int_equal(cg_cpulist_first_outside("5,2", "0-3"), 5);
+	assert_int_equal(cg_cpulist_first_outside("7", "0"), 7);
 }
 
 static void test_apply_all(void **state)

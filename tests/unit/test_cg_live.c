@@ -239,6 +239,35 @@ static void test_update_devices_replaces_program(void **state)
 	cg_limits_free(l);
 }
 
+/* The rule list of `husk spec` ({"allow": false, "access": "rwm"}) plus the defaults, loaded by
+ * the kernel and enforced: the verifier once refused it (EINVAL, unreachable code). */
+static void test_spec_default_devices_load(void **state)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct cg_cgroup *cg = NULL;
+	const struct cg_device_rule spec_rules[] = {{0, 'a', -1, -1, CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD}};
+	char path[128], r[2];
+	int fd;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/c5", parent);
+	if (cg_create(h, path, NULL, CG_ENABLE_NEEDED_ONLY | CG_NO_DEVICE_PROGRAM, &cg, &err) < 0)
+		fail_msg("create: %s", err.msg);
+	if (cg_devices_apply(cg->fd, spec_rules, ARRAY_SIZE(spec_rules), 1, 0, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	/* and as an update, which replaces the program */
+	if (cg_devices_apply(cg->fd, spec_rules, ARRAY_SIZE(spec_rules), 1, 1, &err) < 0)
+		fail_msg("apply (replace): %s", err.msg);
+	pid_t pid = spawn_in(cg, &fd);
+	assert_int_equal(read(fd, r, 2), 2);
+	close(fd);
+	assert_int_equal(r[0], 'y'); /* /dev/null: the default allow-list */
+	assert_int_equal(r[1], 'p'); /* /dev/kmsg: the spec's deny-all */
+	assert_int_equal(cg_remove(cg, &err), 0);
+	waitpid(pid, NULL, 0);
+	cg_cgroup_free(cg);
+}
+
 int main(void)
 {
 	struct rt_error err = RT_ERROR_INIT;
@@ -258,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_remove_with_children_and_processes),
 		cmocka_unit_test(test_unavailable_controller),
 		cmocka_unit_test(test_update_devices_replaces_program),
+		cmocka_unit_test(test_spec_default_devices_load),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

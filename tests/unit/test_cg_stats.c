@@ -37,6 +37,7 @@ static void test_full(void **state)
 			    "nr_throttled 7\nthrottled_usec 3000\nnr_bursts 0\nburst_usec 0\n");
 	put(fd, "memory.current", "4096\n");
 	put(fd, "memory.max", "max\n");
+	put(fd, "memory.peak", "8192\n");
 	put(fd, "memory.swap.current", "0\n");
 	put(fd, "memory.swap.max", "0\n");
 	put(fd, "memory.events", "low 0\nhigh 1\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n");
@@ -48,6 +49,8 @@ static void test_full(void **state)
 	put(fd, "hugetlb.2MB.current", "2097152\n");
 	put(fd, "hugetlb.2MB.max", "max\n");
 	put(fd, "hugetlb.2MB.events", "max 9\n");
+	put(fd, "hugetlb.2MB.rsvd.current", "0\n"); /* reservations: not a page size */
+	put(fd, "hugetlb.2MB.rsvd.max", "max\n");
 
 	assert_int_equal(cg_read_stats_at(fd, &s, &err), 0);
 	assert_int_equal(s.cpu_usage_ns, 1500000);
@@ -59,6 +62,7 @@ static void test_full(void **state)
 	assert_int_equal(s.cpu_throttled_ns, 3000000);
 	assert_true(s.has_memory);
 	assert_int_equal(s.memory_current, 4096);
+	assert_int_equal(s.memory_peak, 8192);
 	assert_true(s.memory_max == CG_STAT_MAX);
 	assert_int_equal(s.memory_swap_max, 0);
 	assert_int_equal(s.memory_events_max, 5);

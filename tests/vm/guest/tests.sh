@@ -160,8 +160,8 @@ t_ps_kill_all() {
 	ct_delete psk
 }
 
-# Bad input found only by the kernel (a CPU the VM does not have): run fails and leaves no
-# cgroup and no state behind.
+# A CPU the VM does not have (husk refuses it before making anything, runc when the kernel
+# refuses the write): run fails and leaves no cgroup and no state behind.
 t_bad_cpuset() {
 	make_bundle badcpu '{"cpu": {"cpus": "7"}}' sh -c 'sleep 1000'
 	echo badcpu >>/tmp/containers

@@ -1,0 +1,361 @@
+#!/usr/bin/env bats
+# cgroups on this host: every container in its own cgroup of the cgroup2 (unified) hierarchy,
+# ps, pause/resume, kill --all, removal at delete; a limit whose controller the unified
+# hierarchy lacks (this development host is hybrid: v1 controllers, cgroup2 with hugetlb only)
+# is refused, or skipped with a warning on request; bad input is refused before anything is
+# made.  Enforcement of limits is proven in the VM (tests/vm), where cgroup2 has them all.
+
+load ../helpers/lib
+
+# The cgroup2 mount: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one.
+cg2_root() {
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		echo /sys/fs/cgroup
+	elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+		echo /sys/fs/cgroup/unified
+	else
+		return 1
+	fi
+}
+
+setup() {
+	setup_common
+	CG2=$(cg2_root) || skip "no cgroup2 hierarchy on this host"
+	# a cgroupsPath of this test's own, below the hierarchy root
+	CGPATH=/husk-bats/$ID
+	CGDIR=$CG2$CGPATH
+	update_config ".linux.cgroupsPath = \"$CGPATH\""
+}
+
+teardown() {
+	teardown_common
+	local rc=$?
+	rmdir "$CGDIR" "$CG2/husk-bats" 2>/dev/null || true
+	return $rc
+}
+
+# A controller the unified hierarchy does not offer here, or skip.
+missing_controller() {
+	local c
+	for c in memory pids cpu io; do
+		grep -qw "$c" "$CG2/cgroup.controllers" || {
+			echo "$c"
+			return 0
+		}
+	done
+	return 1
+}
+
+resources_for() { # CONTROLLER -> a linux.resources object that needs it
+	case "$1" in
+	memory) echo '{"memory": {"limit": 67108864}}' ;;
+	pids) echo '{"pids": {"limit": 64}}' ;;
+	cpu) echo '{"cpu": {"shares": 512}}' ;;
+	io) echo '{"blockIO": {"weight": 500}}' ;;
+	esac
+}
+
+# Nothing made for $ID: no state, no cgroup.
+assert_no_cgroup_left() {
+	assert_nothing_left
+	[ ! -e "$CGDIR" ] || fail "cgroup $CGDIR left behind"
+}
+
+@test "cgroups: the container has its own cgroup in the unified hierarchy, gone after delete" {
+	husk_only "on a hybrid host runc manages v1 controllers"
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	local pid
+	pid=$(state_field "$ID" .pid)
+	run grep '^0::' "/proc/$pid/cgroup"
+	assert_success
+	assert_eq "$output" "0::$CGPATH" "0:: line of the container's init"
+	[ -d "$CGDIR" ] || fail "no cgroup dir $CGDIR"
+	grep -qx "$pid" "$CGDIR/cgroup.procs" || fail "init $pid not in $CGDIR/cgroup.procs"
+	run husk delete --force "$ID"
+	assert_success
+	[ ! -e "$CGDIR" ] || fail "delete left $CGDIR behind"
+}
+
+@test "cgroups: ps lists the container's processes (table and json)" {
+	set_cmd 'sleep 1000 & sleep 1000 & touch /tmp/ready; wait'
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	local pid i
+	pid=$(state_field "$ID" .pid)
+	for i in $(seq 1 50); do
+		[ "$(pgrep -P "$pid" | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	run husk ps --format json "$ID"
+	assert_success
+	assert_eq "$(echo "$output" | jq length)" 3 "pids in ps --format json: $output"
+	echo "$output" | jq -e --argjson p "$pid" 'index($p) != null' >/dev/null ||
+		fail "init $pid missing from $output"
+	run husk ps "$ID"
+	assert_success
+	assert_output_matches '^UID +PID'
+	assert_eq "$(echo "$output" | grep -c 'sleep 1000$')" 2 "sleep lines in the table"
+	run husk ps "$ID" -o pid,comm
+	assert_success
+	assert_output_matches '^ *PID +COMMAND'
+	assert_eq "$(echo "$output" | grep -c ' sleep$')" 2 "sleep lines with -o pid,comm"
+	run --separate-stderr husk ps --format yaml "$ID"
+	assert_failure
+	assert_one_error_line
+}
+
+@test "cgroups: pause freezes a busy loop, state says paused, resume lets it go on" {
+	add_shared_dir
+	set_cmd 'i=0; while :; do i=$((i + 1)); echo $i >/shared/c.new; mv /shared/c.new /shared/count; done'
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_file "$SHARED/count"
+	run husk pause "$ID"
+	assert_success
+	assert_eq "$(state_field "$ID" .status)" paused "status after pause"
+	local a b c
+	a=$(cat "$SHARED/count")
+	sleep 1
+	b=$(cat "$SHARED/count")
+	assert_eq "$b" "$a" "counter while paused"
+	run --separate-stderr husk pause "$ID"
+	assert_failure
+	[[ "$stderr" == *"container not running"* ]] || fail "pause twice: $stderr"
+	run husk resume "$ID"
+	assert_success
+	assert_eq "$(state_field "$ID" .status)" running "status after resume"
+	sleep 1
+	c=$(cat "$SHARED/count")
+	[ "$c" -gt "$b" ] || fail "counter did not move after resume ($b -> $c)"
+	run --separate-stderr husk resume "$ID"
+	assert_failure
+	[[ "$stderr" == *"container not paused"* ]] || fail "resume twice: $stderr"
+}
+
+@test "cgroups: kill --all reaches a background process, then delete removes the cgroup" {
+	# without a pid namespace the background sleep survives its parent's death: only the
+	# cgroup knows it belongs to the container
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_cmd 'sleep 1000 & touch /tmp/ready; while :; do sleep 1; done'
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	local pid sleeper i
+	pid=$(state_field "$ID" .pid)
+	for i in $(seq 1 50); do
+		sleeper=$(pgrep -P "$pid" -x sleep | head -n 1)
+		[ -n "$sleeper" ] && ! grep -q 'sleep 1$' "/proc/$sleeper/cmdline" 2>/dev/null &&
+			tr '\0' ' ' <"/proc/$sleeper/cmdline" | grep -q 'sleep 1000' && break
+		sleeper=
+		sleep 0.1
+	done
+	[ -n "$sleeper" ] || fail "no background sleep 1000 under $pid"
+	run husk kill --all "$ID" KILL
+	assert_success
+	wait_status "$ID" stopped
+	for i in $(seq 1 50); do
+		pid_alive "$sleeper" || break
+		sleep 0.1
+	done
+	pid_alive "$sleeper" && fail "background sleep $sleeper survived kill --all"
+	if ! is_runc; then
+		for i in $(seq 1 50); do
+			[ -s "$CGDIR/cgroup.procs" ] || break
+			sleep 0.1
+		done
+		[ ! -s "$CGDIR/cgroup.procs" ] || fail "processes left in $CGDIR: $(cat "$CGDIR/cgroup.procs")"
+	fi
+	run husk delete "$ID"
+	assert_success
+	[ ! -e "$CGDIR" ] || fail "delete left $CGDIR behind"
+}
+
+@test "cgroups: events --stats prints runc's stats JSON" {
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	run --separate-stderr husk events --stats "$ID"
+	assert_success
+	echo "$output" | jq -e --arg id "$ID" '.type == "stats" and .id == $id' >/dev/null ||
+		fail "not a stats event: $output"
+	echo "$output" | jq -e '.data.cpu.usage | has("kernel") and has("user")' >/dev/null ||
+		fail "cpu.usage: $output"
+	echo "$output" | jq -e '.data | has("memory") and has("pids") and has("blkio") and has("hugetlb")' >/dev/null ||
+		fail "sections: $output"
+	run --separate-stderr husk events --interval 0s "$ID"
+	assert_failure
+	assert_one_error_line
+}
+
+@test "cgroups: events streams stats at --interval and ends when the container stops" {
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	"$HUSK" --root "$STATE_ROOT" events --interval 200ms "$ID" >"$BATS_TEST_TMPDIR/ev" 2>&1 &
+	local ev=$! i
+	echo $ev >>"$BATS_TEST_TMPDIR/bg.pids"
+	for i in $(seq 1 50); do
+		[ "$(grep -c '"type":"stats"' "$BATS_TEST_TMPDIR/ev")" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c '"type":"stats"' "$BATS_TEST_TMPDIR/ev")" -ge 2 ] ||
+		fail "fewer than 2 stats events: $(cat "$BATS_TEST_TMPDIR/ev")"
+	run husk kill "$ID" KILL
+	assert_success
+	# runc on a hybrid host watches the v1 memory cgroup, which ends only when it is removed
+	if is_runc; then
+		wait_status "$ID" stopped
+		run husk delete "$ID"
+		assert_success
+	fi
+	for i in $(seq 1 50); do
+		kill -0 "$ev" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$ev" 2>/dev/null && fail "events still running after the container stopped"
+	wait "$ev" || fail "events exited with $?: $(cat "$BATS_TEST_TMPDIR/ev")"
+}
+
+@test "cgroups: the cgroup commands refuse a stopped container with runc's words" {
+	set_args true
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_status "$ID" stopped
+	run --separate-stderr husk pause "$ID"
+	assert_failure
+	[[ "$stderr" == *"not running"* ]] || fail "pause: $stderr"
+	run --separate-stderr husk update --pids-limit 10 "$ID"
+	assert_failure
+	[[ "$stderr" == *"not running"* ]] || fail "update: $stderr"
+	run --separate-stderr husk events --stats "$ID"
+	assert_failure
+	[[ "$stderr" == *"not running"* ]] || fail "events: $stderr"
+}
+
+@test "cgroups: --cgroup-manager=disabled runs without a cgroup; the cgroup commands say so" {
+	husk_only "husk's --cgroup-manager=disabled"
+	set_args sleep 1000
+	run husk_bg --cgroup-manager=disabled create --bundle "$BUNDLE" "$ID"
+	assert_success
+	[ ! -e "$CGDIR" ] || fail "a cgroup was made: $CGDIR"
+	local cmd
+	for cmd in pause ps "events --stats" "update --pids-limit 5"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr husk $cmd "$ID"
+		assert_failure
+		assert_one_error_line
+		[[ "$stderr" == *"has no cgroup"* ]] || fail "$cmd: $stderr"
+	done
+}
+
+@test "cgroups: a limit of a controller missing from cgroup v2 fails create, naming it, leaving nothing" {
+	husk_only "runc puts such limits in the v1 hierarchy"
+	local c
+	c=$(missing_controller) || skip "the unified hierarchy has every controller here"
+	update_config ".linux.resources = $(resources_for "$c")"
+	set_args true
+	run --separate-stderr husk_create
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"$c controller"* ]] || fail "error does not name the $c controller: $stderr"
+	assert_no_cgroup_left
+	run --separate-stderr husk_run
+	assert_failure
+	[[ "$stderr" == *"$c controller"* ]] || fail "run: $stderr"
+	assert_no_cgroup_left
+}
+
+@test "cgroups: --skip-unavailable-limits runs it and warns in --log" {
+	husk_only "husk's --skip-unavailable-limits"
+	local c
+	c=$(missing_controller) || skip "the unified hierarchy has every controller here"
+	update_config ".linux.resources = $(resources_for "$c")"
+	set_args true
+	run --separate-stderr husk --skip-unavailable-limits --log "$BATS_TEST_TMPDIR/log" run \
+		--bundle "$BUNDLE" "$ID"
+	assert_success
+	grep -q "warning.*$c.*not applied" "$BATS_TEST_TMPDIR/log" ||
+		fail "no warning in --log: $(cat "$BATS_TEST_TMPDIR/log")"
+	assert_no_cgroup_left
+}
+
+# bad_input JQ_RESOURCES_OR_CONFIG_EDIT EXPECTED_FIELD: create fails naming the field, nothing made
+bad_input() {
+	update_config "$1"
+	set_args true
+	run --separate-stderr husk_create
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"$2"* ]] || fail "error for $1 does not name $2: $stderr"
+	assert_no_cgroup_left
+}
+
+@test "cgroups: bad values are refused naming the field, nothing created" {
+	husk_only "husk's error wording"
+	bad_input '.linux.resources = {"memory": {"limit": 0}}' "linux.resources.memory.limit"
+	bad_input '.linux.resources = {"memory": {"limit": -5}}' "linux.resources.memory.limit"
+	bad_input '.linux.resources = {"memory": {"limit": 67108864, "swap": 1024}}' "linux.resources.memory.swap"
+	bad_input '.linux.resources = {"cpu": {"shares": 1}}' "linux.resources.cpu.shares"
+	bad_input '.linux.resources = {"cpu": {"quota": -7, "period": 100000}}' "linux.resources.cpu.quota"
+	bad_input '.linux.resources = {"cpu": {"quota": 50000}}' "linux.resources.cpu.quota"
+	bad_input '.linux.resources = {"cpu": {"period": 10}}' "linux.resources.cpu.period"
+	bad_input '.linux.resources = {"blockIO": {"weight": 5}}' "linux.resources.blockIO.weight"
+	bad_input '.linux.resources = {"cpu": {"realtimeRuntime": 1000}}' "linux.resources.cpu.realtimeRuntime"
+}
+
+@test "cgroups: a cpuset of CPUs or nodes the host lacks is refused naming the field" {
+	husk_only "husk's error wording"
+	bad_input '.linux.resources = {"cpu": {"cpus": "0-4096"}}' "linux.resources.cpu.cpus"
+	bad_input '.linux.resources = {"cpu": {"mems": "63"}}' "linux.resources.cpu.mems"
+	bad_input '.linux.resources = {"cpu": {"cpus": "0-a"}}' "linux.resources.cpu.cpus"
+}
+
+@test "cgroups: unified keys with / or .. and a cgroupsPath with .. are refused, nothing created" {
+	husk_only "husk's error wording"
+	bad_input '.linux.resources = {"unified": {"../cgroup.procs": "1"}}' 'linux.resources.unified'
+	bad_input '.linux.resources = {"unified": {"a/memory.max": "1"}}' 'linux.resources.unified'
+	bad_input '.linux.resources = {"unified": {"..": "1"}}' 'linux.resources.unified'
+	bad_input '.linux.resources = {"unified": {"cgroup.procs": "1"}}' 'linux.resources.unified'
+	bad_input "del(.linux.resources) | .linux.cgroupsPath = \"/husk-bats/../../$ID\"" \
+		'linux.cgroupsPath'
+	bad_input ".linux.cgroupsPath = \"husk-bats/../../../$ID\"" 'linux.cgroupsPath'
+	[ ! -e "$CG2/$ID" ] || fail "a cgroup was made at $CG2/$ID"
+}
+
+@test "cgroups: update refuses bad values naming the flag, and a limit it cannot apply here" {
+	husk_only "husk's error wording"
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	local a
+	for a in "--memory 0" "--memory -5" "--memory 12x" "--cpu-period 10" "--cpu-shares 1" \
+		"--blkio-weight 5" "--cpuset-cpus 0-4096"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr husk update $a "$ID"
+		assert_failure
+		assert_one_error_line
+		[[ "$stderr" == *"${a%% *}"* || "$stderr" == *"cpu.cpus"* ]] || fail "update $a: $stderr"
+	done
+	run --separate-stderr husk update --memory 64m -r - "$ID" </dev/null
+	assert_failure
+	assert_one_error_line
+	local c
+	if c=$(missing_controller); then
+		run --separate-stderr husk update -r - "$ID" <<<"$(resources_for "$c")"
+		assert_failure
+		[[ "$stderr" == *"$c controller"* ]] || fail "update of $c: $stderr"
+	fi
+}
