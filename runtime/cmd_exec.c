@@ -40,22 +40,22 @@ static int parse_user(const char *v, struct rt_exec_opts *o, struct rt_error *er
 static int run_exec(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	static const struct option opts[] = {
-		{"process", required_argument, NULL, 'p'},
-		{"tty", no_argument, NULL, 't'},
-		{"console-socket", required_argument, NULL, O_CONSOLE},
-		{"detach", no_argument, NULL, 'd'},
-		{"pid-file", required_argument, NULL, O_PIDFILE},
-		{"cwd", required_argument, NULL, O_CWD},
-		{"env", required_argument, NULL, 'e'},
-		{"user", required_argument, NULL, 'u'},
-		{"additional-gids", required_argument, NULL, 'g'},
-		{"cap", required_argument, NULL, 'c'},
-		{"no-new-privs", no_argument, NULL, O_NNP},
-		{"preserve-fds", required_argument, NULL, O_PRESERVE},
-		{"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED},
-		{"process-label", required_argument, NULL, O_LABEL},
-		{"apparmor", required_argument, NULL, O_APPARMOR},
-		{NULL, 0, NULL, 0},
+	    {"process", required_argument, NULL, 'p'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"console-socket", required_argument, NULL, O_CONSOLE},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"pid-file", required_argument, NULL, O_PIDFILE},
+	    {"cwd", required_argument, NULL, O_CWD},
+	    {"env", required_argument, NULL, 'e'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"additional-gids", required_argument, NULL, 'g'},
+	    {"cap", required_argument, NULL, 'c'},
+	    {"no-new-privs", no_argument, NULL, O_NNP},
+	    {"preserve-fds", required_argument, NULL, O_PRESERVE},
+	    {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED},
+	    {"process-label", required_argument, NULL, O_LABEL},
+	    {"apparmor", required_argument, NULL, O_APPARMOR},
+	    {NULL, 0, NULL, 0},
 	};
 	struct rt_exec_opts o = {0};
 	/* each list holds at most argc entries; argv outlives them all */
@@ -98,7 +98,8 @@ static int run_exec(struct rt_globals *g, int argc, char **argv, struct rt_error
 		case O_LABEL: o.process_label = optarg; break;
 		case O_APPARMOR: o.apparmor = optarg; break;
 		default:
-			return rt_error_set(err, 0, "exec: unknown option `%s` (see husk exec --help)",
+			return rt_error_set(err, 0,
+					    "exec: unknown option `%s` (see husk exec --help)",
 					    argv[optind - 1]);
 		}
 	}
@@ -108,7 +109,8 @@ static int run_exec(struct rt_globals *g, int argc, char **argv, struct rt_error
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	if (o.process_file && optind < argc)
-		return rt_error_set(err, 0, "exec: give either --process FILE or a command, not both");
+		return rt_error_set(err, 0,
+				    "exec: give either --process FILE or a command, not both");
 	o.args = optind < argc ? argv + optind : NULL;
 	o.env = env;
 	o.caps = caps;
@@ -119,30 +121,31 @@ static int run_exec(struct rt_globals *g, int argc, char **argv, struct rt_error
 }
 
 const struct rt_command rt_cmd_exec = {
-	.name = "exec",
-	.summary = "run a new process in a running container",
-	.usage = "usage: husk exec [options] ID [--] CMD [ARGS...]\n"
-		 "       husk exec [options] --process FILE ID\n"
-		 "The process joins every namespace and the cgroup of the container; by default it is\n"
-		 "the container's config.json process (user, capabilities, rlimits, env, cwd) running\n"
-		 "CMD, with the changes below; with --process, FILE is the whole process spec (what it\n"
-		 "leaves out, capabilities and rlimits, comes from the container's config).\n"
-		 "  -p, --process FILE        process spec (JSON, as config.json's process)\n"
-		 "  -t, --tty                 allocate a pty in the container (needs --console-socket)\n"
-		 "  --console-socket SOCK     send the pty master there (SCM_RIGHTS)\n"
-		 "  -d, --detach              return once the process runs (it stays our caller's to reap)\n"
-		 "  --pid-file FILE           write the process's pid (digits only)\n"
-		 "  --cwd DIR                 working directory in the container\n"
-		 "  -e, --env KEY=VALUE       set an environment variable (repeatable)\n"
-		 "  -u, --user UID[:GID]      numeric user and group\n"
-		 "  -g, --additional-gids GID supplementary group (repeatable)\n"
-		 "  -c, --cap CAP_NAME        add a capability to the bounding, effective and permitted\n"
-		 "                            sets (never inheritable; repeatable)\n"
-		 "  --no-new-privs            set no_new_privs\n"
-		 "  --preserve-fds N          pass fds 3 .. 3+N-1 to the process\n"
-		 "  --ignore-paused           exec even into a paused container (it runs once resumed)\n"
-		 "  --process-label LABEL     SELinux label (ignored where SELinux is off)\n"
-		 "  --apparmor PROFILE        AppArmor profile\n"
-		 "The exit code of a foreground exec is the process's, or 128+N when signal N killed it.\n",
-	.run = run_exec,
+    .name = "exec",
+    .summary = "run a new process in a running container",
+    .usage =
+	"usage: husk exec [options] ID [--] CMD [ARGS...]\n"
+	"       husk exec [options] --process FILE ID\n"
+	"The process joins every namespace and the cgroup of the container; by default it is\n"
+	"the container's config.json process (user, capabilities, rlimits, env, cwd) running\n"
+	"CMD, with the changes below; with --process, FILE is the whole process spec (what it\n"
+	"leaves out, capabilities and rlimits, comes from the container's config).\n"
+	"  -p, --process FILE        process spec (JSON, as config.json's process)\n"
+	"  -t, --tty                 allocate a pty in the container (needs --console-socket)\n"
+	"  --console-socket SOCK     send the pty master there (SCM_RIGHTS)\n"
+	"  -d, --detach              return once the process runs (it stays our caller's to reap)\n"
+	"  --pid-file FILE           write the process's pid (digits only)\n"
+	"  --cwd DIR                 working directory in the container\n"
+	"  -e, --env KEY=VALUE       set an environment variable (repeatable)\n"
+	"  -u, --user UID[:GID]      numeric user and group\n"
+	"  -g, --additional-gids GID supplementary group (repeatable)\n"
+	"  -c, --cap CAP_NAME        add a capability to the bounding, effective and permitted\n"
+	"                            sets (never inheritable; repeatable)\n"
+	"  --no-new-privs            set no_new_privs\n"
+	"  --preserve-fds N          pass fds 3 .. 3+N-1 to the process\n"
+	"  --ignore-paused           exec even into a paused container (it runs once resumed)\n"
+	"  --process-label LABEL     SELinux label (ignored where SELinux is off)\n"
+	"  --apparmor PROFILE        AppArmor profile\n"
+	"The exit code of a foreground exec is the process's, or 128+N when signal N killed it.\n",
+    .run = run_exec,
 };

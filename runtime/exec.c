@@ -41,34 +41,34 @@ struct exec_ctx {
 	struct rt_container_dir dir;
 	struct rt_state st;
 	int st_read;
-	struct rt_spec *spec;          /* the container's config: defaults and linux.seccomp */
-	struct rt_process *file_proc;  /* --process FILE, owned */
-	struct rt_process proc;        /* what runs: borrows from spec, file_proc, o and below */
-	char **env;                    /* proc.env's array (strings borrowed) */
-	gid_t *gids;                   /* proc.user.additional_gids when --user/-g changed them */
-	int procfd;                    /* the host's procfs */
-	int init_pidfd;                /* the container's init, pinned */
-	int ns_fds[RT_NS_TYPES];       /* the init's namespaces that differ from ours, else -1 */
-	int ns_flags;                  /* CLONE_NEW* of those */
+	struct rt_spec *spec;	      /* the container's config: defaults and linux.seccomp */
+	struct rt_process *file_proc; /* --process FILE, owned */
+	struct rt_process proc;	      /* what runs: borrows from spec, file_proc, o and below */
+	char **env;		      /* proc.env's array (strings borrowed) */
+	int procfd;		      /* the host's procfs */
+	int init_pidfd;		      /* the container's init, pinned */
+	int ns_fds[RT_NS_TYPES];      /* the init's namespaces that differ from ours, else -1 */
+	int ns_flags;		      /* CLONE_NEW* of those */
 	struct rt_cgroup cgroup;
 	int console_fd;
 	int sync_parent, sync_child;
 	pid_t parent_pid;
-	int pidfd;                     /* the exec'd process */
+	int pidfd; /* the exec'd process */
 	pid_t pid;
 };
 
 /* Namespaces in an order where each setns is still permitted (the pidfd fallback): the user
  * namespace first (it grants the capabilities for the rest), the mount namespace late (it
  * changes our root), time last.  The pid namespace is entered by the parent before clone. */
-static const enum rt_ns_type join_order[] = {RT_NS_USER, RT_NS_IPC, RT_NS_UTS, RT_NS_NET,
+static const enum rt_ns_type join_order[] = {RT_NS_USER,   RT_NS_IPC, RT_NS_UTS, RT_NS_NET,
 					     RT_NS_CGROUP, RT_NS_MNT, RT_NS_TIME};
 
 static const char *ns_proc_name(enum rt_ns_type t)
 {
 	static const char *const names[] = {
-		[RT_NS_PID] = "pid", [RT_NS_NET] = "net", [RT_NS_MNT] = "mnt", [RT_NS_IPC] = "ipc",
-		[RT_NS_UTS] = "uts", [RT_NS_USER] = "user", [RT_NS_CGROUP] = "cgroup", [RT_NS_TIME] = "time",
+	    [RT_NS_PID] = "pid",       [RT_NS_NET] = "net",   [RT_NS_MNT] = "mnt",
+	    [RT_NS_IPC] = "ipc",       [RT_NS_UTS] = "uts",   [RT_NS_USER] = "user",
+	    [RT_NS_CGROUP] = "cgroup", [RT_NS_TIME] = "time",
 	};
 	return names[t];
 }
@@ -81,15 +81,16 @@ static int load_config(struct exec_ctx *c, struct rt_error *err)
 	 * changed since (an --image container's bundle lives under the state dir anyway) */
 	if (faccessat(c->dir.dirfd, RT_CONFIG_COPY, F_OK, 0) == 0) {
 		struct rt_error e = RT_ERROR_INIT;
-		if (rt_spec_load(c->dir.path, &c->spec, &e) == 0)
-			return 0;
-		rt_debug("config copy of `%s`: %s", c->o->id, e.msg);
-		rt_error_release(&e);
+		if (rt_spec_load(c->dir.path, &c->spec, &e) < 0) {
+			rt_debug("config copy of `%s`: %s", c->o->id, e.msg);
+			rt_error_release(&e);
+		}
 	}
-	if (rt_spec_load(c->st.bundle, &c->spec, err) < 0)
+	if (c->spec == NULL && rt_spec_load(c->st.bundle, &c->spec, err) < 0)
 		return rt_error_wrap(err, "container `%s`", c->o->id);
 	if (!c->spec->has_process)
-		return rt_error_set(err, EINVAL, "container `%s`: config.json has no process", c->o->id);
+		return rt_error_set(err, EINVAL, "container `%s`: config.json has no process",
+				    c->o->id);
 	return 0;
 }
 
@@ -180,7 +181,9 @@ static int build_process(struct exec_ctx *c, struct rt_error *err)
 		}
 	} else {
 		if (o->args == NULL || o->args[0] == NULL)
-			return rt_error_set(err, EINVAL, "exec: no command given (use --process FILE or ID CMD [ARGS...])");
+			return rt_error_set(
+			    err, EINVAL,
+			    "exec: no command given (use --process FILE or ID CMD [ARGS...])");
 		c->proc = *cfg;
 		c->proc.args = (char **)o->args;
 		c->proc.n_args = 0;
@@ -195,14 +198,15 @@ static int build_process(struct exec_ctx *c, struct rt_error *err)
 		c->proc.terminal = 1;
 	if (o->cwd) {
 		if (o->cwd[0] != '/')
-			return rt_error_set(err, EINVAL, "--cwd `%s`: must be an absolute path", o->cwd);
+			return rt_error_set(err, EINVAL, "--cwd `%s`: must be an absolute path",
+					    o->cwd);
 		c->proc.cwd = (char *)o->cwd;
 	}
 	if (o->has_user) {
+		/* as runc: the gid and the supplementary groups stay the config's unless given */
 		c->proc.user.uid = o->uid;
-		c->proc.user.gid = o->has_gid ? o->gid : 0;
-		/* the spec's supplementary groups belong to the spec's user */
-		c->proc.user.n_additional_gids = 0;
+		if (o->has_gid)
+			c->proc.user.gid = o->gid;
 	}
 	if (o->n_additional_gids) {
 		c->proc.user.additional_gids = (gid_t *)o->additional_gids;
@@ -215,7 +219,8 @@ static int build_process(struct exec_ctx *c, struct rt_error *err)
 	if (merge_env(c, err) < 0 || add_caps(c, err) < 0)
 		return -1;
 	if (c->proc.cwd && c->proc.cwd[0] != '/')
-		return rt_error_set(err, EINVAL, "process.cwd `%s`: must be an absolute path", c->proc.cwd);
+		return rt_error_set(err, EINVAL, "process.cwd `%s`: must be an absolute path",
+				    c->proc.cwd);
 	if (c->proc.terminal && o->console_socket == NULL)
 		return rt_error_set(err, EINVAL,
 				    "exec: a terminal needs --console-socket to receive the pty "
@@ -233,12 +238,14 @@ static int open_init(struct exec_ctx *c, struct rt_error *err)
 
 	c->init_pidfd = rt_sys_pidfd_open(c->st.pid, 0);
 	if (c->init_pidfd < 0 && errno != ENOSYS)
-		return rt_error_set(err, ESRCH, "cannot exec in a stopped container `%s`", c->o->id);
+		return rt_error_set(err, ESRCH, "cannot exec in a stopped container `%s`",
+				    c->o->id);
 	/* after opening: the pidfd then pins the process we check */
 	if (rt_proc_start_time(c->procfd, c->st.pid, &ticks, &pstate, err) < 0 ||
 	    ticks != c->st.start_time || pstate == 'Z') {
 		rt_error_release(err);
-		return rt_error_set(err, ESRCH, "cannot exec in a stopped container `%s`", c->o->id);
+		return rt_error_set(err, ESRCH, "cannot exec in a stopped container `%s`",
+				    c->o->id);
 	}
 	return 0;
 }
@@ -264,7 +271,8 @@ static int open_namespaces(struct exec_ctx *c, struct rt_error *err)
 		}
 		snprintf(path, sizeof(path), "self/ns/%s", ns_proc_name(t));
 		if (fstat(fd, &theirs) < 0 || fstatat(c->procfd, path, &ours, 0) < 0)
-			return rt_error_set(err, errno, "compare %s namespaces", rt_ns_type_name(t));
+			return rt_error_set(err, errno, "compare %s namespaces",
+					    rt_ns_type_name(t));
 		if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
 			continue;
 		c->ns_fds[t] = TAKE_FD(fd);
@@ -280,10 +288,11 @@ static int check_status(struct exec_ctx *c, struct rt_error *err)
 	if (s == RT_STATUS_STOPPED)
 		return rt_error_set(err, 0, "cannot exec in a stopped container `%s`", c->o->id);
 	if (s == RT_STATUS_PAUSED && !c->o->ignore_paused)
-		return rt_error_set(err, 0,
-				    "cannot exec in a paused container `%s`: container is paused "
-				    "(use --ignore-paused to override)",
-				    c->o->id);
+		return rt_error_set(
+		    err, 0,
+		    "cannot exec in a paused container `%s` (use --ignore-paused to "
+		    "override)",
+		    c->o->id);
 	return 0;
 }
 
@@ -347,7 +356,9 @@ static int send_master(int sock, int fd)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof(name) - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 
@@ -434,6 +445,9 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 		return;
 	if (p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)
 		return;
+	if (p->has_exec_cpu_affinity &&
+	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
+		return;
 	/* from here the program may outlive husk (--detach) */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	execve(exe, p->args, p->env);
@@ -448,9 +462,6 @@ static void __attribute__((noreturn)) child_main(struct exec_ctx *c)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    (getppid() != c->parent_pid && getppid() != 0))
 		_exit(1);
-	/* the state dir fd carries the container's flock: a copy here would hold it */
-	close(c->dir.dirfd);
-	close(c->dir.rootfd);
 	close(c->sync_parent);
 	child_run(c, &err);
 	if (!rt_error_is_set(&err))
@@ -473,7 +484,7 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 {
 	struct clone_args args = {0};
 	cleanup_close int saved_pidns = -1;
-	int sv[2];
+	int sv[2], clone_errno;
 	long pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -508,10 +519,14 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 	}
 	if (pid == 0)
 		child_main(c);
-	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0 && pid < 0)
-		return rt_error_set(err, errno, "restore pid namespace");
+	clone_errno = errno;
+	/* back to our own pid namespace for children; exec forks nothing else, so a failure
+	 * here cannot misplace a process */
+	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
+		rt_debug("restore our pid namespace: %s", strerror(errno));
 	if (pid < 0)
-		return rt_error_set(err, errno, "clone the exec process");
+		return rt_error_set(err, clone_errno, "clone the exec process in container `%s`",
+				    c->o->id);
 	c->pid = (pid_t)pid;
 	close(c->sync_child);
 	c->sync_child = -1;
@@ -533,7 +548,8 @@ static void hand_notify_fd(struct exec_ctx *c, int fd)
 
 	if (s && s->listener_path) {
 		state = rt_state_to_json(&c->st, RT_STATUS_RUNNING, 0);
-		if (rt_seccomp_listener_message(state, c->pid, s->listener_metadata, &msg, &e) < 0 ||
+		if (rt_seccomp_listener_message(state, c->pid, s->listener_metadata, &msg, &e) <
+			0 ||
 		    rt_seccomp_send_listener(s->listener_path, msg, fd, &e) < 0) {
 			rt_warn("exec in `%s`: seccomp agent: %s", c->o->id, e.msg);
 			rt_error_release(&e);
@@ -552,8 +568,7 @@ static int wait_exec(struct exec_ctx *c, struct rt_error *err)
 		if (rt_sync_recv(c->sync_parent, &msg, &fd) < 0)
 			return rt_error_set(err, errno, "read from the exec process");
 		switch (msg.type) {
-		case 0:
-			return 0;
+		case 0: return 0;
 		case RT_SYNC_ERROR:
 			if (fd >= 0)
 				close(fd);
@@ -565,7 +580,8 @@ static int wait_exec(struct exec_ctx *c, struct rt_error *err)
 		default:
 			if (fd >= 0)
 				close(fd);
-			return rt_error_set(err, EPROTO, "unexpected message %d from the exec process", msg.type);
+			return rt_error_set(
+			    err, EPROTO, "unexpected message %d from the exec process", msg.type);
 		}
 	}
 }
@@ -573,7 +589,8 @@ static int wait_exec(struct exec_ctx *c, struct rt_error *err)
 /* Foreground: forward signals to the process until it exits; its exit code (128+N). */
 static int wait_foreground(struct exec_ctx *c)
 {
-	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
+	static const int fwd[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
+				  SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
 	sigset_t set;
 	cleanup_close int sfd = -1;
 	int status;
@@ -584,7 +601,8 @@ static int wait_foreground(struct exec_ctx *c)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
 		if (c->pidfd < 0 || sfd < 0 || (poll(p, 2, -1) < 0 && errno != EINTR))
 			break;
 		if (p[1].revents & POLLIN) {
@@ -635,20 +653,26 @@ static void exec_ctx_free(struct exec_ctx *c)
 
 int rt_exec(struct rt_globals *g, const struct rt_exec_opts *o, int *ret_exit, struct rt_error *err)
 {
-	struct exec_ctx c = {.o = o, .dir = {.rootfd = -1, .dirfd = -1}, .procfd = -1,
-			     .init_pidfd = -1, .console_fd = -1, .sync_parent = -1, .sync_child = -1,
+	struct exec_ctx c = {.o = o,
+			     .dir = {.rootfd = -1, .dirfd = -1},
+			     .procfd = -1,
+			     .init_pidfd = -1,
+			     .console_fd = -1,
+			     .sync_parent = -1,
+			     .sync_child = -1,
 			     .pidfd = -1};
 	int rc = -1;
 
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		c.ns_fds[t] = -1;
 	*ret_exit = 0;
-	if (prepare(g, &c, err) < 0 || spawn(&c, err) < 0)
+	if (prepare(g, &c, err) < 0)
 		goto out;
-	/* everything is pinned by fds now: let other commands (pause, resume, kill) in while we
-	 * wait, or an exec into a frozen cgroup could never be resumed */
+	/* everything is pinned by fds now (init pidfd, namespaces, cgroup): let other commands
+	 * in.  Before the clone: the child would share the flock'ed fd, and a child born into a
+	 * frozen cgroup (--ignore-paused) cannot close it, so `resume` would wait forever. */
 	rt_container_dir_close(&c.dir);
-	if (wait_exec(&c, err) < 0)
+	if (spawn(&c, err) < 0 || wait_exec(&c, err) < 0)
 		goto out;
 	if (o->pid_file && rt_write_pid_file(o->pid_file, c.pid, err) < 0)
 		goto out;

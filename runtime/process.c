@@ -33,11 +33,12 @@ static int set_rlimits(const struct rt_process *p, struct rt_error *err)
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
 			struct rlimit cur;
 			getrlimit(p->rlimits[i].resource, &cur);
-			return rt_error_set(err, errno,
-					    "process.rlimits: set %s to soft=%llu hard=%llu (current hard "
-					    "limit %llu; raising a hard limit needs CAP_SYS_RESOURCE)",
-					    p->rlimits[i].name, (unsigned long long)rl.rlim_cur,
-					    (unsigned long long)rl.rlim_max, (unsigned long long)cur.rlim_max);
+			return rt_error_set(
+			    err, errno,
+			    "process.rlimits: set %s to soft=%llu hard=%llu (current hard "
+			    "limit %llu; raising a hard limit needs CAP_SYS_RESOURCE)",
+			    p->rlimits[i].name, (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)rl.rlim_max, (unsigned long long)cur.rlim_max);
 		}
 	}
 	return 0;
@@ -77,7 +78,8 @@ int rt_process_set_affinity(const char *list, struct rt_error *err)
 	if (list == NULL || *list == '\0')
 		return 0;
 	if (parse_cpu_list(list, &set) < 0)
-		return rt_error_set(err, EINVAL, "process.execCPUAffinity: bad cpu list `%s`", list);
+		return rt_error_set(err, EINVAL, "process.execCPUAffinity: bad cpu list `%s`",
+				    list);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		return rt_error_set(err, errno, "process.execCPUAffinity: set `%s`", list);
 	return 0;
@@ -94,7 +96,8 @@ struct rt_sched_attr {
 	uint64_t sched_period;
 };
 
-int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt_process *p, struct rt_error *err)
+int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt_process *p,
+			 struct rt_error *err)
 {
 	const struct rt_linux *lx = &spec->linux_cfg;
 
@@ -110,14 +113,14 @@ int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt
 		return rt_error_set(err, errno, "linux.personality");
 	if (p->has_scheduler) {
 		struct rt_sched_attr a = {
-			.size = sizeof(a),
-			.sched_policy = (uint32_t)p->scheduler.policy,
-			.sched_flags = p->scheduler.flags,
-			.sched_nice = p->scheduler.nice,
-			.sched_priority = (uint32_t)p->scheduler.priority,
-			.sched_runtime = p->scheduler.runtime,
-			.sched_deadline = p->scheduler.deadline,
-			.sched_period = p->scheduler.period,
+		    .size = sizeof(a),
+		    .sched_policy = (uint32_t)p->scheduler.policy,
+		    .sched_flags = p->scheduler.flags,
+		    .sched_nice = p->scheduler.nice,
+		    .sched_priority = (uint32_t)p->scheduler.priority,
+		    .sched_runtime = p->scheduler.runtime,
+		    .sched_deadline = p->scheduler.deadline,
+		    .sched_period = p->scheduler.period,
 		};
 		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
 			return rt_error_set(err, errno, "process.scheduler");
@@ -127,7 +130,8 @@ int rt_process_set_attrs(int procfd, const struct rt_spec *spec, const struct rt
 		if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
 			return rt_error_set(err, errno, "process.ioPriority");
 	}
-	if (p->has_exec_cpu_affinity && rt_process_set_affinity(p->exec_cpu_affinity.initial, err) < 0)
+	if (p->has_exec_cpu_affinity &&
+	    rt_process_set_affinity(p->exec_cpu_affinity.initial, err) < 0)
 		return -1;
 	return 0;
 }
@@ -162,13 +166,15 @@ int rt_process_set_lsm(int procfd, const struct rt_process *p, struct rt_error *
 			if (rt_procfs_write(procfd, "self/attr/exec", cmd, (size_t)n, err) < 0) {
 				rt_error_release(err);
 				return rt_error_set(err, EINVAL,
-						    "process.apparmorProfile `%s`: AppArmor is not enabled on this host",
+						    "process.apparmorProfile `%s`: AppArmor is not "
+						    "enabled on this host",
 						    p->apparmor_profile);
 			}
 		}
 	}
 	if (p->selinux_label && *p->selinux_label && selinux_enabled(procfd)) {
-		if (rt_procfs_write(procfd, "self/attr/exec", p->selinux_label, strlen(p->selinux_label), err) < 0)
+		if (rt_procfs_write(procfd, "self/attr/exec", p->selinux_label,
+				    strlen(p->selinux_label), err) < 0)
 			return rt_error_wrap(err, "process.selinuxLabel `%s`", p->selinux_label);
 	}
 	return 0;
@@ -208,7 +214,7 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 
 	if (strchr(file, '/')) {
 		if (access(file, X_OK) < 0)
-			return rt_error_set(err, errno, "exec `%s`", file);
+			return rt_error_set(err, errno, "exec: \"%s\"", file);
 		snprintf(ret, len, "%s", file);
 		return 0;
 	}
@@ -228,7 +234,10 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 			break;
 		d = e + 1;
 	}
-	return rt_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+	/* runc's wording, which clients match to report 127; no strerror suffix */
+	char msg[PATH_MAX + 64];
+	snprintf(msg, sizeof(msg), "exec: \"%s\": executable file not found in $PATH", file);
+	return rt_error_set_raw(err, ENOENT, msg);
 }
 
 /* process.cwd: made if missing, then checked to be inside the container.  A cwd reached
@@ -263,11 +272,13 @@ int rt_process_install_seccomp(const struct rt_seccomp *seccomp, int sync_fd, st
 	if (rt_seccomp_install(seccomp, &notify_fd, err) < 0)
 		return -1;
 	if (notify_fd >= 0) {
-		/* sendmsg, which a NOTIFY rule may not target (the hand-off would wait on itself) */
+		/* sendmsg, which a NOTIFY rule may not target (the hand-off would wait on itself)
+		 */
 		int r = rt_sync_send(sync_fd, RT_SYNC_SECCOMP_FD, 0, NULL, notify_fd);
 		close(notify_fd);
 		if (r < 0)
-			return rt_error_set(err, errno, "hand the seccomp notify fd to the runtime");
+			return rt_error_set(err, errno,
+					    "hand the seccomp notify fd to the runtime");
 	}
 	return 0;
 }
@@ -284,4 +295,3 @@ int rt_process_cloexec_from(int first, struct rt_error *err)
 			return rt_error_set(err, errno, "set close-on-exec on fd %d", fd);
 	return 0;
 }
-
