@@ -111,7 +111,8 @@ unit: $(UNIT_BINS)
 # --- dependencies from Debian, installed when missing ---
 BUILD_DEBS = gcc make pkg-config libcap-dev libseccomp-dev libjansson-dev libmnl-dev \
 	libnftnl-dev libarchive-dev libssl-dev libzstd-dev liblzma-dev zlib1g-dev
-TEST_DEBS = libcmocka-dev bats busybox-static iproute2 perl zstd python3 jq strace nftables
+TEST_DEBS = libcmocka-dev bats busybox-static iproute2 perl zstd python3 jq strace nftables \
+	runc podman conmon catatonit containerd
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
 BENCH_DEBS = crun runc hyperfine umoci containernetworking-plugins
 APT_ENSURE = tests/helpers/apt-ensure

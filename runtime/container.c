@@ -133,7 +133,7 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 	}
 	unlinkat(d.dirfd, RT_EXEC_FIFO, 0);
 	if (faccessat(d.dirfd, RT_CONFIG_COPY, F_OK, 0) == 0) {
-		/* poststart hooks of the config create saw (kept only when there are hooks) */
+		/* poststart hooks of the config create saw */
 		struct rt_error e = RT_ERROR_INIT;
 		if (rt_spec_load(d.path, &spec, &e) == 0) {
 			if (spec->hooks[RT_HOOK_POSTSTART].n) {

@@ -352,9 +352,8 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-/* start and delete run the poststart and poststop hooks of the config the container was
- * created with, even if the bundle changed since: keep a copy (only when there are such hooks:
- * it costs a write here and a parse there). */
+/* exec's defaults and the poststart and poststop hooks come from the config the container was
+ * created with, even if the bundle changed or went away since: keep a copy. */
 static int save_config(struct create_ctx *c, struct rt_error *err)
 {
 	cleanup_free char *text = NULL;
@@ -377,8 +376,8 @@ static int record(struct create_ctx *c, struct rt_error *err)
 	if (rt_proc_start_time(c->init.procfd, c->pid, &c->st.start_time, &state, err) < 0)
 		return rt_error_wrap(err, "container process");
 	c->st.pid = c->pid;
-	if ((c->spec->hooks[RT_HOOK_POSTSTOP].n > 0 || c->spec->hooks[RT_HOOK_POSTSTART].n > 0) &&
-	    save_config(c, err) < 0)
+	/* always: exec takes its defaults from it, and poststart/poststop hooks too */
+	if (save_config(c, err) < 0)
 		return -1;
 	if (rt_state_write(&c->dir, &c->st, err) < 0)
 		return -1;

@@ -10,12 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -100,6 +105,31 @@ static int set_sysctls(struct rt_init_ctx *ctx, struct rt_error *err)
 				    err) < 0)
 			return rt_error_wrap(err, "linux.sysctl `%s`", lx->sysctl[i].key);
 	}
+	return 0;
+}
+
+/* runc and crun bring up lo in a network namespace they create: podman's --network none and
+ * its pods (containers talking over localhost) depend on it. */
+static int loopback_up(struct rt_init_ctx *ctx, struct rt_error *err)
+{
+	const struct rt_namespace *ns = &ctx->spec->linux_cfg.ns[RT_NS_NET];
+	struct ifreq ifr;
+	cleanup_close int s = -1;
+
+	if (!ns->present || ns->path)
+		return 0;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return rt_error_set(err, errno, "socket to bring up lo");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return rt_error_set(err, errno, "get the flags of lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return rt_error_set(err, errno, "bring up lo");
 	return 0;
 }
 
@@ -225,9 +255,6 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	int ptmx_slave = -1;
 	pid_t pid = host_pid(ctx->procfd);
 
-	/* until we exec, we run husk's image: keep it non-dumpable so no process that can see us
-	 * may open /proc/<pid>/exe (the 2019 runc overwrite) or ptrace us */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (join_namespaces(ctx, 1, err) < 0)
 		return;
 	if (ctx->unshare_flags & ~CLONE_NEWTIME) {
@@ -258,7 +285,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		/* keyrings are optional; a container must still start without them */
 		rt_debug("join session keyring: %s", strerror(errno));
 	}
-	if (set_names(ctx, err) < 0 || set_sysctls(ctx, err) < 0)
+	if (set_names(ctx, err) < 0 || set_sysctls(ctx, err) < 0 || loopback_up(ctx, err) < 0)
 		return;
 	umask(0);
 	if (spec->linux_cfg.ns[RT_NS_MNT].present) {
@@ -293,7 +320,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	if (rt_rootfs_finish(&rootfs, err) < 0)
 		return;
-	if (rt_process_set_attrs(ctx->procfd, spec, p, err) < 0)
+	if (rt_process_set_attrs(ctx->procfd, spec, p, err) < 0 ||
+	    rt_process_set_lsm(ctx->procfd, p, err) < 0)
 		return;
 	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which a non-root user has
 	 * given up after set_user: load it before (runc does the same) */
@@ -333,10 +361,102 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	rt_error_set(err, errno, "exec `%s`", exe);
 }
 
+/* --- the runtime's own binary (the 2019 /proc/self/exe class) --- */
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+/* Is the image we run already safe to expose: on a read-only mount (our detached bind, or a
+ * read-only /usr), or a sealed memfd? */
+static int exe_is_protected(void)
+{
+	cleanup_close int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	struct statvfs sv;
+	int seals;
+
+	if (fd < 0)
+		return 0;
+	if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+		return 1;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_WRITE);
+}
+
+/* A read-only, detached bind mount of our binary: nobody can reach it by a path, and a reopen
+ * of /proc/<pid>/exe for writing fails with EROFS whatever the caller's capabilities. */
+static int exe_readonly_clone(struct rt_error *err)
+{
+	struct rt_mount_attr attr = {.attr_set = 0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */};
+	cleanup_close int tree = rt_sys_open_tree(AT_FDCWD, "/proc/self/exe", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+
+	if (tree < 0)
+		return rt_error_set(err, errno, "clone the mount of the husk binary");
+	if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return rt_error_set(err, errno, "make the husk binary's clone read-only");
+	return TAKE_FD(tree);
+}
+
+/* Fallback without the mount API: a sealed memfd copy (runc 1.1's design). */
+static int exe_memfd_copy(struct rt_error *err)
+{
+	cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	cleanup_close int mfd = (int)syscall(SYS_memfd_create, "husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct stat st;
+
+	if (src < 0 || mfd < 0 || fstat(src, &st) < 0)
+		return rt_error_set(err, errno, "copy the husk binary to a memfd");
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+		if (n <= 0)
+			return rt_error_set(err, n < 0 ? errno : EIO, "copy the husk binary to a memfd");
+	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return rt_error_set(err, errno, "seal the husk binary's memfd");
+	return TAKE_FD(mfd);
+}
+
+int rt_init_protect_exe(int procfd, struct rt_error *err)
+{
+	cleanup_free char *cmdline = NULL;
+	cleanup_free char **argv = NULL;
+	cleanup_close int exe = -1;
+	size_t len = 0, argc = 0;
+
+	if (exe_is_protected())
+		return 0;
+	exe = exe_readonly_clone(err);
+	if (exe < 0) {
+		rt_debug("%s; falling back to a sealed memfd copy", err->msg);
+		rt_error_release(err);
+		exe = exe_memfd_copy(err);
+		if (exe < 0)
+			return -1;
+	}
+	if (rt_read_file_at(procfd, "self/cmdline", &cmdline, &len, err) < 0)
+		return rt_error_wrap(err, "re-execute husk");
+	for (size_t i = 0; i < len; i++)
+		argc += cmdline[i] == '\0';
+	argv = calloc(argc + 1, sizeof(*argv));
+	if (argv == NULL)
+		return rt_error_set(err, ENOMEM, "re-execute husk");
+	for (size_t i = 0, k = 0; i < len && k < argc; k++) {
+		argv[k] = cmdline + i;
+		i += strlen(cmdline + i) + 1;
+	}
+	syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+	return rt_error_set(err, errno, "re-execute husk from its protected copy");
+}
+
 void rt_init_main(struct rt_init_ctx *ctx)
 {
 	struct rt_error err = RT_ERROR_INIT;
 
+	/* until we exec, we run husk's image: keep it non-dumpable so that no process that can see
+	 * us (a joined pid namespace, an exec'd process) may open /proc/<pid>/exe, read our memory
+	 * or ptrace us without CAP_SYS_PTRACE in the host's user namespace.  First thing: the
+	 * window between clone and here is the only one left (see SECURITY.md). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* die with the parent until we are ready; in a new pid namespace getppid() is 0 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    (getppid() != ctx->parent_pid && getppid() != 0))
