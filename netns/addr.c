@@ -31,7 +31,8 @@ int net_addr_add(struct nl_sock *s, int ifindex, const struct net_prefix *addr,
 	if (addr->family == AF_INET) {
 		struct net_prefix brd = *addr;
 		for (size_t i = 0; i < 4; i++) {
-			unsigned bits = addr->prefixlen > i * 8 ? addr->prefixlen - (unsigned)i * 8 : 0;
+			unsigned bits =
+			    addr->prefixlen > i * 8 ? addr->prefixlen - (unsigned)i * 8 : 0;
 			if (bits < 8)
 				brd.addr.bytes[i] |= (unsigned char)(0xffu >> bits);
 		}
@@ -75,8 +76,8 @@ int net_route_add_default(struct nl_sock *s, int ifindex, const struct net_prefi
 
 int net_forwarding_enable(int procfd, int family, struct rt_error *err)
 {
-	const char *path = family == AF_INET ? "sys/net/ipv4/ip_forward"
-					     : "sys/net/ipv6/conf/all/forwarding";
+	const char *path =
+	    family == AF_INET ? "sys/net/ipv4/ip_forward" : "sys/net/ipv6/conf/all/forwarding";
 	cleanup_close int fd = rt_procfs_openat(procfd, path, O_RDWR, err);
 	char c = 0;
 

@@ -107,7 +107,7 @@ int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_
 	unsigned char mac[NET_MAC_LEN];
 	struct net_bridge_config bc = {n->bridge, n->mtu, mac};
 	struct nl_sock *rtnl, *nft;
-	int ifindex, created = 0;
+	int ifindex, created = 0, present;
 
 	bridge_mac(n->bridge, mac);
 	if (net_ctx_rtnl(c, &rtnl, err) < 0 || net_ctx_nft(c, &nft, err) < 0)
@@ -124,9 +124,12 @@ int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_
 	if (net_forwarding_enable(c->procfd, AF_INET, err) < 0 ||
 	    (n->has_ipv6 && net_forwarding_enable(c->procfd, AF_INET6, err) < 0))
 		goto fail;
-	if (net_nft_ensure(nft, err) < 0 ||
-	    net_nft_network_add(nft, n->name, &n->subnet, n->has_ipv6 ? &n->subnet6 : NULL,
-				n->bridge, err) < 0)
+	present = net_nft_network_present(nft, n->name, err);
+	if (present < 0)
+		goto fail;
+	if (!present && (net_nft_ensure(nft, err) < 0 ||
+			 net_nft_network_add(nft, n->name, &n->subnet,
+					     n->has_ipv6 ? &n->subnet6 : NULL, n->bridge, err) < 0))
 		goto fail;
 	return 0;
 fail:
@@ -188,12 +191,12 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 	struct nl_sock *rtnl, *nft;
 	struct rt_error ignored = RT_ERROR_INIT;
 	struct net_veth_config vc = {
-		.name = p->host_veth,
-		.peer_name = p->ifname,
-		.peer_netns_fd = p->netns_fd,
-		.mtu = p->net->mtu,
-		.peer_mac = p->mac,
-		.up = 1,
+	    .name = p->host_veth,
+	    .peer_name = p->ifname,
+	    .peer_netns_fd = p->netns_fd,
+	    .mtu = p->net->mtu,
+	    .peer_mac = p->mac,
+	    .up = 1,
 	};
 
 	if (net_ctx_rtnl(c, &rtnl, err) < 0)
@@ -201,8 +204,17 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 	if (net_link_get(rtnl, p->net->bridge, &br, err) < 0)
 		return rt_error_wrap(err, "bridge of network `%s`", p->net->name);
 	vc.master = br.ifindex;
-	if (net_veth_create(rtnl, &vc, err) < 0)
-		return -1;
+	if (net_veth_create(rtnl, &vc, err) < 0) {
+		/* The pair of an earlier pod of the same name, whose namespace the kernel is still
+		 * tearing down or somebody still holds (see net_pod_detach): ours by its name, so
+		 * remove it now and try once more. */
+		if (err->errnum != EEXIST)
+			return -1;
+		rt_error_release(err);
+		if (net_link_delete(rtnl, p->host_veth, 1, err) < 0 ||
+		    net_veth_create(rtnl, &vc, err) < 0)
+			return -1;
+	}
 	if (net_link_get(rtnl, p->host_veth, &host, err) < 0 ||
 	    net_bridge_port_set_hairpin(rtnl, host.ifindex, 1, err) < 0 ||
 	    configure_inside(p, err) < 0)
@@ -228,7 +240,14 @@ int net_pod_detach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 		    net_nft_ports_remove(nft, &p->addr, p->ports, p->nports, err) < 0)
 			return -1;
 	}
-	if (net_ctx_rtnl(c, &rtnl, err) < 0 || net_link_delete(rtnl, p->host_veth, 1, err) < 0)
+	if (net_ctx_rtnl(c, &rtnl, err) < 0)
 		return -1;
+	if (p->delete_veth)
+		return net_link_delete(rtnl, p->host_veth, 1, err);
+	if (net_link_set_down_by_name(rtnl, p->host_veth, err) < 0) {
+		if (err->errnum != ENODEV)
+			return rt_error_wrap(err, "take the veth of the pod off its bridge");
+		rt_error_release(err);
+	}
 	return 0;
 }

@@ -34,7 +34,10 @@ struct net_ctx {
 	struct nl_sock *nft;
 	int procfd;
 };
-#define NET_CTX_INIT {NULL, NULL, -1}
+#define NET_CTX_INIT           \
+	{                      \
+		NULL, NULL, -1 \
+	}
 void net_ctx_close(struct net_ctx *c);
 #define cleanup_net_ctx __attribute__((cleanup(net_ctx_close)))
 int net_ctx_rtnl(struct net_ctx *c, struct nl_sock **ret, struct rt_error *err);
@@ -49,21 +52,26 @@ int net_network_teardown(struct net_ctx *c, const struct net_network *n, struct 
 
 struct net_pod_config {
 	const struct net_network *net;
-	int netns_fd;            /* the pod's network namespace */
-	const char *host_veth;   /* see net_host_veth_name() */
-	const char *ifname;      /* inside the pod, "eth0" */
-	struct net_prefix addr;  /* with the subnet's prefix length */
+	int netns_fd;		 /* the pod's network namespace */
+	const char *host_veth;	 /* see net_host_veth_name() */
+	const char *ifname;	 /* inside the pod, "eth0" */
+	struct net_prefix addr;	 /* with the subnet's prefix length */
 	struct net_prefix addr6; /* when net->has_ipv6 */
 	unsigned char mac[NET_MAC_LEN];
 	const struct net_port_map *ports;
 	size_t nports;
+	int delete_veth; /* net_pod_detach: delete the host veth synchronously */
 };
 
 /* veth pair (peer born in the pod's namespace), bridge port with hairpin, lo and eth0 up,
  * addresses, default routes, published ports.  On failure everything it made is undone. */
 int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_error *err);
-/* Withdraw the ports and delete the host veth (its peer goes with it).  Whatever is already
- * gone is fine, so this also cleans up after a crash half-way through attach. */
+/* Withdraw the ports and take the host veth down, so that a namespace somebody else still
+ * holds can no longer use the address that is about to be freed.  The pair itself goes when
+ * the caller drops the pod's network namespace: the kernel destroys it with the namespace, off
+ * our path (RTM_DELLINK waits for an RCU barrier, 15-30 ms, the biggest cost of a pod delete).
+ * With delete_veth set the veth is deleted here instead.  Whatever is already gone is fine,
+ * so this also cleans up after a crash half-way through attach. */
 int net_pod_detach(struct net_ctx *c, const struct net_pod_config *p, struct rt_error *err);
 
 /* Host end name of a pod's veth: "hsk" + 12 hex digits of a hash of the pod name, so that it

@@ -74,7 +74,8 @@ int net_ipam_open(const char *dir, const struct net_prefix *subnet,
 	net_prefix_format(&ipam->subnet, text, sizeof(text));
 	size = net_prefix_size(&ipam->subnet);
 	if (size < 4)
-		return rt_error_set(err, EINVAL, "subnet %s is too small (at most /30 or /126)", text);
+		return rt_error_set(err, EINVAL, "subnet %s is too small (at most /30 or /126)",
+				    text);
 	if (!net_prefix_contains(&ipam->subnet, gateway))
 		return rt_error_set(err, EINVAL, "gateway is outside subnet %s", text);
 	ipam->gateway = *gateway;
@@ -270,8 +271,9 @@ int net_ipam_allocate(struct net_ipam *ipam, const char *owner, const struct net
 		return -1;
 	if (request && request->family != ipam->subnet.family) {
 		net_prefix_format(&ipam->subnet, subnet, sizeof(subnet));
-		return rt_error_set(err, EADDRNOTAVAIL, "requested address is not of the family of "
-							"subnet %s",
+		return rt_error_set(err, EADDRNOTAVAIL,
+				    "requested address is not of the family of "
+				    "subnet %s",
 				    subnet);
 	}
 	locked = lock(ipam, err);
@@ -293,8 +295,7 @@ int net_ipam_allocate(struct net_ipam *ipam, const char *owner, const struct net
 		rt_error_release(err);
 	}
 	net_prefix_format(&ipam->subnet, subnet, sizeof(subnet));
-	return rt_error_set(err, ENOSPC, "subnet %s is exhausted: every address is leased",
-			    subnet);
+	return rt_error_set(err, ENOSPC, "subnet %s is exhausted: every address is leased", subnet);
 }
 
 int net_ipam_release(struct net_ipam *ipam, const struct net_prefix *addr, const char *owner,
@@ -308,7 +309,8 @@ int net_ipam_release(struct net_ipam *ipam, const struct net_prefix *addr, const
 	net_addr_format(addr, name, sizeof(name));
 	if (owner) {
 		if (read_owner(ipam, name, holder, sizeof(holder)) < 0)
-			return errno == ENOENT ? 0 : rt_error_set(err, errno, "read lease `%s`", name);
+			return errno == ENOENT ? 0
+					       : rt_error_set(err, errno, "read lease `%s`", name);
 		if (strcmp(holder, owner) != 0)
 			return 0; /* someone else's now: not ours to free */
 	}

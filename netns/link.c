@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-static struct nlmsghdr *put_link_msg(char *buf, uint16_t type, uint16_t flags,
-				     unsigned char family, int ifindex)
+static struct nlmsghdr *put_link_msg(char *buf, uint16_t type, uint16_t flags, unsigned char family,
+				     int ifindex)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
@@ -28,8 +28,9 @@ static int check_ifname(const char *name, struct rt_error *err)
 	size_t n = strlen(name);
 
 	if (n == 0 || n >= IFNAMSIZ || strchr(name, '/') || strpbrk(name, " \t\n:"))
-		return rt_error_set(err, EINVAL, "`%s`: invalid interface name (1-%d characters, no "
-						 "'/', ':' or spaces)",
+		return rt_error_set(err, EINVAL,
+				    "`%s`: invalid interface name (1-%d characters, no "
+				    "'/', ':' or spaces)",
 				    name, IFNAMSIZ - 1);
 	return 0;
 }
@@ -62,9 +63,7 @@ static int link_attr(const struct nlattr *a, void *data)
 		if (mnl_attr_get_payload_len(a) == NET_MAC_LEN)
 			memcpy(info->mac, mnl_attr_get_payload(a), NET_MAC_LEN);
 		break;
-	case IFLA_LINKINFO:
-		mnl_attr_parse_nested(a, linkinfo_attr, info);
-		break;
+	case IFLA_LINKINFO: mnl_attr_parse_nested(a, linkinfo_attr, info); break;
 	}
 	return MNL_CB_OK;
 }
@@ -121,6 +120,23 @@ int net_link_set_up(struct nl_sock *s, int ifindex, struct rt_error *err)
 	return set_link(s, ifindex, nlh, "up", err);
 }
 
+int net_link_set_down_by_name(struct nl_sock *s, const char *name, struct rt_error *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (check_ifname(name, err) < 0)
+		return -1;
+	nlh = put_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_change = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (nl_request(s, nlh, NULL, NULL, err) < 0)
+		return rt_error_wrap(err, "set link `%s` down", name);
+	return 0;
+}
+
 int net_link_set_mtu(struct nl_sock *s, int ifindex, unsigned mtu, struct rt_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -159,12 +175,11 @@ int net_link_delete(struct nl_sock *s, const char *name, int missing_ok, struct 
 	return 0;
 }
 
-static int create_bridge(struct nl_sock *s, const struct net_bridge_config *c,
-			 struct rt_error *err)
+static int create_bridge(struct nl_sock *s, const struct net_bridge_config *c, struct rt_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
-					    AF_UNSPEC, 0);
+	struct nlmsghdr *nlh =
+	    put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct nlattr *linkinfo;
 
@@ -272,8 +287,8 @@ int net_bridge_port_set_hairpin(struct nl_sock *s, int ifindex, int on, struct r
 
 void net_mac_format(const unsigned char mac[NET_MAC_LEN], char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 }
 
 int net_mac_random(unsigned char mac[NET_MAC_LEN], struct rt_error *err)

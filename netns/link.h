@@ -6,14 +6,14 @@
 
 #include "nl.h"
 
-#define NET_MAC_LEN 6
+#define NET_MAC_LEN    6
 #define NET_MAC_STRLEN 18
 
 struct net_link_info {
 	int ifindex;
 	unsigned flags; /* IFF_* */
 	unsigned mtu;
-	int master; /* ifindex of the master (bridge), 0 for none */
+	int master;    /* ifindex of the master (bridge), 0 for none */
 	char kind[32]; /* "bridge", "veth", "" for a physical device */
 	unsigned char mac[NET_MAC_LEN];
 };
@@ -23,6 +23,8 @@ int net_link_get(struct nl_sock *s, const char *name, struct net_link_info *ret,
 		 struct rt_error *err);
 
 int net_link_set_up(struct nl_sock *s, int ifindex, struct rt_error *err);
+/* Down by name (no look-up first); a missing link is -1 with ENODEV. */
+int net_link_set_down_by_name(struct nl_sock *s, const char *name, struct rt_error *err);
 int net_link_set_mtu(struct nl_sock *s, int ifindex, unsigned mtu, struct rt_error *err);
 int net_link_set_mac(struct nl_sock *s, int ifindex, const unsigned char mac[NET_MAC_LEN],
 		     struct rt_error *err);
@@ -32,7 +34,7 @@ int net_link_delete(struct nl_sock *s, const char *name, int missing_ok, struct 
 
 struct net_bridge_config {
 	const char *name;
-	unsigned mtu; /* 0: kernel default */
+	unsigned mtu;		  /* 0: kernel default */
 	const unsigned char *mac; /* NULL: kernel's choice.  A fixed MAC stops the bridge from
 				     taking a port's MAC, which changes as pods come and go. */
 };
@@ -46,10 +48,10 @@ struct net_veth_config {
 	const char *name;      /* host end, in the socket's namespace */
 	const char *peer_name; /* e.g. "eth0", created directly inside peer_netns_fd */
 	int peer_netns_fd;
-	int master;  /* bridge ifindex to enslave the host end to, 0 for none */
-	unsigned mtu; /* 0: default */
+	int master;		       /* bridge ifindex to enslave the host end to, 0 for none */
+	unsigned mtu;		       /* 0: default */
 	const unsigned char *peer_mac; /* NULL: random */
-	int up;      /* bring the host end up at creation (the peer stays down) */
+	int up;			       /* bring the host end up at creation (the peer stays down) */
 };
 
 /* Create the pair in one request: the peer is born in its namespace with its final name, so

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
@@ -23,15 +24,15 @@
 
 #include "../common/cleanup.h"
 
-#define PORTS_SET "ports"
+#define PORTS_SET    "ports"
 #define PORTS_SET_ID 1
-#define BATCH_SIZE 65536
+#define BATCH_SIZE   65536
 
 /* nft's datatype numbers, only used so that `nft list` can print the map */
-#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IPADDR	       7
 #define NFT_TYPE_INET_PROTOCOL 12
-#define NFT_TYPE_INET_SERVICE 13
-#define NFT_TYPE_BITS 6
+#define NFT_TYPE_INET_SERVICE  13
+#define NFT_TYPE_BITS	       6
 
 static void table_freep(struct nftnl_table **p)
 {
@@ -60,11 +61,14 @@ static void udata_freep(struct nftnl_udata_buf **p)
 }
 #define cleanup_nft_table __attribute__((cleanup(table_freep)))
 #define cleanup_nft_chain __attribute__((cleanup(chain_freep)))
-#define cleanup_nft_rule __attribute__((cleanup(rule_freep)))
-#define cleanup_nft_set __attribute__((cleanup(set_freep)))
+#define cleanup_nft_rule  __attribute__((cleanup(rule_freep)))
+#define cleanup_nft_set	  __attribute__((cleanup(set_freep)))
 #define cleanup_nft_udata __attribute__((cleanup(udata_freep)))
 
-const char *net_proto_name(uint8_t proto) { return proto == IPPROTO_UDP ? "udp" : "tcp"; }
+const char *net_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
 
 int net_port_map_parse(const char *s, struct net_port_map *ret, struct rt_error *err)
 {
@@ -89,8 +93,9 @@ int net_port_map_parse(const char *s, struct net_port_map *ret, struct rt_error 
 	ret->pod_port = (uint16_t)pod;
 	return 0;
 bad:
-	return rt_error_set(err, EINVAL, "`%s`: expected HOSTPORT:PODPORT[/tcp|udp] with ports "
-					 "1-65535",
+	return rt_error_set(err, EINVAL,
+			    "`%s`: expected HOSTPORT:PODPORT[/tcp|udp] with ports "
+			    "1-65535",
 			    s);
 }
 
@@ -274,8 +279,8 @@ static struct nftnl_rule *new_rule(const char *chain, struct rt_error *err)
 
 static int put_rule(struct batch *b, struct nftnl_rule *r, struct rt_error *err)
 {
-	nftnl_rule_nlmsg_build_payload(
-		batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+	nftnl_rule_nlmsg_build_payload(batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND),
+				       r);
 	return batch_next(b, err);
 }
 
@@ -356,9 +361,38 @@ static struct nftnl_udata_buf *comment(const char *text)
 	return u;
 }
 
-/* [meta nfproto X] saddr & mask == subnet, oifname != bridge, masquerade */
+/* ct status & dnat != 0 */
+static int expr_ct_dnat(struct nftnl_rule *r, struct rt_error *err)
+{
+	uint32_t dnat = IPS_DST_NAT, zero = 0;
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	if (add_expr(r, e, err) < 0)
+		return -1;
+	e = nftnl_expr_alloc("bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(dnat));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &dnat, sizeof(dnat));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	if (add_expr(r, e, err) < 0)
+		return -1;
+	return expr_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero), err);
+}
+
+/* [meta nfproto X] saddr & mask == subnet, oifname != bridge, masquerade.
+ * hairpin: saddr & mask == subnet, oifname == bridge, ct status dnat, masquerade.  A pod that
+ * reaches a published port of its own (or of a neighbour) comes back through the bridge with
+ * its own source address: without the masquerade the pod answers itself directly and the
+ * reply never meets the DNAT it should undo. */
 static int put_masq_rule(struct batch *b, const char *chain, const struct net_prefix *subnet,
-			 const char *bridge, struct rt_error *err)
+			 const char *bridge, int hairpin, struct rt_error *err)
 {
 	cleanup_nft_rule struct nftnl_rule *r = new_rule(chain, err);
 	struct net_prefix net = *subnet, mask = {.family = subnet->family};
@@ -389,15 +423,14 @@ static int put_masq_rule(struct batch *b, const char *chain, const struct net_pr
 	}
 	if (add_expr(r, e, err) < 0 || expr_cmp(r, NFT_CMP_EQ, net.addr.bytes, len, err) < 0 ||
 	    expr_meta(r, NFT_META_OIFNAME, NFT_REG_1, err) < 0 ||
-	    expr_cmp(r, NFT_CMP_NEQ, ifname, sizeof(ifname), err) < 0 ||
-	    add_expr(r, nftnl_expr_alloc("masq"), err) < 0)
+	    expr_cmp(r, hairpin ? NFT_CMP_EQ : NFT_CMP_NEQ, ifname, sizeof(ifname), err) < 0 ||
+	    (hairpin && expr_ct_dnat(r, err) < 0) || add_expr(r, nftnl_expr_alloc("masq"), err) < 0)
 		return -1;
 	return put_rule(b, r, err);
 }
 
 int net_nft_network_add(struct nl_sock *s, const char *network, const struct net_prefix *subnet,
-			const struct net_prefix *subnet6, const char *bridge,
-			struct rt_error *err)
+			const struct net_prefix *subnet6, const char *bridge, struct rt_error *err)
 {
 	cleanup_batch struct batch b = {0};
 	cleanup_nft_rule struct nftnl_rule *jump = NULL;
@@ -410,8 +443,9 @@ int net_nft_network_add(struct nl_sock *s, const char *network, const struct net
 		return -1;
 	/* EXCL on the network's chain makes the whole batch a no-op when it is already there */
 	if (put_chain(&b, chain, -1, 0, NLM_F_EXCL, err) < 0 ||
-	    put_masq_rule(&b, chain, subnet, bridge, err) < 0 ||
-	    (subnet6 && put_masq_rule(&b, chain, subnet6, bridge, err) < 0))
+	    put_masq_rule(&b, chain, subnet, bridge, 0, err) < 0 ||
+	    put_masq_rule(&b, chain, subnet, bridge, 1, err) < 0 ||
+	    (subnet6 && put_masq_rule(&b, chain, subnet6, bridge, 0, err) < 0))
 		return -1;
 	jump = new_rule("postrouting", err);
 	note = comment(chain);
@@ -437,6 +471,29 @@ int net_nft_network_add(struct nl_sock *s, const char *network, const struct net
 		return rt_error_wrap(err, "add masquerade rules of network `%s`", network);
 	}
 	return 0;
+}
+
+int net_nft_network_present(struct nl_sock *s, const char *network, struct rt_error *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], chain[128];
+	cleanup_nft_chain struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (c == NULL)
+		return rt_error_set(err, ENOMEM, "allocate nftables chain");
+	chain_name(network, chain, sizeof(chain));
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NET_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, 0, 0);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	if (nl_request(s, nlh, NULL, NULL, err) < 0) {
+		if (err->errnum == ENOENT) {
+			rt_error_release(err);
+			return 0;
+		}
+		return rt_error_wrap(err, "look up nftables chain %s", chain);
+	}
+	return 1;
 }
 
 struct find_rule {
@@ -584,7 +641,7 @@ int net_nft_ports_add(struct nl_sock *s, const struct net_prefix *pod,
 		if (set == NULL)
 			return -1;
 		nftnl_set_elems_nlmsg_build_payload(
-			batch_msg(&b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL), set);
+		    batch_msg(&b, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL), set);
 		if (batch_next(&b, err) < 0)
 			return -1;
 	}

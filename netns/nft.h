@@ -9,7 +9,8 @@
  *                         the host itself opens to one of its addresses) }
  *     chain postrouting { type nat hook postrouting priority 100;
  *                         jump net-NAME comment "net-NAME" ... one per network }
- *     chain net-NAME    { ip saddr SUBNET oifname != BRIDGE masquerade (and ip6) }
+ *     chain net-NAME    { ip saddr SUBNET oifname != BRIDGE masquerade (and ip6)
+ *                         ip saddr SUBNET oifname BRIDGE ct status dnat masquerade }
  *   }
  * A published port is one map element: adding it is O(1) whatever the number of pods, the
  * kernel refuses a host port that is already in the map (no check-then-add race), and
@@ -43,8 +44,12 @@ int net_nft_ensure(struct nl_sock *s, struct rt_error *err);
 /* Masquerade traffic from the network's subnets (subnet6 may be NULL) that leaves through
  * another interface than its bridge.  Idempotent. */
 int net_nft_network_add(struct nl_sock *s, const char *network, const struct net_prefix *subnet,
-			const struct net_prefix *subnet6, const char *bridge,
-			struct rt_error *err);
+			const struct net_prefix *subnet6, const char *bridge, struct rt_error *err);
+/* Whether the network's chain exists (1) or not (0).  net_nft_network_add() creates the chain
+ * in the same atomic batch as its rules and the jump to it, and net_nft_ensure() the table in
+ * one batch with everything else: an existing chain means all of it is there.  One read
+ * instead of two batches that the kernel would abort with EEXIST on every pod create. */
+int net_nft_network_present(struct nl_sock *s, const char *network, struct rt_error *err);
 /* Remove the network's rules; nothing there is success. */
 int net_nft_network_remove(struct nl_sock *s, const char *network, struct rt_error *err);
 

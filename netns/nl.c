@@ -90,7 +90,8 @@ static int ext_ack_attr(const struct nlattr *a, void *data)
 {
 	struct ack_text *t = data;
 
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 		t->msg = mnl_attr_get_str(a);
 	return MNL_CB_OK;
 }
@@ -151,18 +152,17 @@ static int receive(struct nl_sock *s, uint32_t first, uint32_t last, mnl_cb_t cb
 				/* an answer to an earlier request we gave up on */
 				if ((int32_t)(nlh->nlmsg_seq - first) < 0)
 					continue;
-				return rt_error_set(err, EPROTO,
-						    "netlink answer with sequence %u, expected %u..%u",
-						    nlh->nlmsg_seq, first, last);
+				return rt_error_set(
+				    err, EPROTO, "netlink answer with sequence %u, expected %u..%u",
+				    nlh->nlmsg_seq, first, last);
 			}
 			switch (nlh->nlmsg_type) {
-			case NLMSG_NOOP:
-				continue;
-			case NLMSG_OVERRUN:
-				return rt_error_set(err, ENOBUFS, "netlink overrun");
+			case NLMSG_NOOP: continue;
+			case NLMSG_OVERRUN: return rt_error_set(err, ENOBUFS, "netlink overrun");
 			case NLMSG_ERROR:
 			case NLMSG_DONE:
-				if (nlh->nlmsg_type == NLMSG_DONE && nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
+				if (nlh->nlmsg_type == NLMSG_DONE &&
+				    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
 					done = 1;
 				else if (error_message(nlh, err) < 0) {
 					if (!failed && ret_failed_seq)

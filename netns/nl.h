@@ -33,7 +33,10 @@ static inline void nl_closep(struct nl_sock **s)
 #define cleanup_nl_sock __attribute__((cleanup(nl_closep)))
 
 /* Next sequence number, for callers building batches. */
-static inline uint32_t nl_next_seq(struct nl_sock *s) { return ++s->seq; }
+static inline uint32_t nl_next_seq(struct nl_sock *s)
+{
+	return ++s->seq;
+}
 
 /* Send one request and wait for its answer.  The request gets the next sequence number;
  * a non-dump request gets NLM_F_ACK.  Every reply must carry our port id and sequence number

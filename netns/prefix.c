@@ -18,8 +18,8 @@ static int parse(const char *s, int allow_len, struct net_prefix *ret, struct rt
 	memset(ret, 0, sizeof(*ret));
 	slash = strchr(s, '/');
 	if (slash && !allow_len)
-		return rt_error_set(err, EINVAL, "`%s`: expected an address without a prefix length",
-				    s);
+		return rt_error_set(err, EINVAL,
+				    "`%s`: expected an address without a prefix length", s);
 	if ((size_t)(slash ? slash - s : (ptrdiff_t)strlen(s)) >= sizeof(buf))
 		return rt_error_set(err, EINVAL, "`%s`: not an IP address", s);
 	snprintf(buf, sizeof(buf), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
@@ -73,7 +73,10 @@ static void mask_bytes(unsigned char *b, size_t n, unsigned prefixlen)
 	}
 }
 
-void net_prefix_mask(struct net_prefix *p) { mask_bytes(p->addr.bytes, net_prefix_addrlen(p), p->prefixlen); }
+void net_prefix_mask(struct net_prefix *p)
+{
+	mask_bytes(p->addr.bytes, net_prefix_addrlen(p), p->prefixlen);
+}
 
 int net_prefix_equal_addr(const struct net_prefix *a, const struct net_prefix *b)
 {

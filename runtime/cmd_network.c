@@ -19,15 +19,9 @@ static int network_create(struct rt_globals *g, int argc, char **argv, struct rt
 
 	while ((c = rt_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 's':
-			o.subnet = optarg;
-			break;
-		case 'b':
-			o.bridge = optarg;
-			break;
-		case '6':
-			o.ipv6_subnet = optarg;
-			break;
+		case 's': o.subnet = optarg; break;
+		case 'b': o.bridge = optarg; break;
+		case '6': o.ipv6_subnet = optarg; break;
 		default:
 			return rt_error_set(err, 0, "network create: unknown option `%s`",
 					    argv[optind - 1]);
@@ -81,7 +75,8 @@ static int run_network(struct rt_globals *g, int argc, char **argv, struct rt_er
 		return network_list(g, argc, argv, err);
 	if (strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "rm") == 0) {
 		if (argc != 2)
-			return rt_error_set(err, 0, "network delete: expects exactly one network name");
+			return rt_error_set(err, 0,
+					    "network delete: expects exactly one network name");
 		return rt_network_delete(g, argv[1], err) < 0 ? -1 : 0;
 	}
 	return rt_error_set(err, 0, "network: unknown subcommand `%s` (create, delete, list)",
@@ -89,14 +84,14 @@ static int run_network(struct rt_globals *g, int argc, char **argv, struct rt_er
 }
 
 const struct rt_command rt_cmd_network = {
-	.name = "network",
-	.summary = "create, delete and list pod networks (bridge + subnet + NAT)",
-	.usage = "usage: husk network create NAME --subnet CIDR [--bridge IFNAME]\n"
-		 "                           [--ipv6-subnet CIDR]\n"
-		 "       husk network delete NAME\n"
-		 "       husk network list [--format table|json]\n"
-		 "A network is a bridge holding the first address of its subnet, with outbound NAT\n"
-		 "for its pods.  Subnets of two networks may not overlap; delete refuses while pods\n"
-		 "use the network.  The default network husk0 (10.88.0.0/16) is made on first use.\n",
-	.run = run_network,
+    .name = "network",
+    .summary = "create, delete and list pod networks (bridge + subnet + NAT)",
+    .usage = "usage: husk network create NAME --subnet CIDR [--bridge IFNAME]\n"
+	     "                           [--ipv6-subnet CIDR]\n"
+	     "       husk network delete NAME\n"
+	     "       husk network list [--format table|json]\n"
+	     "A network is a bridge holding the first address of its subnet, with outbound NAT\n"
+	     "for its pods.  Subnets of two networks may not overlap; delete refuses while pods\n"
+	     "use the network.  The default network husk0 (10.88.0.0/16) is made on first use.\n",
+    .run = run_network,
 };

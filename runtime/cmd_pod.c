@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "pod.h"
 
-#define MAX_PUBLISH 256
+#define MAX_PUBLISH  256
 #define MAX_DNS_OPTS 8
 
 static int print_text(char *text)
@@ -24,9 +24,9 @@ static int print_text(char *text)
 static int pod_create(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	static const struct option opts[] = {
-		{"network", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
-		{"publish", required_argument, NULL, 'p'}, {"hostname", required_argument, NULL, 'H'},
-		{"dns", required_argument, NULL, 'd'},     {NULL, 0, NULL, 0}};
+	    {"network", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
+	    {"publish", required_argument, NULL, 'p'}, {"hostname", required_argument, NULL, 'H'},
+	    {"dns", required_argument, NULL, 'd'},     {NULL, 0, NULL, 0}};
 	struct net_port_map ports[MAX_PUBLISH];
 	const char *dns[MAX_DNS_OPTS];
 	struct rt_pod_create_opts o = {.ports = ports, .dns = dns};
@@ -35,15 +35,9 @@ static int pod_create(struct rt_globals *g, int argc, char **argv, struct rt_err
 
 	while ((c = rt_getopt(argc, argv, "p:", opts)) != -1) {
 		switch (c) {
-		case 'n':
-			o.network = optarg;
-			break;
-		case 'i':
-			o.ip = optarg;
-			break;
-		case 'H':
-			o.hostname = optarg;
-			break;
+		case 'n': o.network = optarg; break;
+		case 'i': o.ip = optarg; break;
+		case 'H': o.hostname = optarg; break;
 		case 'p':
 			if (o.nports == MAX_PUBLISH)
 				return rt_error_set(err, E2BIG, "pod create: at most %d --publish",
@@ -98,7 +92,8 @@ static int pod_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 
 	while ((c = rt_getopt(argc, argv, "f:", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "pod list: unknown option `%s`", argv[optind - 1]);
+			return rt_error_set(err, 0, "pod list: unknown option `%s`",
+					    argv[optind - 1]);
 		if (strcmp(optarg, "json") == 0)
 			json = 1;
 		else if (strcmp(optarg, "table") != 0)
@@ -118,7 +113,8 @@ static int run_pod(struct rt_globals *g, int argc, char **argv, struct rt_error 
 	int force = 0;
 
 	if (argc < 2)
-		return rt_error_set(err, 0, "pod: expects a subcommand: create, inspect, delete, list");
+		return rt_error_set(err, 0,
+				    "pod: expects a subcommand: create, inspect, delete, list");
 	/* the subcommand becomes argv[0] of its own option parsing */
 	argc--;
 	argv++;
@@ -143,18 +139,18 @@ static int run_pod(struct rt_globals *g, int argc, char **argv, struct rt_error 
 }
 
 const struct rt_command rt_cmd_pod = {
-	.name = "pod",
-	.summary = "create, inspect, delete and list pods (shared net/ipc/uts namespaces)",
-	.usage = "usage: husk pod create NAME [--network NET] [--ip ADDR]\n"
-		 "                       [--publish HOSTPORT:PODPORT[/tcp|udp]]... [--hostname H]\n"
-		 "                       [--dns ADDR]...\n"
-		 "       husk pod inspect NAME\n"
-		 "       husk pod delete [--force] NAME\n"
-		 "       husk pod list [--format table|json]\n"
-		 "A pod is a network, IPC and UTS namespace held under the state root, with its own\n"
-		 "address on a network's bridge (default network husk0, 10.88.0.0/16, made on first\n"
-		 "use).  create and inspect print the pod as a CNI result.  delete refuses while\n"
-		 "containers of the pod exist; --force deletes them first.  Containers join a pod\n"
-		 "with `husk create|run --pod NAME`.\n",
-	.run = run_pod,
+    .name = "pod",
+    .summary = "create, inspect, delete and list pods (shared net/ipc/uts namespaces)",
+    .usage = "usage: husk pod create NAME [--network NET] [--ip ADDR]\n"
+	     "                       [--publish HOSTPORT:PODPORT[/tcp|udp]]... [--hostname H]\n"
+	     "                       [--dns ADDR]...\n"
+	     "       husk pod inspect NAME\n"
+	     "       husk pod delete [--force] NAME\n"
+	     "       husk pod list [--format table|json]\n"
+	     "A pod is a network, IPC and UTS namespace held under the state root, with its own\n"
+	     "address on a network's bridge (default network husk0, 10.88.0.0/16, made on first\n"
+	     "use).  create and inspect print the pod as a CNI result.  delete refuses while\n"
+	     "containers of the pod exist; --force deletes them first.  Containers join a pod\n"
+	     "with `husk create|run --pod NAME`.\n",
+    .run = run_pod,
 };

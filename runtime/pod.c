@@ -25,9 +25,9 @@
 #include "container.h"
 
 #define CNI_VERSION "1.0.0"
-#define POD_IFNAME "eth0"
-#define MAX_PORTS 256
-#define MAX_DNS 8
+#define POD_IFNAME  "eth0"
+#define MAX_PORTS   256
+#define MAX_DNS	    8
 
 static const char *const ns_names[] = {"net", "ipc", "uts"};
 
@@ -72,11 +72,12 @@ static int validate_name(const char *what, const char *name, struct rt_error *er
 	size_t len = strlen(name);
 
 	if (len == 0 || len > NET_NAME_MAX)
-		return rt_error_set(err, EINVAL, "invalid %s name `%s`: 1-%d characters", what, name,
-				    NET_NAME_MAX);
+		return rt_error_set(err, EINVAL, "invalid %s name `%s`: 1-%d characters", what,
+				    name, NET_NAME_MAX);
 	for (const char *p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') ||
 			 (p != name && (c == '_' || c == '-' || c == '.'));
 		if (!ok)
 			return rt_error_set(err, EINVAL,
@@ -249,7 +250,7 @@ static int check_overlap(const struct net_network *n, void *ud, struct rt_error 
 		return rt_error_set(err, EEXIST, "bridge `%s` is already used by network `%s`",
 				    new->bridge, n->name);
 	if (net_prefix_overlaps(&n->subnet, &new->subnet) ||
-	    (n->has_ipv6 && new->has_ipv6 && net_prefix_overlaps(&n->subnet6, &new->subnet6))) {
+	    (n->has_ipv6 && new->has_ipv6 &&net_prefix_overlaps(&n->subnet6, &new->subnet6))) {
 		int v6 = !net_prefix_overlaps(&n->subnet, &new->subnet);
 		net_prefix_format(v6 ? &new->subnet6 : &new->subnet, a, sizeof(a));
 		net_prefix_format(v6 ? &n->subnet6 : &n->subnet, b, sizeof(b));
@@ -303,8 +304,9 @@ static int network_create_locked(const char *root, const struct rt_network_creat
 	r = net_link_get(rtnl, bridge, &info, err);
 	net_ctx_close(&ctx);
 	if (r == 0 && strcmp(info.kind, "bridge") != 0)
-		return rt_error_set(err, EEXIST, "network `%s`: interface `%s` exists and is not a "
-						 "bridge",
+		return rt_error_set(err, EEXIST,
+				    "network `%s`: interface `%s` exists and is not a "
+				    "bridge",
 				    o->name, bridge);
 	if (r < 0) {
 		if (err->errnum != ENODEV)
@@ -392,8 +394,8 @@ static int list_network(const struct net_network *n, void *ud, struct rt_error *
 
 	if (l->array)
 		return json_array_append_new(l->array, network_json(n)) < 0
-			       ? rt_error_set(err, ENOMEM, "network list")
-			       : 0;
+			   ? rt_error_set(err, ENOMEM, "network list")
+			   : 0;
 	net_prefix_format(&n->subnet, s4, sizeof(s4));
 	if (n->has_ipv6)
 		net_prefix_format(&n->subnet6, s6, sizeof(s6));
@@ -456,9 +458,9 @@ static json_t *ports_json(const struct pod_state *st)
 static json_t *pod_state_json(const struct pod_state *st)
 {
 	char buf[NET_PREFIX_STRLEN], mac[NET_MAC_STRLEN];
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", st->name, "network", st->network,
-			      "status", st->status, "hostname", st->hostname, "created",
-			      st->created);
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", st->name, "network", st->network, "status",
+		      st->status, "hostname", st->hostname, "created", st->created);
 	json_t *dns = json_array(), *ports = ports_json(st);
 
 	if (j == NULL || dns == NULL || ports == NULL) {
@@ -546,13 +548,11 @@ static int pod_state_parse(json_t *j, struct pod_state *st, struct rt_error *err
 	}
 	if (mac && parse_mac(mac, st->mac) < 0)
 		return rt_error_set(err, EINVAL, "mac: `%s` is not a MAC address", mac);
-	json_array_foreach(dns, i, v)
-	{
+	json_array_foreach (dns, i, v) {
 		if (st->ndns < MAX_DNS && json_is_string(v))
 			st->dns[st->ndns++] = strdup(json_string_value(v));
 	}
-	json_array_foreach(ports, i, v)
-	{
+	json_array_foreach (ports, i, v) {
 		json_int_t hp = 0, cp = 0;
 		const char *proto = "tcp";
 		if (st->nports >= MAX_PORTS ||
@@ -625,8 +625,7 @@ static int pod_members(const char *root, const char *name, char ***ret, size_t *
 static int pod_result_json(const char *root, const struct pod_state *st, json_t **ret,
 			   struct rt_error *err)
 {
-	char ns[3][PATH_MAX], buf[NET_PREFIX_STRLEN], mac[NET_MAC_STRLEN],
-		veth[IFNAMSIZ];
+	char ns[3][PATH_MAX], buf[NET_PREFIX_STRLEN], mac[NET_MAC_STRLEN], veth[IFNAMSIZ];
 	cleanup_strv char **members = NULL;
 	struct net_network n;
 	json_t *j, *ifs, *ips, *routes, *dns, *cs;
@@ -649,7 +648,8 @@ static int pod_result_json(const char *root, const struct pod_state *st, json_t 
 	routes = json_array();
 	dns = json_array();
 	cs = json_array();
-	if (j == NULL || ifs == NULL || ips == NULL || routes == NULL || dns == NULL || cs == NULL) {
+	if (j == NULL || ifs == NULL || ips == NULL || routes == NULL || dns == NULL ||
+	    cs == NULL) {
 		json_decref(j), json_decref(ifs), json_decref(ips), json_decref(routes);
 		json_decref(dns), json_decref(cs);
 		return rt_error_set(err, ENOMEM, "pod `%s` JSON", st->name);
@@ -661,16 +661,16 @@ static int pod_result_json(const char *root, const struct pod_state *st, json_t 
 		char gw[NET_PREFIX_STRLEN];
 		net_prefix_format(&st->ip, buf, sizeof(buf));
 		net_addr_format(&n.gateway, gw, sizeof(gw));
-		json_array_append_new(ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw,
-						     "interface", 2));
+		json_array_append_new(
+		    ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw, "interface", 2));
 		json_array_append_new(routes, json_pack("{s:s,s:s}", "dst", "0.0.0.0/0", "gw", gw));
 	}
 	if (st->has_ip6 && n.has_ipv6) {
 		char gw[NET_PREFIX_STRLEN];
 		net_prefix_format(&st->ip6, buf, sizeof(buf));
 		net_addr_format(&n.gateway6, gw, sizeof(gw));
-		json_array_append_new(ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw,
-						     "interface", 2));
+		json_array_append_new(
+		    ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw, "interface", 2));
 		json_array_append_new(routes, json_pack("{s:s,s:s}", "dst", "::/0", "gw", gw));
 	}
 	json_object_set_new(j, "ips", ips);
@@ -720,8 +720,8 @@ static int namespaces_hold(const struct ns_fds *targets, const char *name, const
 		snprintf(src, sizeof(src), "/proc/thread-self/ns/%s", ns_names[i]);
 		rt_fd_path(targets->fd[i], target, sizeof(target));
 		if (mount(src, target, NULL, MS_BIND, NULL) < 0)
-			return rt_error_set(err, errno, "pod `%s`: bind-mount the %s namespace", name,
-					    ns_names[i]);
+			return rt_error_set(err, errno, "pod `%s`: bind-mount the %s namespace",
+					    name, ns_names[i]);
 	}
 	*ret_netfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*ret_netfd < 0)
@@ -775,8 +775,8 @@ static int namespaces_create(const char *root, const char *name, const char *hos
 		} else {
 			rt_error_release(err);
 		}
-		return rt_error_set(err, e, "pod `%s`: return to the original %s namespace",
-				    name, ns_names[i]);
+		return rt_error_set(err, e, "pod `%s`: return to the original %s namespace", name,
+				    ns_names[i]);
 	}
 	return r;
 }
@@ -796,8 +796,8 @@ static int namespaces_remove(const char *root, const char *name, struct rt_error
 	return 0;
 }
 
-static int write_pod_file(const char *root, const char *name, const char *file,
-			  const char *text, struct rt_error *err)
+static int write_pod_file(const char *root, const char *name, const char *file, const char *text,
+			  struct rt_error *err)
 {
 	char dir[PATH_MAX];
 	cleanup_close int dfd = -1;
@@ -1014,8 +1014,9 @@ static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *
 		for (size_t k = 0; k < i; k++)
 			if (o->ports[k].host_port == o->ports[i].host_port &&
 			    o->ports[k].proto == o->ports[i].proto)
-				return rt_error_set(err, EINVAL, "--publish: host port %u/%s given "
-								 "twice",
+				return rt_error_set(err, EINVAL,
+						    "--publish: host port %u/%s given "
+						    "twice",
 						    o->ports[i].host_port,
 						    net_proto_name(o->ports[i].proto));
 		st->ports[st->nports++] = o->ports[i];
@@ -1054,8 +1055,9 @@ int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char
 		return -1;
 	pod_path(path, sizeof(path), g->root, st.name, NULL);
 	if (mkdir(path, 0711) < 0)
-		return errno == EEXIST ? rt_error_set(err, EEXIST, "pod `%s` already exists", st.name)
-				       : rt_error_set(err, errno, "create `%s`", path);
+		return errno == EEXIST
+			   ? rt_error_set(err, EEXIST, "pod `%s` already exists", st.name)
+			   : rt_error_set(err, errno, "create `%s`", path);
 	/* from here on the state file says which network to clean up after a crash */
 	if (pod_state_write(g->root, &st, err) < 0 || pod_setup(g->root, &ctx, o, &st, err) < 0) {
 		struct rt_error undo = RT_ERROR_INIT;
@@ -1084,8 +1086,7 @@ int rt_pod_inspect(struct rt_globals *g, const char *name, char **ret_json, stru
 	return *ret_json ? 0 : rt_error_set(err, ENOMEM, "pod `%s` JSON", name);
 }
 
-static int delete_members(struct rt_globals *g, const char *name, int force,
-			  struct rt_error *err)
+static int delete_members(struct rt_globals *g, const char *name, int force, struct rt_error *err)
 {
 	cleanup_strv char **members = NULL;
 	char path[PATH_MAX];
@@ -1094,10 +1095,11 @@ static int delete_members(struct rt_globals *g, const char *name, int force,
 	if (pod_members(g->root, name, &members, &n, err) < 0)
 		return -1;
 	if (n && !force)
-		return rt_error_set(err, EBUSY,
-				    "pod `%s` has %zu container(s) (first: `%s`): delete them or use "
-				    "--force",
-				    name, n, members[0]);
+		return rt_error_set(
+		    err, EBUSY,
+		    "pod `%s` has %zu container(s) (first: `%s`): delete them or use "
+		    "--force",
+		    name, n, members[0]);
 	for (size_t i = 0; i < n; i++) {
 		if (rt_container_delete(g, members[i], 1, err) < 0) {
 			if (err->errnum != ENOENT)
@@ -1233,7 +1235,7 @@ int rt_pod_join_info(const char *root, const char *name, struct rt_pod_join *ret
 		     struct rt_error *err)
 {
 	char path[PATH_MAX];
-	char **slots[] = {&ret->netns, &ret->ipcns, &ret->utsns,
+	char **slots[] = {&ret->netns, &ret->ipcns,    &ret->utsns,
 			  &ret->hosts, &ret->hostname, &ret->resolv_conf};
 	const char *files[] = {"ns/net", "ns/ipc", "ns/uts", "hosts", "hostname", "resolv.conf"};
 
@@ -1281,6 +1283,8 @@ int rt_pod_member_remove(const char *root, const char *name, const char *contain
 
 	if (validate_name("pod", name, err) < 0)
 		return -1;
+	if (container_id == NULL)
+		return rt_error_set(err, EINVAL, "pod `%s`: no container id to forget", name);
 	if (strchr(container_id, '/') || container_id[0] == '.')
 		return rt_error_set(err, EINVAL, "invalid container id `%s`", container_id);
 	snprintf(path, sizeof(path), "%s/pods/%s/containers/%s", root, name, container_id);

@@ -18,12 +18,12 @@
 #include "cli.h"
 
 #define RT_POD_DEFAULT_NETWORK "husk0"
-#define RT_POD_DEFAULT_SUBNET "10.88.0.0/16"
+#define RT_POD_DEFAULT_SUBNET  "10.88.0.0/16"
 
 struct rt_pod_create_opts {
 	const char *name;
 	const char *network;  /* NULL: the default network, created on first use */
-	const char *ip;       /* NULL: next free address */
+	const char *ip;	      /* NULL: next free address */
 	const char *hostname; /* NULL: the pod name */
 	const char **dns;     /* NULL or ndns nameserver addresses */
 	size_t ndns;
@@ -43,8 +43,8 @@ int rt_pod_list(struct rt_globals *g, int json, char **ret_text, struct rt_error
 
 struct rt_network_create_opts {
 	const char *name;
-	const char *subnet;      /* IPv4 CIDR */
-	const char *bridge;      /* NULL: "hsk-<name>" (husk0 for the default network) */
+	const char *subnet;	 /* IPv4 CIDR */
+	const char *bridge;	 /* NULL: "hsk-<name>" (husk0 for the default network) */
 	const char *ipv6_subnet; /* NULL: IPv4 only */
 };
 int rt_network_create(struct rt_globals *g, const struct rt_network_create_opts *o,

@@ -25,11 +25,11 @@
 
 static int host_ns = -1;
 
-#define CHECK(call)                                                                                \
-	do {                                                                                       \
-		struct rt_error _e = RT_ERROR_INIT;                                                \
-		if ((call(&_e)) < 0)                                                               \
-			fail_msg("%s: %s", #call, _e.msg);                                         \
+#define CHECK(call)                                        \
+	do {                                               \
+		struct rt_error _e = RT_ERROR_INIT;        \
+		if ((call(&_e)) < 0)                       \
+			fail_msg("%s: %s", #call, _e.msg); \
 	} while (0)
 
 static void ok(int r, struct rt_error *err)
@@ -76,8 +76,7 @@ static int listen_in(int ns, uint16_t port)
 }
 
 /* Connect from ns to addr:port, accept on lfd; return the peer address the server saw. */
-static int connect_from(int ns, const char *addr, uint16_t port, int lfd, char *peer,
-			size_t len)
+static int connect_from(int ns, const char *addr, uint16_t port, int lfd, char *peer, size_t len)
 {
 	int c = socket_in(ns, SOCK_STREAM), s;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -166,8 +165,12 @@ static struct net_pod_config pod_config(const struct net_network *n, int ns, con
 					size_t nports)
 {
 	struct rt_error err = RT_ERROR_INIT;
-	struct net_pod_config p = {.net = n, .netns_fd = ns, .host_veth = veth, .ifname = "eth0",
-				   .ports = ports, .nports = nports};
+	struct net_pod_config p = {.net = n,
+				   .netns_fd = ns,
+				   .host_veth = veth,
+				   .ifname = "eth0",
+				   .ports = ports,
+				   .nports = nports};
 	struct net_prefix a;
 
 	ok(net_addr_parse(addr, &a, &err), &err);
@@ -177,22 +180,42 @@ static struct net_pod_config pod_config(const struct net_network *n, int ns, con
 	return p;
 }
 
+/* Whether link `name` disappears within ms milliseconds (a namespace's links go with it, in
+ * the kernel's own time). */
+static int link_gone_within(struct nl_sock *s, const char *name, int ms)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct net_link_info info;
+
+	for (int i = 0; i < ms; i += 10) {
+		if (net_link_get(s, name, &info, &err) < 0) {
+			int gone = err.errnum == ENODEV;
+			rt_error_release(&err);
+			return gone;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
 static void test_pods(void **state)
 {
 	struct rt_error err = RT_ERROR_INIT;
 	struct net_ctx ctx = NET_CTX_INIT;
 	struct net_network n = test_net("hsktest", "hsktest0", "10.251.10.0/24");
 	struct net_network out = test_net("hsktestout", "hsktest9", "10.251.20.0/24");
-	int a_ns = new_netns(), b_ns = new_netns(), c_ns = new_netns(), d_ns = new_netns();
+	int a_ns = new_netns(), b_ns = new_netns(), c_ns = new_netns(), d_ns = new_netns(),
+	    e_ns = new_netns();
 	struct net_port_map ports[] = {{IPPROTO_TCP, 18080, 7777}, {IPPROTO_UDP, 18080, 7777}};
 	struct net_port_map clash[] = {{IPPROTO_TCP, 18081, 1}, {IPPROTO_UDP, 18080, 2}};
 	struct net_pod_config a = pod_config(&n, a_ns, "hsktesta", "10.251.10.2", NULL, 0);
 	struct net_pod_config b = pod_config(&n, b_ns, "hsktestb", "10.251.10.3", ports, 2);
 	struct net_pod_config c = pod_config(&out, c_ns, "hsktestc", "10.251.20.2", NULL, 0);
 	struct net_pod_config a2 = pod_config(&n, d_ns, "hsktesta2", "10.251.10.9", clash, 2);
+	struct net_pod_config stale, fresh;
 	struct net_link_info info;
 	char peer[32];
-	int lb, lc, la;
+	int lb, lc, la, ld;
 	struct timespec t0, t1;
 
 	(void)state;
@@ -202,12 +225,14 @@ static void test_pods(void **state)
 	ok(net_pod_attach(&ctx, &a, &err), &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("network setup x2 + first pod attach: %.3f ms\n",
-		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ok(net_pod_attach(&ctx, &b, &err), &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("pod attach with 2 ports: %.3f ms\n",
-		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	/* "client" namespace c sits on a second network, standing for another host */
 	ok(net_network_setup(&ctx, &out, &err), &err);
 	ok(net_pod_attach(&ctx, &c, &err), &err);
@@ -221,6 +246,10 @@ static void test_pods(void **state)
 	assert_int_equal(connect_from(c_ns, "10.251.20.1", 18080, lb, NULL, 0), 0);
 	assert_int_equal(connect_from(-1, "10.251.20.1", 18080, lb, NULL, 0), 0);
 	assert_int_equal(connect_from(-1, "10.251.10.1", 18080, lb, NULL, 0), 0);
+	/* a pod reaches its own published port: masqueraded to the bridge's address (hairpin
+	 * NAT), else it would answer itself directly and the DNAT would never be undone */
+	assert_int_equal(connect_from(b_ns, "10.251.20.1", 18080, lb, peer, sizeof(peer)), 0);
+	assert_string_equal(peer, "10.251.10.1");
 	/* masquerade: c sees pod a's traffic come from the host's address on c's network */
 	lc = listen_in(c_ns, 7000);
 	assert_int_equal(connect_from(a_ns, "10.251.20.2", 7000, lc, peer, sizeof(peer)), 0);
@@ -241,6 +270,7 @@ static void test_pods(void **state)
 	ok(net_pod_detach(&ctx, &a2, &err), &err);
 	assert_int_equal(connect_from(c_ns, "10.251.20.1", 18080, lb, NULL, 0), 0);
 
+	b.delete_veth = 1; /* the pair is deleted at once, whoever holds b's namespace */
 	ok(net_pod_detach(&ctx, &b, &err), &err);
 	ok(net_pod_detach(&ctx, &b, &err), &err); /* idempotent */
 	assert_int_equal(net_link_get(ctx.rtnl, "hsktestb", &info, &err), -1);
@@ -248,7 +278,30 @@ static void test_pods(void **state)
 	rt_error_release(&err);
 	assert_int_equal(connect_from(c_ns, "10.251.20.1", 18080, lb, NULL, 0), -1);
 
+	/* by default the host end only goes down (a namespace somebody still holds can no longer
+	 * use the address), and the pair goes with the namespace once its last holder lets go */
 	ok(net_pod_detach(&ctx, &a, &err), &err);
+	ok(net_link_get(ctx.rtnl, "hsktesta", &info, &err), &err);
+	assert_false(info.flags & IFF_UP);
+	assert_int_equal(connect_from(-1, "10.251.10.2", 7001, la, NULL, 0), -1);
+	close(la);
+	close(a_ns);
+	assert_true(link_gone_within(ctx.rtnl, "hsktesta", 3000));
+	ok(net_pod_detach(&ctx, &a, &err), &err); /* idempotent */
+	/* a pair left by an earlier pod of the same name (its namespace still held elsewhere)
+	 * does not block the new pod: it is replaced */
+	stale = pod_config(&n, e_ns, "hsktests", "10.251.10.20", NULL, 0);
+	ok(net_pod_attach(&ctx, &stale, &err), &err);
+	fresh = pod_config(&n, d_ns, "hsktests", "10.251.10.21", NULL, 0);
+	ok(net_pod_attach(&ctx, &fresh, &err), &err);
+	ld = listen_in(d_ns, 7002);
+	assert_int_equal(connect_from(-1, "10.251.10.21", 7002, ld, NULL, 0), 0);
+	fresh.delete_veth = 1;
+	ok(net_pod_detach(&ctx, &fresh, &err), &err);
+	assert_int_equal(net_link_get(ctx.rtnl, "hsktests", &info, &err), -1);
+	rt_error_release(&err);
+	close(ld);
+	close(e_ns);
 	ok(net_pod_detach(&ctx, &c, &err), &err);
 	ok(net_network_teardown(&ctx, &n, &err), &err);
 	ok(net_network_teardown(&ctx, &out, &err), &err);
@@ -259,8 +312,6 @@ static void test_pods(void **state)
 	ok(net_nft_table_delete(ctx.nft, &err), &err);
 	close(lb);
 	close(lc);
-	close(la);
-	close(a_ns);
 	close(b_ns);
 	close(c_ns);
 	close(d_ns);
@@ -270,8 +321,8 @@ static void test_pods(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bridge_ensure),
-		cmocka_unit_test(test_pods),
+	    cmocka_unit_test(test_bridge_ensure),
+	    cmocka_unit_test(test_pods),
 	};
 	int lo;
 

@@ -178,7 +178,8 @@ static void test_reclaim(void **state)
 	assert_int_equal(net_addr_parse("10.251.3.6", &r, &err), 0);
 	net_ipam_release(ipam, &r, NULL, &err);
 	alloc_str(ipam, "dead4", "10.251.3.6");
-	assert_int_equal(net_ipam_allocate(ipam, "live4", &r, alive_only_live, NULL, &got, &err), 0);
+	assert_int_equal(net_ipam_allocate(ipam, "live4", &r, alive_only_live, NULL, &got, &err),
+			 0);
 	assert_int_equal(net_ipam_release_owner(ipam, "live1", &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(net_ipam_reclaim(ipam, alive_only_live, NULL, &n, &err), 0);
@@ -215,7 +216,8 @@ static void test_concurrent(void **state)
 				struct net_prefix got;
 				char line[NET_PREFIX_STRLEN + 1];
 				snprintf(owner, sizeof(owner), "c%d-%d", p, i);
-				if (net_ipam_allocate(ipam, owner, NULL, NULL, NULL, &got, &err) < 0)
+				if (net_ipam_allocate(ipam, owner, NULL, NULL, NULL, &got, &err) <
+				    0)
 					_exit(1);
 				net_addr_format(&got, line, sizeof(line) - 1);
 				strcat(line, "\n");
@@ -267,13 +269,13 @@ static void test_bad_subnets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_distinct_250, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_and_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exhaustion_release_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_subnets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_distinct_250, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_static_and_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exhaustion_release_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_subnets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
