@@ -285,24 +285,28 @@ static int mount_layers(struct img_store *s, const struct img_record *r, const c
 	cleanup_free const char **lowers = calloc(n + 1, sizeof(char *));
 	cleanup_free const char **shorts = calloc(n + 1, sizeof(char *));
 	cleanup_free char *all = NULL;
+	cleanup_close int shortdirfd = -1;
 	char upper[PATH_MAX], work[PATH_MAX];
 	size_t each = strlen(s->path) + 96;
 
 	all = malloc(n * 2 * each + 1);
 	if (lowers == NULL || shorts == NULL || all == NULL)
 		return rt_error_set(err, ENOMEM, "overlay");
+	shortdirfd = openat(s->dirfd, "l", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (shortdirfd < 0)
+		return rt_error_set(err, errno, "open `%s/l`", s->path);
 	/* lowerdir order is top first: the manifest lists the base layer first */
 	for (size_t i = 0; i < n; i++) {
 		char *l = all + (2 * i) * each, *sh = all + (2 * i + 1) * each;
 		const char *diff_id = r->layers[n - 1 - i].diff_id;
 		img_layer_root_path(s, diff_id, l, each);
-		img_layer_short_path(s, diff_id, sh, each);
+		img_layer_short_name(diff_id, sh, each);
 		lowers[i] = l;
 		shorts[i] = sh;
 	}
 	snprintf(upper, sizeof(upper), "%s/bundles/%s/upper", s->path, id);
 	snprintf(work, sizeof(work), "%s/bundles/%s/work", s->path, id);
-	return img_overlay_mount(lowers, shorts, n, upper, work, targetfd, err);
+	return img_overlay_mount(lowers, shortdirfd, shorts, n, upper, work, targetfd, err);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -310,6 +314,21 @@ static double ms_since(const struct timespec *t0)
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The mounted rootfs holds the image's setuid-root files and device nodes with the modes the
+ * image chose: on the host, only the container's device policy and namespaces stand between
+ * them and a local user who can reach DIR/rootfs.  So only root may enter the bundle dir (the
+ * store's own dirs are 0700 for the same reason), whatever mode DIR had. */
+static int bundle_dir_private(int dirfd, const char *absdir, struct rt_error *err)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return rt_error_set(err, errno, "stat `%s`", absdir);
+	if ((st.st_mode & 077) && fchmod(dirfd, st.st_mode & 0700) < 0)
+		return rt_error_set(err, errno, "chmod `%s` 0700", absdir);
+	return 0;
 }
 
 static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, const char *absdir,
@@ -356,6 +375,8 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	dirfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return rt_error_set(err, errno, "open `%s`", absdir);
+	if (bundle_dir_private(dirfd, absdir, err) < 0)
+		return -1;
 	if (mkdirat(dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
 		return rt_error_set(err, errno, "mkdir `%s/rootfs`", absdir);
 	target = openat(dirfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -395,7 +416,7 @@ int img_bundle_create(struct img_store *s, const struct img_bundle_opts *o, stru
 
 	if (o->base_config == NULL)
 		return rt_error_set(err, EINVAL, "bundle `%s`: no base config", o->dir);
-	if (mkdir(o->dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
 		return rt_error_set(err, errno, "mkdir `%s`", o->dir);
 	if (absolute_dir(o->dir, &absdir, err) < 0)
 		return -1;

@@ -307,9 +307,9 @@ void img_layer_root_path(struct img_store *s, const char *diff_id, char *buf, si
 	snprintf(buf, len, "%s/layers/%s/root", s->path, img_digest_hex(diff_id));
 }
 
-void img_layer_short_path(struct img_store *s, const char *diff_id, char *buf, size_t len)
+void img_layer_short_name(const char *diff_id, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/l/%.16s", s->path, img_digest_hex(diff_id));
+	snprintf(buf, len, "%.16s", img_digest_hex(diff_id));
 }
 
 static int layer_lock(struct img_store *s, const char *hex, struct rt_error *err)

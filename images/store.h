@@ -67,9 +67,10 @@ int img_blob_get(struct img_store *s, const char *digest, char **ret, size_t *re
 int img_layer_ensure(struct img_store *s, const struct img_layer_src *src, const char *diff_id,
 		     uint64_t *ret_unpacked, int *ret_done_now, struct rt_error *err);
 
-/* Absolute path of a layer's tree and of its short link (fallback lowerdir syntax). */
+/* Absolute path of a layer's tree, and the name of its short link in the store's l/ (the
+ * fallback lowerdir syntax, relative to l/). */
 void img_layer_root_path(struct img_store *s, const char *diff_id, char *buf, size_t len);
-void img_layer_short_path(struct img_store *s, const char *diff_id, char *buf, size_t len);
+void img_layer_short_name(const char *diff_id, char *buf, size_t len);
 
 /* Collect the diff_ids referenced by image and bundle records (sorted, for bsearch). */
 int img_store_layer_refs(struct img_store *s, char ***ret, size_t *ret_n, struct rt_error *err);
