@@ -28,6 +28,13 @@ struct rt_init_ctx {
 	int started;             /* create: `start` released us, the parent is gone */
 };
 
+/* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a
+ * sealed memfd, re-execute the same command line from a read-only detached bind of the
+ * binary (or a sealed memfd copy without the mount API).  Returns 0 when already protected;
+ * otherwise does not return, or returns -1 with err.  Call it first thing in create, run and
+ * exec, before anything is done that a second run would repeat. */
+int rt_init_protect_exe(int procfd, struct rt_error *err);
+
 /* Never returns: execs the user's program or reports over sync_fd and exits. */
 void rt_init_main(struct rt_init_ctx *ctx) __attribute__((noreturn));
 

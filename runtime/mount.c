@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -171,8 +173,12 @@ static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt
 	child = fork();
 	if (child == 0) {
 		char c;
+		ssize_t n;
+		/* only the parent may hold the write end of `done`: its close is our signal */
+		close(done[1]);
+		close(ready[0]);
 		/* our pid in the host's pid namespace: the procfs handle is the host's */
-		ssize_t n = readlinkat(r->procfd, "self", pidbuf, sizeof(pidbuf) - 1);
+		n = readlinkat(r->procfd, "self", pidbuf, sizeof(pidbuf) - 1);
 		if (n <= 0 || unshare(CLONE_NEWUSER) < 0)
 			_exit(1);
 		if (write(ready[1], pidbuf, (size_t)n) != n)
@@ -196,8 +202,17 @@ static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt
 		if (rt_procfs_write(r->procfd, path, gid_map, (size_t)ng, err) == 0) {
 			snprintf(path, sizeof(path), "%s/uid_map", pidbuf);
 			if (rt_procfs_write(r->procfd, path, uid_map, (size_t)nu, err) == 0) {
+				struct statfs sfs;
 				snprintf(path, sizeof(path), "%s/ns/user", pidbuf);
-				fd = rt_procfs_openat(r->procfd, path, O_RDONLY, err);
+				/* a namespace file lives on nsfs, not procfs */
+				fd = openat(r->procfd, path, O_RDONLY | O_CLOEXEC);
+				if (fd < 0)
+					rt_error_set(err, errno, "open `/proc/%s`", path);
+				else if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+					close(fd);
+					fd = -1;
+					rt_error_set(err, EXDEV, "`/proc/%s` is not a namespace file", path);
+				}
 			}
 		}
 	} else {
@@ -425,9 +440,9 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
 			r->dev_is_tmpfs = 1;
 	}
-	if (apply_mount_attrs(r, m, err) < 0)
-		return -1;
-	return set_propagation(r, m->destination, m->propagation, err);
+	/* propagation is set after pivot_root (rt_rootfs_finish): detaching the old root, made a
+	 * slave recursively, would turn a lone shared mount private again */
+	return apply_mount_attrs(r, m, err);
 }
 
 /* --- /dev --- */
@@ -702,6 +717,32 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 	return 0;
 }
 
+/* mounts[].options propagation flags, in the container's view (after pivot_root). */
+static int propagate_mounts(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_spec *spec = r->spec;
+	int saved = r->rootfd;
+	int rc = 0;
+
+	for (size_t i = 0; i < spec->n_mounts && rc == 0; i++) {
+		if (spec->mounts[i].propagation == 0)
+			continue;
+		if (r->rootfd == saved) {
+			r->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (r->rootfd < 0) {
+				r->rootfd = saved;
+				return rt_error_set(err, errno, "open `/`");
+			}
+		}
+		rc = set_propagation(r, spec->mounts[i].destination, spec->mounts[i].propagation, err);
+	}
+	if (r->rootfd != saved) {
+		close(r->rootfd);
+		r->rootfd = saved;
+	}
+	return rc;
+}
+
 int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
@@ -709,6 +750,8 @@ int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 	if (spec->linux_cfg.rootfs_propagation &&
 	    mount(NULL, "/", NULL, spec->linux_cfg.rootfs_propagation, NULL) < 0)
 		return rt_error_set(err, errno, "set rootfsPropagation of `/`");
+	if (propagate_mounts(r, err) < 0)
+		return -1;
 	if (spec->root_readonly) {
 		unsigned long flags = MS_RDONLY | MS_BIND | MS_REMOUNT;
 		cleanup_close int fd = open("/", O_PATH | O_CLOEXEC);

@@ -635,6 +635,39 @@ static void test_send_listener(void **state)
 	agent_stop(&a);
 }
 
+/* The init's two-step hand-off: connect while the host's tree is visible, send later. */
+static void test_send_listener_two_steps(void **state)
+{
+	struct agent a;
+	struct rt_error err = RT_ERROR_INIT;
+	cleanup_free char *got = NULL;
+	cleanup_close int memfd = memfd_create("probe", MFD_CLOEXEC), sock = -1, recv_fd = -1;
+	char longpath[200];
+	const char *msg = "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"]}";
+	(void)state;
+
+	agent_start(&a);
+	sock = rt_seccomp_listener_connect(a.path, &err);
+	if (sock < 0)
+		fail_msg("connect: %s", err.msg);
+	assert_int_equal(fcntl(sock, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	if (rt_seccomp_send_listener_sock(sock, msg, memfd, &err) < 0)
+		fail_msg("send: %s", err.msg);
+	close(sock);
+	sock = -1;
+	recv_fd = agent_receive(&a, &got);
+	assert_true(recv_fd >= 0);
+	assert_string_equal(got, msg);
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(rt_seccomp_listener_connect(longpath, &err), -1);
+	assert_int_equal(err.errnum, ENAMETOOLONG);
+	rt_error_release(&err);
+	agent_stop(&a);
+}
+
 static void child_notify(const void *arg)
 {
 	const char *path = arg;
@@ -741,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_default_profile_enforced),
 		cmocka_unit_test(test_listener_message),
 		cmocka_unit_test(test_send_listener),
+		cmocka_unit_test(test_send_listener_two_steps),
 		cmocka_unit_test(test_notify_agent_roundtrip),
 		cmocka_unit_test(test_features),
 	};
