@@ -111,10 +111,10 @@ unit: $(UNIT_BINS)
 # --- dependencies from Debian, installed when missing ---
 BUILD_DEBS = gcc make pkg-config libcap-dev libseccomp-dev libjansson-dev libmnl-dev \
 	libnftnl-dev libarchive-dev libssl-dev libzstd-dev liblzma-dev zlib1g-dev
-TEST_DEBS = libcmocka-dev bats busybox-static iproute2 perl zstd python3 jq strace nftables \
+TEST_DEBS = libcmocka-dev bats busybox-static iproute2 procps perl zstd python3 jq strace nftables \
 	runc podman conmon catatonit containerd
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
-BENCH_DEBS = crun runc hyperfine umoci containernetworking-plugins
+BENCH_DEBS = crun runc time umoci containernetworking-plugins
 APT_ENSURE = tests/helpers/apt-ensure
 
 deps:
@@ -137,7 +137,7 @@ uninstall:
 # `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries, runs
 # the unit tests of both, and the integration suite against the sanitized binary; prove prints
 # one summary at the end.
-check: test-deps
+check: test-deps vm-deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit
 	tests/helpers/run-tests build/rel build/san

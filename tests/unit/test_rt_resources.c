@@ -54,7 +54,7 @@ static void test_everything(void **state)
 		"   {\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 229, \"access\": \"rw\"}],"
 		" \"memory\": {\"limit\": 536870912, \"reservation\": 268435456, \"swap\": 1073741824,"
 		"   \"kernel\": -1, \"kernelTCP\": -1, \"swappiness\": 0, \"disableOOMKiller\": true},"
-		" \"cpu\": {\"shares\": 1024, \"quota\": 50000, \"period\": 100000, \"burst\": 10000,"
+		" \"cpu\": {\"shares\": 2048, \"quota\": 50000, \"period\": 100000, \"burst\": 10000,"
 		"   \"idle\": 0, \"cpus\": \"0-1\", \"mems\": \"0\", \"realtimeRuntime\": 0},"
 		" \"pids\": {\"limit\": 100},"
 		" \"blockIO\": {\"weight\": 500, \"leafWeight\": 300,"
@@ -79,7 +79,7 @@ static void test_everything(void **state)
 	assert_int_equal(l->memory_reservation, 268435456);
 	assert_int_equal(l->memory_swap, 1073741824);
 	assert_true(l->disable_oom_killer);
-	assert_int_equal(l->cpu_shares, 1024);
+	assert_int_equal(l->cpu_shares, 2048);
 	assert_int_equal(l->cpu_quota, 50000);
 	assert_int_equal(l->cpu_period, 100000);
 	assert_int_equal(l->cpu_burst, 10000);
@@ -135,6 +135,12 @@ static void test_absent_and_unset(void **state)
 	cg_limits_free(l);
 	l = parse_ok("{\"pids\": {\"limit\": -1}}");
 	assert_int_equal(l->pids_limit, CG_MAX);
+	cg_limits_free(l);
+	/* containerd's ctr always sends the kernel's default weight: nothing to apply, so no cpu
+	 * controller is needed for it */
+	l = parse_ok("{\"cpu\": {\"shares\": 1024}}");
+	assert_false(l->has_cpu_shares);
+	assert_int_equal(cg_limits_controllers(l), 0);
 	cg_limits_free(l);
 }
 
