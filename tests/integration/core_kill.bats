@@ -14,9 +14,9 @@ start_trapper() {
 	wait_file "$SHARED/ready"
 }
 
-wait_sigs() { # N: wait until /shared/sigs has N lines
+wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a loaded host)
 	local i
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		[ "$(wc -l <"$SHARED/sigs" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
