@@ -2,6 +2,7 @@
 #include "init.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -206,7 +207,16 @@ static int run_hooks_in_container(struct rt_init_ctx *ctx, enum rt_hook_kind kin
 
 	if (l->n == 0)
 		return 0;
-	state = state_json(ctx, pid, status);
+	/* the runtime's own state (created, owner... as `husk state` prints it) when the parent
+	 * sent it with its go-ahead; built here from what we know otherwise */
+	if (ctx->state_json) {
+		json_t *o = json_loads(ctx->state_json, 0, NULL);
+		if (o && json_object_set_new(o, "status", json_string(rt_status_name(status))) == 0)
+			state = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+	}
+	if (state == NULL)
+		state = state_json(ctx, pid, status);
 	if (state == NULL)
 		return rt_error_set(err, ENOMEM, "state for %s hooks", rt_hook_kind_name(kind));
 	return rt_hooks_run(l, kind, state, err);
@@ -247,7 +257,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	const struct rt_spec *spec = ctx->spec;
 	const struct rt_process *p = ctx->process;
-	struct rt_rootfs rootfs = {.spec = spec, .procfd = ctx->procfd, .rootfd = -1};
+	struct rt_rootfs rootfs = {.spec = spec, .procfd = ctx->procfd, .rootfd = -1,
+				   .idmap_trees = ctx->idmap_trees};
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
@@ -414,6 +425,22 @@ static int exe_memfd_copy(struct rt_error *err)
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
 		return rt_error_set(err, errno, "seal the husk binary's memfd");
 	return TAKE_FD(mfd);
+}
+
+int rt_init_exe_exposed(const struct rt_spec *spec)
+{
+	const struct rt_linux *lx = &spec->linux_cfg;
+
+	/* without a user namespace of its own, the container's root is the host's root: it may
+	 * write a root-owned binary and may be granted CAP_SYS_PTRACE over the host's namespace */
+	if (!lx->ns[RT_NS_USER].present || lx->ns[RT_NS_USER].path)
+		return 1;
+	for (size_t i = 0; i < lx->n_uid_mappings; i++) {
+		const struct rt_id_mapping *m = &lx->uid_mappings[i];
+		if (m->host_id == 0 || (uint64_t)m->host_id + m->size > UINT32_MAX)
+			return 1;
+	}
+	return 0;
 }
 
 int rt_init_protect_exe(int procfd, struct rt_error *err)

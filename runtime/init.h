@@ -17,6 +17,7 @@ struct rt_init_ctx {
 	int unshare_flags;       /* namespaces the child creates itself (CLONE_NEW*) */
 	int userns_new;          /* a new user namespace whose maps the parent writes */
 	int fifo_fd;             /* O_PATH of exec.fifo (create), -1 for run */
+	int *idmap_trees;        /* per mount: detached idmapped tree (rt_mount_idmap_tree) or -1 */
 	int console_fd;          /* connected --console-socket, -1 */
 	int preserve_fds;
 	int no_pivot;
@@ -34,6 +35,10 @@ struct rt_init_ctx {
  * otherwise does not return, or returns -1 with err.  Call it first thing in create, run and
  * exec, before anything is done that a second run would repeat. */
 int rt_init_protect_exe(int procfd, struct rt_error *err);
+/* Whether the container's processes could attack husk's image at all: 0 only for a new user
+ * namespace that maps no host uid 0 (its root cannot write the root-owned binary and holds
+ * no capability over the host's user namespace), where the re-execution can be skipped. */
+int rt_init_exe_exposed(const struct rt_spec *spec);
 
 /* Never returns: execs the user's program or reports over sync_fd and exits. */
 void rt_init_main(struct rt_init_ctx *ctx) __attribute__((noreturn));

@@ -151,7 +151,7 @@ static int format_id_map(const struct rt_id_mapping *m, size_t n, char *buf, siz
 /* A user namespace holding the mount's uidMappings/gidMappings, as an fd for
  * MOUNT_ATTR_IDMAP: a short-lived child unshares it and waits while we write its maps through
  * the host procfs handle; its ns/user stays alive through our fd after the child is gone. */
-static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt_error *err)
+static int idmap_userns(int procfd, const struct rt_mount *m, struct rt_error *err)
 {
 	int ready[2], done[2];
 	char uid_map[4096], gid_map[4096], path[64], pidbuf[32] = "";
@@ -178,7 +178,7 @@ static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt
 		close(done[1]);
 		close(ready[0]);
 		/* our pid in the host's pid namespace: the procfs handle is the host's */
-		n = readlinkat(r->procfd, "self", pidbuf, sizeof(pidbuf) - 1);
+		n = readlinkat(procfd, "self", pidbuf, sizeof(pidbuf) - 1);
 		if (n <= 0 || unshare(CLONE_NEWUSER) < 0)
 			_exit(1);
 		if (write(ready[1], pidbuf, (size_t)n) != n)
@@ -199,13 +199,13 @@ static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt
 	if (n > 0) {
 		pidbuf[n] = '\0';
 		snprintf(path, sizeof(path), "%s/gid_map", pidbuf);
-		if (rt_procfs_write(r->procfd, path, gid_map, (size_t)ng, err) == 0) {
+		if (rt_procfs_write(procfd, path, gid_map, (size_t)ng, err) == 0) {
 			snprintf(path, sizeof(path), "%s/uid_map", pidbuf);
-			if (rt_procfs_write(r->procfd, path, uid_map, (size_t)nu, err) == 0) {
+			if (rt_procfs_write(procfd, path, uid_map, (size_t)nu, err) == 0) {
 				struct statfs sfs;
 				snprintf(path, sizeof(path), "%s/ns/user", pidbuf);
 				/* a namespace file lives on nsfs, not procfs */
-				fd = openat(r->procfd, path, O_RDONLY | O_CLOEXEC);
+				fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
 				if (fd < 0)
 					rt_error_set(err, errno, "open `/proc/%s`", path);
 				else if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
@@ -226,31 +226,38 @@ static int idmap_userns(struct rt_rootfs *r, const struct rt_mount *m, struct rt
 	return fd;
 }
 
-/* Bind srcfd on dstfd through a detached clone carrying MOUNT_ATTR_IDMAP (the kernel accepts
- * the attribute only on a mount that is not attached yet). */
-static int bind_idmapped(struct rt_rootfs *r, const struct rt_mount *m, int srcfd, int dstfd,
-			 struct rt_error *err)
+int rt_mount_idmap_tree(int procfd, const struct rt_mount *m, struct rt_error *err)
 {
-	cleanup_close int userns = idmap_userns(r, m, err);
+	cleanup_close int userns = idmap_userns(procfd, m, err);
 	cleanup_close int tree = -1;
 	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
 
 	if (userns < 0)
 		return -1;
 	attr.userns_fd = (uint64_t)userns;
-	tree = rt_sys_open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-						   (m->recursive ? AT_RECURSIVE : 0));
+	/* the source is the host's, as for every bind mount */
+	tree = rt_sys_open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							    (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return rt_error_set(err, errno, "idmapped mount: clone `%s`", m->source);
 	if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive_idmap ? AT_RECURSIVE : 0),
 				 &attr, sizeof(attr)) < 0) {
 		int e = errno;
 		return rt_error_set(err, e, "idmapped mount of `%s` on `%s`%s", m->source, m->destination,
-				    e == EPERM && r->in_userns
-					    ? " (the filesystem belongs to the host: not possible from inside a new user namespace)"
-				    : e == EINVAL ? " (the filesystem does not support idmapped mounts)"
-						  : "");
+				    e == EINVAL ? " (the filesystem does not support idmapped mounts)" : "");
 	}
+	return TAKE_FD(tree);
+}
+
+/* Attach the idmapped tree the parent made (in the host's user namespace, which owns the
+ * filesystem: an init inside a new user namespace may not idmap it itself). */
+static int bind_idmapped(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
+			 struct rt_error *err)
+{
+	int tree = r->idmap_trees ? r->idmap_trees[r->cur_mount] : -1;
+
+	if (tree < 0)
+		return rt_error_set(err, EINVAL, "idmapped mount on `%s` was not prepared", m->destination);
 	if (rt_sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return rt_error_set(err, errno, "attach idmapped mount on `%s`", m->destination);
 	return 0;
@@ -269,7 +276,7 @@ static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, 
 	rt_fd_path(srcfd, src, sizeof(src));
 	rt_fd_path(dstfd, dst, sizeof(dst));
 	if (m->idmap) {
-		if (bind_idmapped(r, m, srcfd, dstfd, err) < 0)
+		if (bind_idmapped(r, m, dstfd, err) < 0)
 			return -1;
 	} else if (mount(src, dst, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0) {
 		return rt_error_set(err, errno, "bind `%s` on `%s`", m->source, m->destination);
@@ -684,6 +691,7 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 	if (r->rootfd < 0)
 		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
+		r->cur_mount = i;
 		if (do_mount(r, &spec->mounts[i], err) < 0)
 			return rt_error_wrap(err, "mounts[%zu]", i);
 	}

@@ -11,7 +11,13 @@ struct rt_rootfs {
 	int rootfd;      /* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
 	int in_userns;   /* locked mount flags must be kept on remounts */
 	int dev_is_tmpfs; /* /dev was mounted by us: populate the default devices */
+	const int *idmap_trees; /* per mount: detached idmapped tree made by the parent, or -1 */
+	size_t cur_mount;
 };
+
+/* Parent side, before the clone: a detached clone of m->source carrying MOUNT_ATTR_IDMAP with
+ * m's uidMappings/gidMappings (a user namespace made for it).  The init attaches it. */
+int rt_mount_idmap_tree(int procfd, const struct rt_mount *m, struct rt_error *err);
 
 /* Propagation of /, the rootfs bind, every spec mount, /dev and linux.devices: all before
  * pivot_root, with every destination resolved inside the rootfs. */
