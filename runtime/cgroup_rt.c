@@ -21,6 +21,19 @@ static void warn_skipped(unsigned skipped)
 	}
 }
 
+/* containerd's ctr always asks for cpu.shares 1024, the v1 default.  Where the cgroup v2
+ * hierarchy has no cpu controller (hybrid hosts keep it in v1) that request alone must not fail
+ * the container: a default asks for nothing.  With the controller present it is written as
+ * runc does (weight 39). */
+static void drop_default_shares(const struct cg_hierarchy *h, struct cg_limits *l)
+{
+	int cpu = cg_controller_from_name("cpu", 3);
+
+	if (l && l->has_cpu_shares && l->cpu_shares == 1024 && cpu >= 0 &&
+	    !(h->controllers & CG_BIT(cpu)))
+		l->has_cpu_shares = 0;
+}
+
 int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
 		     struct rt_cgroup *ret, struct rt_error *err)
 {
@@ -55,6 +68,7 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 		flags |= CG_SKIP_UNAVAILABLE;
 	if (lx->ns[RT_NS_USER].present && getuid() != 0)
 		flags |= CG_NO_DEVICE_PROGRAM;
+	drop_default_shares(ret->h, lx->resources);
 	if (cg_create(ret->h, rel, lx->resources, flags, &ret->cg, err) < 0)
 		goto fail;
 	warn_skipped(ret->cg->skipped);

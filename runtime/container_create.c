@@ -27,6 +27,7 @@
 #include "pod.h"
 #include "hooks.h"
 #include "init.h"
+#include "mount.h"
 #include "spec.h"
 #include "sync.h"
 #include "terminal.h"
@@ -259,6 +260,10 @@ static void create_ctx_free(struct create_ctx *c)
 			close(c->init.ns_fds[t]);
 	if (c->init.procfd >= 0)
 		close(c->init.procfd);
+	for (size_t i = 0; c->init.idmap_trees && i < c->spec->n_mounts; i++)
+		if (c->init.idmap_trees[i] >= 0)
+			close(c->init.idmap_trees[i]);
+	free(c->init.idmap_trees);
 	if (c->init.fifo_fd >= 0)
 		close(c->init.fifo_fd);
 	if (c->init.console_fd >= 0)
@@ -274,6 +279,58 @@ static void create_ctx_free(struct create_ctx *c)
 	rt_spec_free(c->spec);
 }
 
+/* Idmapped mounts are made here, in the host's user namespace which owns the filesystems (an
+ * init in a new user namespace may not), and attached by the init (runc 1.2 does the same). */
+static int prepare_idmapped_mounts(struct create_ctx *c, struct rt_error *err)
+{
+	const struct rt_spec *spec = c->spec;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		if (!spec->mounts[i].idmap)
+			continue;
+		if (c->init.idmap_trees == NULL) {
+			c->init.idmap_trees = malloc(spec->n_mounts * sizeof(int));
+			if (c->init.idmap_trees == NULL)
+				return rt_error_set(err, ENOMEM, "idmapped mounts");
+			for (size_t k = 0; k < spec->n_mounts; k++)
+				c->init.idmap_trees[k] = -1;
+		}
+		c->init.idmap_trees[i] = rt_mount_idmap_tree(c->init.procfd, &spec->mounts[i], err);
+		if (c->init.idmap_trees[i] < 0)
+			return rt_error_wrap(err, "mounts[%zu]", i);
+	}
+	return 0;
+}
+
+/* The 2019 /proc/self/exe class: until it execs, the init runs husk's image, which a
+ * container process that can see it (and holds CAP_SYS_PTRACE over it) could reopen for
+ * writing after the exec.  rt_init_protect_exe re-executes husk from a read-only copy; that
+ * costs a second exec, so it is done only where such a process can exist: the init waits for
+ * `start` (create), or shares or joins a pid namespace; and only when the container's root is
+ * the host's root (no user namespace mapping it away).  A `run` in a new pid namespace execs
+ * the user's program right after set-up, before anything else can be in that namespace.  The
+ * config is parsed first, before anything a re-execution would repeat. */
+static int protect_exe(struct create_ctx *c, struct rt_error *err)
+{
+	const struct rt_create_opts *o = c->o;
+	const struct rt_namespace *pidns;
+	cleanup_close int pfd = -1;
+
+	if (!o->image) {
+		if (rt_spec_load(o->bundle ? o->bundle : ".", &c->spec, err) < 0)
+			return -1;
+		pidns = &c->spec->linux_cfg.ns[RT_NS_PID];
+		if (!rt_init_exe_exposed(c->spec))
+			return 0;
+		if (o->run && pidns->present && !pidns->path)
+			return 0;
+	}
+	pfd = rt_procfs_open("/proc", err);
+	if (pfd < 0 || rt_init_protect_exe(pfd, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int prepare(struct create_ctx *c, struct rt_error *err)
 {
 	const struct rt_create_opts *o = c->o;
@@ -285,6 +342,10 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	if (rt_container_dir_create(c->g->root, o->id, &c->dir, err) < 0)
 		return -1;
 	c->dir_made = 1;
+	/* rollback (leaving a pod, removing an image bundle) names the container */
+	c->st.id = strdup(o->id);
+	if (c->st.id == NULL)
+		return rt_error_set(err, ENOMEM, "container id");
 	if (o->image) {
 		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0)
 			return rt_error_set(err, ENOMEM, "image bundle path");
@@ -292,7 +353,7 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 			return -1;
 		bundle = c->st.image_bundle;
 	}
-	if (rt_spec_load(bundle, &c->spec, err) < 0)
+	if (c->spec == NULL && rt_spec_load(bundle, &c->spec, err) < 0)
 		return -1;
 	if (o->pod) {
 		if (rt_pod_apply(c->g, o->pod, c->spec, err) < 0 ||
@@ -319,6 +380,8 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	c->init.procfd = rt_procfs_open("/proc", err);
 	if (c->init.procfd < 0)
 		return -1;
+	if (prepare_idmapped_mounts(c, err) < 0)
+		return -1;
 	if (o->console_socket && spec->process.terminal) {
 		c->init.console_fd = rt_console_socket_connect(o->console_socket, err);
 		if (c->init.console_fd < 0)
@@ -342,7 +405,6 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		return -1;
 	if (c->cgroup.cg)
 		c->st.cgroup_path = strdup(c->cgroup.cg->path);
-	c->st.id = strdup(o->id);
 	c->st.bundle = strdup(spec->bundle);
 	c->st.rootfs = strdup(spec->root_path);
 	c->st.created = rt_now_rfc3339();
@@ -454,6 +516,8 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		c.init.ns_fds[t] = -1;
 	*ret_exit = 0;
+	if (protect_exe(&c, err) < 0)
+		goto fail;
 	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 || record(&c, err) < 0)
 		goto fail;
 	if (c.console_local >= 0 && rt_console_proxy_recv(c.console_local, &c.pty_master, err) < 0)

@@ -768,7 +768,8 @@ static int namespaces_create(const char *root, const char *name, const char *hos
 			continue;
 		e = errno;
 		/* Every later step would act on the pod's namespaces instead of the host's: the
-		 * caller gives up (its rollback only unmounts and removes files). */
+		 * caller gives up, and its rollback (nothing else exists yet) only removes the
+		 * mounts and the files. */
 		if (r == 0) {
 			rt_closep(ret_netfd);
 			*ret_netfd = -1;

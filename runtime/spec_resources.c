@@ -119,10 +119,7 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 		return -1;
 	if ((r = rt_json_get_uint64(o, "shares", p, UINT64_MAX, &u, err)) < 0)
 		return -1;
-	/* 0: not set (runc); 1024 in a config: the kernel's default weight, which containerd's ctr
-	 * always asks for and which needs no cpu controller (a hybrid host has it in v1 only).
-	 * update still writes 1024, to reset a changed weight. */
-	if (r && u != 0 && !(mode == MODE_CONFIG && u == 1024)) {
+	if (r && u != 0) { /* 0: not set (runc) */
 		if (u < 2 || u > 262144)
 			return rt_json_error(err, &shp, "%" PRIu64 " is outside 2..262144", u);
 		l->has_cpu_shares = 1;

@@ -136,12 +136,6 @@ static void test_absent_and_unset(void **state)
 	l = parse_ok("{\"pids\": {\"limit\": -1}}");
 	assert_int_equal(l->pids_limit, CG_MAX);
 	cg_limits_free(l);
-	/* containerd's ctr always sends the kernel's default weight: nothing to apply, so no cpu
-	 * controller is needed for it */
-	l = parse_ok("{\"cpu\": {\"shares\": 1024}}");
-	assert_false(l->has_cpu_shares);
-	assert_int_equal(cg_limits_controllers(l), 0);
-	cg_limits_free(l);
 }
 
 static void test_refusals(void **state)
