@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "exec.h"
 
+#include "init.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -311,6 +313,11 @@ static int prepare(struct rt_globals *g, struct exec_ctx *c, struct rt_error *er
 		return -1;
 	c->procfd = rt_procfs_open("/proc", err);
 	if (c->procfd < 0)
+		return -1;
+	/* the exec'd process runs husk's image inside a running container until its execve: the
+	 * 2019 /proc/self/exe class (SECURITY.md).  Nothing irreversible happened yet, so the
+	 * re-execution from a read-only copy starts over cleanly. */
+	if (rt_init_exe_exposed(c->spec) && rt_init_protect_exe(c->procfd, err) < 0)
 		return -1;
 	if (open_init(c, err) < 0 || open_namespaces(c, err) < 0)
 		return -1;
