@@ -43,8 +43,8 @@ unsigned cg_controllers_parse(const char *text);
 
 /* --- the hierarchy --- */
 struct cg_hierarchy {
-	int fd;               /* O_DIRECTORY of the cgroup2 root we work in */
-	char *path;           /* its path, for messages ("/sys/fs/cgroup") */
+	int fd;		      /* O_DIRECTORY of the cgroup2 root we work in */
+	char *path;	      /* its path, for messages ("/sys/fs/cgroup") */
 	unsigned controllers; /* CG_BIT mask of the root's cgroup.controllers */
 };
 
@@ -79,13 +79,13 @@ int cg_systemd_path(const char *spec, const char *id, char **ret, struct rt_erro
 
 struct cg_device_rule {
 	int allow;
-	char type;     /* 'a', 'c' or 'b' */
-	int64_t major; /* -1: any */
-	int64_t minor; /* -1: any */
+	char type;	 /* 'a', 'c' or 'b' */
+	int64_t major;	 /* -1: any */
+	int64_t minor;	 /* -1: any */
 	unsigned access; /* CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD */
 };
 #define CG_DEV_MKNOD 1u /* the BPF_DEVCG_ACC_* values */
-#define CG_DEV_READ 2u
+#define CG_DEV_READ  2u
 #define CG_DEV_WRITE 4u
 
 struct cg_weight_device {
@@ -121,9 +121,9 @@ struct cg_kv {
 struct cg_limits {
 	/* memory: bytes, CG_MAX for unlimited */
 	int has_memory_limit, has_memory_reservation, has_memory_swap;
-	int64_t memory_limit;       /* memory.max */
+	int64_t memory_limit;	    /* memory.max */
 	int64_t memory_reservation; /* memory.low */
-	int64_t memory_swap;        /* OCI memory+swap total (v1 memsw); memory.swap.max gets
+	int64_t memory_swap;	    /* OCI memory+swap total (v1 memsw); memory.swap.max gets
 				       memory_swap - memory_limit, as runc and crun compute it */
 	/* disableOOMKiller has no v2 counterpart (memory.oom.group kills the whole group instead
 	 * of not killing): accepted and ignored, as runc does. */
@@ -175,7 +175,7 @@ int cg_limits_add_device(struct cg_limits *l, const struct cg_device_rule *rule,
 unsigned cg_limits_controllers(const struct cg_limits *l);
 
 /* Conversions (exported for the unit tests and for `update`). */
-uint64_t cg_cpu_shares_to_weight(uint64_t shares);    /* 1 + ((shares - 2) * 9999) / 262142 */
+uint64_t cg_cpu_shares_to_weight(uint64_t shares);	/* 1 + ((shares - 2) * 9999) / 262142 */
 uint64_t cg_blkio_weight_to_io_weight(uint64_t weight); /* 1 + ((weight - 10) * 9999) / 990 */
 /* memory.swap.max from the OCI memory+swap total and memory limit; ret CG_MAX for "max", 0 when
  * swap is left alone (swap 0 = unset). */
@@ -189,9 +189,9 @@ long cg_cpulist_first_outside(const char *list, const char *avail);
 
 /* --- a container's cgroup --- */
 struct cg_cgroup {
-	int fd;        /* O_DIRECTORY of the cgroup: clone3's cgroup for CLONE_INTO_CGROUP */
-	int root_fd;   /* the hierarchy root (not owned: the cg_hierarchy outlives the handle) */
-	char *path;    /* relative to the root */
+	int fd;	     /* O_DIRECTORY of the cgroup: clone3's cgroup for CLONE_INTO_CGROUP */
+	int root_fd; /* the hierarchy root (not owned: the cg_hierarchy outlives the handle) */
+	char *path;  /* relative to the root */
 	unsigned controllers; /* CG_BIT mask of the cgroup's own cgroup.controllers */
 	unsigned skipped;     /* limits dropped by CG_SKIP_UNAVAILABLE: CG_BIT mask */
 };
@@ -215,10 +215,9 @@ enum {
  * cgroup.subtree_control), apply limits (may be NULL: only the default device program) and
  * return the handle.  Availability is checked first, so a refused limit creates nothing; a
  * failure after that removes the directories this call made. */
-int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *limits,
-	      int flags, struct cg_cgroup **ret, struct rt_error *err);
-int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret,
-	    struct rt_error *err);
+int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *limits, int flags,
+	      struct cg_cgroup **ret, struct rt_error *err);
+int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret, struct rt_error *err);
 void cg_cgroup_free(struct cg_cgroup *cg);
 
 /* Write the set fields of l to the cgroup (update).  Unset fields keep their value; a swap
@@ -239,8 +238,7 @@ int cg_kill(struct cg_cgroup *cg, struct rt_error *err);
 /* Signal every process (for `kill --all SIG`): cgroup.kill for SIGKILL, else cgroup.procs. */
 int cg_signal(struct cg_cgroup *cg, int sig, struct rt_error *err);
 /* Pids of the cgroup (and its descendants when recursive), in a heap array. */
-int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n,
-	    struct rt_error *err);
+int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, struct rt_error *err);
 /* Kill everything, then remove the cgroup and its children, retrying rmdir (bounded) while
  * the kernel still reaps.  Frees nothing: the handle stays valid for cg_cgroup_free. */
 int cg_remove(struct cg_cgroup *cg, struct rt_error *err);
@@ -281,7 +279,7 @@ struct cg_io_stat {
 };
 
 struct cg_hugetlb_stat {
-	char page_size[16]; /* "2MB" */
+	char page_size[16];		/* "2MB" */
 	uint64_t current, max, failcnt; /* max UINT64_MAX for "max"; failcnt: events "max" */
 };
 
@@ -297,7 +295,7 @@ struct cg_stats {
 	uint64_t memory_current, memory_max, memory_swap_current, memory_swap_max;
 	uint64_t memory_peak; /* memory.peak (kernel 5.19+), 0 when absent */
 	uint64_t memory_events_low, memory_events_high, memory_events_max, memory_events_oom,
-		memory_events_oom_kill;
+	    memory_events_oom_kill;
 	struct cg_kv *memory_stat; /* memory.stat as key/value strings */
 	size_t n_memory_stat;
 

@@ -19,18 +19,17 @@
 
 /* runc's default allow-list (libcontainer/specconv AllowedDevices). */
 static const struct cg_device_rule default_rules[] = {
-	{1, 'c', -1, -1, CG_DEV_MKNOD}, /* mknod of any device; using it needs a rule below */
-	{1, 'b', -1, -1, CG_DEV_MKNOD},
-	{1, 'c', 1, 3, ALL_ACCESS},   /* /dev/null */
-	{1, 'c', 1, 5, ALL_ACCESS},   /* /dev/zero */
-	{1, 'c', 1, 7, ALL_ACCESS},   /* /dev/full */
-	{1, 'c', 1, 8, ALL_ACCESS},   /* /dev/random */
-	{1, 'c', 1, 9, ALL_ACCESS},   /* /dev/urandom */
-	{1, 'c', 5, 0, ALL_ACCESS},   /* /dev/tty */
-	{1, 'c', 5, 1, ALL_ACCESS},   /* /dev/console */
-	{1, 'c', 5, 2, ALL_ACCESS},   /* /dev/ptmx */
-	{1, 'c', 136, -1, ALL_ACCESS}, /* /dev/pts/N */
-	{1, 'c', 10, 200, ALL_ACCESS}, /* /dev/net/tun */
+    {1, 'c', -1, -1, CG_DEV_MKNOD}, /* mknod of any device; using it needs a rule below */
+    {1, 'b', -1, -1, CG_DEV_MKNOD}, {1, 'c', 1, 3, ALL_ACCESS}, /* /dev/null */
+    {1, 'c', 1, 5, ALL_ACCESS},					/* /dev/zero */
+    {1, 'c', 1, 7, ALL_ACCESS},					/* /dev/full */
+    {1, 'c', 1, 8, ALL_ACCESS},					/* /dev/random */
+    {1, 'c', 1, 9, ALL_ACCESS},					/* /dev/urandom */
+    {1, 'c', 5, 0, ALL_ACCESS},					/* /dev/tty */
+    {1, 'c', 5, 1, ALL_ACCESS},					/* /dev/console */
+    {1, 'c', 5, 2, ALL_ACCESS},					/* /dev/ptmx */
+    {1, 'c', 136, -1, ALL_ACCESS},				/* /dev/pts/N */
+    {1, 'c', 10, 200, ALL_ACCESS},				/* /dev/net/tun */
 };
 
 const struct cg_device_rule *cg_default_device_rules(size_t *ret_n)
@@ -39,14 +38,14 @@ const struct cg_device_rule *cg_default_device_rules(size_t *ret_n)
 	return default_rules;
 }
 
-#define INSN(c, d, s, o, i)                                                                        \
+#define INSN(c, d, s, o, i) \
 	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
-#define ALU32_IMM(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define MOV64_IMM(dst, imm) INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define LDX_W(dst, src, off)	   INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
+#define ALU32_IMM(op, dst, imm)	   INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
+#define MOV32_REG(dst, src)	   INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define MOV64_IMM(dst, imm)	   INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 #define JMP_IMM(op, dst, imm, off) INSN(BPF_JMP | (op) | BPF_K, dst, 0, off, imm)
-#define EXIT_INSN() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define EXIT_INSN()		   INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 enum { R0 = 0, R1, R2, R3, R4, R5, R6 };
 
@@ -116,10 +115,11 @@ int cg_devices_program(const struct cg_device_rule *rules, size_t n, void **ret,
 	for (size_t i = n; i-- > 0;) {
 		const struct cg_device_rule *r = &rules[i];
 		if (r->type != 'a' && r->type != 'c' && r->type != 'b')
-			return rt_error_set(err, EINVAL, "devices[%zu]: type `%c` is not a, b or c", i,
-					    r->type);
+			return rt_error_set(err, EINVAL, "devices[%zu]: type `%c` is not a, b or c",
+					    i, r->type);
 		if (r->major > INT32_MAX || r->minor > INT32_MAX || r->major < -1 || r->minor < -1)
-			return rt_error_set(err, EINVAL, "devices[%zu]: major/minor out of range", i);
+			return rt_error_set(err, EINVAL, "devices[%zu]: major/minor out of range",
+					    i);
 		if ((r->access & ALL_ACCESS) == 0 || final)
 			continue; /* grants or denies nothing, or shadowed by a catch-all */
 		len += rule_block(r, p + len, &final);
@@ -161,8 +161,9 @@ static int load_error(union bpf_attr *attr, size_t n_insns, struct rt_error *err
 		char *last = strrchr(log, '\n');
 		last = last ? last + 1 : log;
 		if (fd < 0 && *last)
-			return rt_error_set(err, saved, "load device program (%zu instructions): %s",
-					    n_insns, last);
+			return rt_error_set(err, saved,
+					    "load device program (%zu instructions): %s", n_insns,
+					    last);
 	}
 	return rt_error_set(err, saved, "load device program (%zu instructions)", n_insns);
 }

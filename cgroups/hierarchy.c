@@ -14,8 +14,8 @@
 #include "../common/fsutil.h"
 
 static const char *const controller_names[CG_N_CONTROLLERS] = {
-	[CG_CPUSET] = "cpuset", [CG_CPU] = "cpu",	  [CG_IO] = "io",   [CG_MEMORY] = "memory",
-	[CG_HUGETLB] = "hugetlb", [CG_PIDS] = "pids", [CG_RDMA] = "rdma", [CG_MISC] = "misc",
+    [CG_CPUSET] = "cpuset",   [CG_CPU] = "cpu",	  [CG_IO] = "io",     [CG_MEMORY] = "memory",
+    [CG_HUGETLB] = "hugetlb", [CG_PIDS] = "pids", [CG_RDMA] = "rdma", [CG_MISC] = "misc",
 };
 
 const char *cg_controller_name(enum cg_controller c)
@@ -30,7 +30,8 @@ int cg_controller_from_name(const char *name, size_t len)
 	if (dot)
 		len = (size_t)(dot - name);
 	for (int c = 0; c < CG_N_CONTROLLERS; c++)
-		if (strlen(controller_names[c]) == len && memcmp(controller_names[c], name, len) == 0)
+		if (strlen(controller_names[c]) == len &&
+		    memcmp(controller_names[c], name, len) == 0)
 			return c;
 	return -1;
 }
@@ -70,7 +71,8 @@ int cg_hierarchy_open(const char *root_path, struct cg_hierarchy **ret, struct r
 
 	if (path == NULL) {
 		/* pure v2 first; a hybrid host has its cgroup2 beside the v1 controllers */
-		static const char *const candidates[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+		static const char *const candidates[] = {"/sys/fs/cgroup",
+							 "/sys/fs/cgroup/unified"};
 		for (size_t i = 0; i < ARRAY_SIZE(candidates) && fd < 0; i++) {
 			fd = open(candidates[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd >= 0 && !is_cgroup2(fd)) {
@@ -132,8 +134,7 @@ int cg_own_cgroup(char **ret, struct rt_error *err)
 
 /* Append the components of src to buf (a normalised, slash-joined relative path), refusing
  * "..": a cgroupsPath that climbs could name another container's cgroup or the root. */
-static int append_components(char **buf, const char *src, const char *what,
-			     struct rt_error *err)
+static int append_components(char **buf, const char *src, const char *what, struct rt_error *err)
 {
 	cleanup_free char *copy = strdup(src);
 	char *save = NULL;
@@ -144,7 +145,8 @@ static int append_components(char **buf, const char *src, const char *what,
 		if (strcmp(c, ".") == 0)
 			continue;
 		if (strcmp(c, "..") == 0)
-			return rt_error_set(err, EINVAL, "%s `%s`: \"..\" would leave the cgroup hierarchy",
+			return rt_error_set(err, EINVAL,
+					    "%s `%s`: \"..\" would leave the cgroup hierarchy",
 					    what, src);
 		char *joined = NULL;
 		if (asprintf(&joined, "%s%s%s", *buf, **buf ? "/" : "", c) < 0)
@@ -216,7 +218,8 @@ int cg_systemd_path(const char *spec, const char *id, char **ret, struct rt_erro
 		if (expand_slice(name, &leaf, err) < 0)
 			return -1;
 		const char *last = strrchr(leaf, '/');
-		r = asprintf(&out, "%s%s%s", expanded, *expanded ? "/" : "", last ? last + 1 : leaf);
+		r = asprintf(&out, "%s%s%s", expanded, *expanded ? "/" : "",
+			     last ? last + 1 : leaf);
 	} else {
 		r = asprintf(&out, "%s%s%s%s%s.scope", expanded, *expanded ? "/" : "", prefix,
 			     *prefix ? "-" : "", name);
@@ -247,7 +250,8 @@ int cg_path_resolve(const char *cgroups_path, const char *id, const char *own_cg
 	}
 	if (*p == '\0') {
 		if (strchr(id, '/') || strcmp(id, "..") == 0 || strcmp(id, ".") == 0)
-			return rt_error_set(err, EINVAL, "container id `%s`: not a cgroup name", id);
+			return rt_error_set(err, EINVAL, "container id `%s`: not a cgroup name",
+					    id);
 		if (asprintf(&dflt, "husk/%s", id) < 0)
 			return rt_error_set(err, ENOMEM, "cgroupsPath");
 		p = dflt;

@@ -87,8 +87,7 @@ unsigned cg_limits_controllers(const struct cg_limits *l)
 
 /* A refused value: the message says why, so no strerror text is appended; errnum is still
  * EINVAL for callers that look at it. */
-__attribute__((format(printf, 2, 3))) static int invalid(struct rt_error *err, const char *fmt,
-							  ...)
+__attribute__((format(printf, 2, 3))) static int invalid(struct rt_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -122,8 +121,7 @@ uint64_t cg_blkio_weight_to_io_weight(uint64_t weight)
 	return 1 + ((weight - 10) * 9999) / 990;
 }
 
-int cg_memory_swap_v2(int64_t memory_swap, int64_t memory_limit, int64_t *ret,
-		      struct rt_error *err)
+int cg_memory_swap_v2(int64_t memory_swap, int64_t memory_limit, int64_t *ret, struct rt_error *err)
 {
 	/* v1 compatibility: unlimited memory with swap unset means unlimited swap too */
 	if (memory_limit == CG_MAX && memory_swap == 0) {
@@ -334,10 +332,12 @@ static int apply_cpuset(int dirfd, const struct cg_limits *l, struct rt_error *e
 		if (err && (err->errnum == EINVAL || err->errnum == ERANGE)) {
 			cleanup_free char *avail = NULL;
 			struct rt_error e2 = RT_ERROR_INIT;
-			if (rt_read_file_at(dirfd, "../cpuset.cpus.effective", &avail, NULL, &e2) == 0) {
+			if (rt_read_file_at(dirfd, "../cpuset.cpus.effective", &avail, NULL, &e2) ==
+			    0) {
 				avail[strcspn(avail, "\n")] = '\0';
-				rt_error_wrap(err, "cpuset.cpus `%s` is not within the available CPUs `%s`",
-					      l->cpuset_cpus, avail);
+				rt_error_wrap(
+				    err, "cpuset.cpus `%s` is not within the available CPUs `%s`",
+				    l->cpuset_cpus, avail);
 			}
 			rt_error_release(&e2);
 		}
@@ -441,10 +441,11 @@ static int check_available(const struct cg_limits *l, unsigned controllers, cons
 		if (!(missing & CG_BIT(c)))
 			continue;
 		/* errnum set after formatting: the strerror text would only add noise here */
-		rt_error_set(err, 0,
-			     "cgroup `%s`: linux.resources need the %s controller, which the cgroup "
-			     "v2 hierarchy does not provide",
-			     name, cg_controller_name(c));
+		rt_error_set(
+		    err, 0,
+		    "cgroup `%s`: linux.resources need the %s controller, which the cgroup "
+		    "v2 hierarchy does not provide",
+		    name, cg_controller_name(c));
 		if (err)
 			err->errnum = EOPNOTSUPP;
 		break;

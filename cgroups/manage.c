@@ -45,8 +45,8 @@ static int enable_controllers(int dirfd, const char *where, unsigned mask, unsig
 		return 0;
 	for (int c = 0; c < CG_N_CONTROLLERS; c++)
 		if (mask & CG_BIT(c))
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s+%s", len ? " " : "",
-						cg_controller_name(c));
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s+%s",
+						len ? " " : "", cg_controller_name(c));
 	fd = openat(dirfd, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rt_error_set(err, errno, "open %s/cgroup.subtree_control", where);
@@ -61,7 +61,8 @@ static int enable_controllers(int dirfd, const char *where, unsigned mask, unsig
 		if (rt_write_all(fd, buf, strlen(buf)) == 0)
 			*ret_enabled |= CG_BIT(c);
 		else if (need & CG_BIT(c))
-			return rt_error_set(err, errno, "enable the %s controller in %s/cgroup.subtree_control",
+			return rt_error_set(err, errno,
+					    "enable the %s controller in %s/cgroup.subtree_control",
 					    cg_controller_name(c), where);
 	}
 	return 0;
@@ -148,9 +149,9 @@ static int check_cpusets(const struct cg_limits *l, struct rt_error *err)
 	static const struct {
 		const char *file, *field, *what, *online;
 	} sets[] = {
-		{"cpuset.cpus", "linux.resources.cpu.cpus", "CPU", "/sys/devices/system/cpu/online"},
-		{"cpuset.mems", "linux.resources.cpu.mems", "memory node",
-		 "/sys/devices/system/node/online"},
+	    {"cpuset.cpus", "linux.resources.cpu.cpus", "CPU", "/sys/devices/system/cpu/online"},
+	    {"cpuset.mems", "linux.resources.cpu.mems", "memory node",
+	     "/sys/devices/system/node/online"},
 	};
 
 	for (size_t i = 0; l && i < ARRAY_SIZE(sets); i++) {
@@ -171,8 +172,9 @@ static int check_cpusets(const struct cg_limits *l, struct rt_error *err)
 		online[strcspn(online, "\n")] = '\0';
 		long bad = cg_cpulist_first_outside(list, online);
 		if (bad >= 0) {
-			rt_error_set(err, 0, "%s `%s` (%s): %s %ld does not exist on this host (online: %s)",
-				     sets[i].field, list, sets[i].file, sets[i].what, bad, online);
+			rt_error_set(
+			    err, 0, "%s `%s` (%s): %s %ld does not exist on this host (online: %s)",
+			    sets[i].field, list, sets[i].file, sets[i].what, bad, online);
 			if (err)
 				err->errnum = EINVAL;
 			return -1;
@@ -181,8 +183,8 @@ static int check_cpusets(const struct cg_limits *l, struct rt_error *err)
 	return 0;
 }
 
-int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *limits,
-	      int flags, struct cg_cgroup **ret, struct rt_error *err)
+int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *limits, int flags,
+	      struct cg_cgroup **ret, struct rt_error *err)
 {
 	unsigned need = cg_limits_controllers(limits), skipped = need & ~h->controllers;
 	unsigned want = (flags & CG_ENABLE_NEEDED_ONLY) ? need & h->controllers : h->controllers;
@@ -211,15 +213,16 @@ int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *
 		if (has_processes(fd, &busy, err) < 0)
 			goto fail;
 		if (busy) {
-			rt_error_set(err, EEXIST, "cgroup `%s/%s` exists and has processes", h->path, p);
+			rt_error_set(err, EEXIST, "cgroup `%s/%s` exists and has processes",
+				     h->path, p);
 			goto fail;
 		}
 	}
 	if (cg_apply_at(fd, path, limits, enabled, flags, &skipped, err) < 0)
 		goto fail;
 	if (!(flags & CG_NO_DEVICE_PROGRAM) &&
-	    cg_devices_apply(fd, limits ? limits->devices : NULL, limits ? limits->n_devices : 0, 1, 0,
-			     err) < 0) {
+	    cg_devices_apply(fd, limits ? limits->devices : NULL, limits ? limits->n_devices : 0, 1,
+			     0, err) < 0) {
 		rt_error_wrap(err, "cgroup `%s`", path);
 		goto fail;
 	}
@@ -238,8 +241,7 @@ fail:
 	return -1;
 }
 
-int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret,
-	    struct rt_error *err)
+int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret, struct rt_error *err)
 {
 	cleanup_close int fd = openat(h->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_free char *controllers = NULL;
@@ -290,7 +292,8 @@ static int events_value(int evfd, const char *key, int *ret, struct rt_error *er
 	if (n < 0)
 		return rt_error_set(err, errno, "read cgroup.events");
 	buf[n] = '\0';
-	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
 			*ret = atoi(line + klen + 1);
 			return 0;
@@ -315,8 +318,8 @@ static int wait_events(int cgfd, const char *key, int want, int timeout_ms, stru
 			return 0;
 		long long left = deadline - now_ms();
 		if (left <= 0)
-			return rt_error_set(err, ETIMEDOUT, "cgroup.events: `%s` did not become %d", key,
-					    want);
+			return rt_error_set(err, ETIMEDOUT, "cgroup.events: `%s` did not become %d",
+					    key, want);
 		struct pollfd pfd = {.fd = evfd, .events = POLLPRI};
 		poll(&pfd, 1, left < 50 ? (int)left : 50);
 	}
@@ -394,7 +397,8 @@ static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
-		cleanup_close int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cleanup_close int sub =
+		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)
 			continue; /* removed meanwhile */
 		if (collect_pids(sub, 1, v, n, cap, err) < 0)
@@ -403,8 +407,7 @@ static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *
 	return 0;
 }
 
-int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n,
-	    struct rt_error *err)
+int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, struct rt_error *err)
 {
 	cleanup_free pid_t *v = NULL;
 	size_t n = 0, cap = 0;
@@ -470,7 +473,8 @@ static int remove_children(int dirfd, const char *where, struct rt_error *err)
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
-		cleanup_close int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cleanup_close int sub =
+		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)
 			continue;
 		if (remove_children(sub, de->d_name, err) < 0)

@@ -176,7 +176,8 @@ static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
 		    strcmp(n + len - 8, ".current") != 0 || len - 16 >= 16 ||
 		    memchr(n + 8, '.', len - 16) != NULL)
 			continue;
-		struct cg_hugetlb_stat *nv = reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
+		struct cg_hugetlb_stat *nv =
+		    reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
 		if (nv == NULL)
 			return rt_error_set(err, ENOMEM, "hugetlb stats");
 		s->hugetlb = nv;

@@ -57,24 +57,24 @@ static inline void rt_strv_freep(char ***v)
 	errno = saved;
 }
 
-#define cleanup_free __attribute__((cleanup(rt_freep)))
-#define cleanup_close __attribute__((cleanup(rt_closep)))
+#define cleanup_free   __attribute__((cleanup(rt_freep)))
+#define cleanup_close  __attribute__((cleanup(rt_closep)))
 #define cleanup_fclose __attribute__((cleanup(rt_fclosep)))
-#define cleanup_dir __attribute__((cleanup(rt_closedirp)))
-#define cleanup_strv __attribute__((cleanup(rt_strv_freep)))
+#define cleanup_dir    __attribute__((cleanup(rt_closedirp)))
+#define cleanup_strv   __attribute__((cleanup(rt_strv_freep)))
 
 /* Move ownership out of a cleanup-managed variable. */
-#define TAKE_PTR(p)                                                                                \
-	({                                                                                         \
-		__typeof__(p) _tp = (p);                                                           \
-		(p) = NULL;                                                                        \
-		_tp;                                                                               \
+#define TAKE_PTR(p)                      \
+	({                               \
+		__typeof__(p) _tp = (p); \
+		(p) = NULL;              \
+		_tp;                     \
 	})
-#define TAKE_FD(fd)                                                                                \
-	({                                                                                         \
-		int _tf = (fd);                                                                    \
-		(fd) = -1;                                                                         \
-		_tf;                                                                               \
+#define TAKE_FD(fd)             \
+	({                      \
+		int _tf = (fd); \
+		(fd) = -1;      \
+		_tf;            \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

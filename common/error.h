@@ -5,19 +5,22 @@
 #include <stdarg.h>
 
 struct rt_error {
-	int errnum;  /* errno of the failure, 0 when the error is not a system error */
-	char *msg;   /* heap string, NULL when no error is set */
+	int errnum; /* errno of the failure, 0 when the error is not a system error */
+	char *msg;  /* heap string, NULL when no error is set */
 };
 
-#define RT_ERROR_INIT {0, NULL}
+#define RT_ERROR_INIT   \
+	{               \
+		0, NULL \
+	}
 
 /* Fill err (if it is still empty) and return -1.  The message is formatted; when errnum is
  * non-zero ": strerror(errnum)" is appended.  Always returns -1 so callers can write
  * `return rt_error_set(err, errno, "open `%s`", path);`. */
 int rt_error_set(struct rt_error *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int rt_error_setv(struct rt_error *err, int errnum, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 /* Set an error with a message that is used verbatim (no strerror suffix appended later). */
 int rt_error_set_raw(struct rt_error *err, int errnum, const char *msg);
@@ -28,6 +31,9 @@ int rt_error_wrap(struct rt_error *err, const char *fmt, ...) __attribute__((for
 /* Drop an error that the caller decided to tolerate. */
 void rt_error_release(struct rt_error *err);
 
-static inline int rt_error_is_set(const struct rt_error *err) { return err && err->msg; }
+static inline int rt_error_is_set(const struct rt_error *err)
+{
+	return err && err->msg;
+}
 
 #endif

@@ -101,7 +101,8 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode, st
 			if (++links > MAX_SYMLINKS)
 				return rt_error_set(err, ELOOP, "open `%s`", path);
 			char *joined = NULL;
-			if (asprintf(&joined, "%s%s%s", target, rest ? "/" : "", rest ? rest : "") < 0)
+			if (asprintf(&joined, "%s%s%s", target, rest ? "/" : "", rest ? rest : "") <
+			    0)
 				return rt_error_set(err, ENOMEM, "open `%s`", path);
 			free(todo);
 			todo = joined;
@@ -128,9 +129,9 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode, st
 int rt_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct rt_error *err)
 {
 	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -186,10 +187,12 @@ static int mkdir_parents(int rootfd, const char *path, mode_t mode, int include_
 				cleanup_close int parent = -1;
 				if (slash && slash != copy) {
 					*slash = '\0';
-					parent = rt_open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0, err);
+					parent = rt_open_in_root(rootfd, copy, O_PATH | O_DIRECTORY,
+								 0, err);
 					*slash = '/';
 				} else {
-					parent = rt_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
+					parent = rt_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY,
+								 0, err);
 				}
 				if (parent < 0)
 					return rt_error_wrap(err, "mkdir `%s`", path);
@@ -307,8 +310,8 @@ int rt_write_file_at(int dirfd, const char *path, const void *data, size_t len, 
 	return 0;
 }
 
-int rt_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
-			    mode_t mode, struct rt_error *err)
+int rt_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			    struct rt_error *err)
 {
 	char tmp[PATH_MAX];
 	cleanup_close int fd = -1;
@@ -346,7 +349,8 @@ static int rmtree_fd(int dfd, struct rt_error *err)
 			continue;
 		if (errno != EISDIR && errno != EPERM)
 			return rt_error_set(err, errno, "unlink `%s`", de->d_name);
-		int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sub =
+		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			return rt_error_set(err, errno, "open `%s`", de->d_name);
 		if (rmtree_fd(sub, err) < 0)
@@ -378,4 +382,7 @@ int rt_rmtree_at(int dirfd, const char *path, struct rt_error *err)
 	return 0;
 }
 
-void rt_fd_path(int fd, char *buf, size_t len) { snprintf(buf, len, "/proc/self/fd/%d", fd); }
+void rt_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}

@@ -31,8 +31,8 @@ int rt_write_file_at(int dirfd, const char *path, const void *data, size_t len, 
 		     struct rt_error *err);
 /* Write to a temporary name beside path, fsync-free rename over path: readers see the old or
  * the new content, never a partial one. */
-int rt_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
-			    mode_t mode, struct rt_error *err);
+int rt_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			    struct rt_error *err);
 
 /* write(2) until done, retrying EINTR; returns 0 or -1 with errno. */
 int rt_write_all(int fd, const void *buf, size_t len);

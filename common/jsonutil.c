@@ -135,8 +135,7 @@ int rt_json_bool(json_t *v, const struct rt_jpath *p, int *ret, struct rt_error 
 #define EXACT_DOUBLE_LIMIT 9007199254740992.0
 
 /* Only reached for documents reparsed with JSON_DECODE_INT_AS_REAL (see rt_json_load). */
-static int real_as_integer(json_t *v, const struct rt_jpath *p, double *ret,
-			   struct rt_error *err)
+static int real_as_integer(json_t *v, const struct rt_jpath *p, double *ret, struct rt_error *err)
 {
 	double d = json_real_value(v);
 
@@ -165,15 +164,15 @@ int rt_json_int64(json_t *v, const struct rt_jpath *p, int64_t min, int64_t max,
 		if (real_as_integer(v, p, &d, err) < 0)
 			return -1;
 		if (d >= 9223372036854775808.0)
-			return rt_json_error(err, p, "%.0f is out of range [%" PRId64 ", %" PRId64 "]",
-					     d, min, max);
+			return rt_json_error(
+			    err, p, "%.0f is out of range [%" PRId64 ", %" PRId64 "]", d, min, max);
 		i = (int64_t)d;
 	} else {
 		return rt_json_error(err, p, "must be an integer");
 	}
 	if (i < min || i > max)
-		return rt_json_error(err, p, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
-				     i, min, max);
+		return rt_json_error(
+		    err, p, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", i, min, max);
 	*ret = i;
 	return 0;
 }
@@ -199,7 +198,8 @@ int rt_json_uint64(json_t *v, const struct rt_jpath *p, uint64_t max, uint64_t *
 		return rt_json_error(err, p, "must be an integer");
 	}
 	if (u > max)
-		return rt_json_error(err, p, "%" PRIu64 " is out of range [0, %" PRIu64 "]", u, max);
+		return rt_json_error(err, p, "%" PRIu64 " is out of range [0, %" PRIu64 "]", u,
+				     max);
 	*ret = u;
 	return 0;
 }

@@ -18,7 +18,7 @@ struct rt_jpath {
 };
 
 #define RT_JPATH_KEY(parent_, key_) ((struct rt_jpath){.parent = (parent_), .key = (key_)})
-#define RT_JPATH_IDX(parent_, i_) ((struct rt_jpath){.parent = (parent_), .index = (i_)})
+#define RT_JPATH_IDX(parent_, i_)   ((struct rt_jpath){.parent = (parent_), .index = (i_)})
 
 /* "linux.namespaces[3].type"; members that are not identifiers are written ["net.ipv4.x"].
  * Truncates to len; returns buf. */
@@ -26,7 +26,7 @@ char *rt_jpath_format(const struct rt_jpath *p, char *buf, size_t len);
 
 /* Set err to "<path>: <message>" (errnum 0) and return -1.  p may be NULL. */
 int rt_json_error(struct rt_error *err, const struct rt_jpath *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Parse a whole JSON text.  Integers beyond int64 (e.g. 18446744073709551615, Go's way of
  * writing "unlimited") make jansson fail; the text is then parsed again with integers as

@@ -22,9 +22,15 @@ void rt_log_init(int fd, enum rt_log_format format, int debug)
 	log_debug = debug;
 }
 
-int rt_log_fd(void) { return log_fd; }
+int rt_log_fd(void)
+{
+	return log_fd;
+}
 
-int rt_log_debug_enabled(void) { return log_debug; }
+int rt_log_debug_enabled(void)
+{
+	return log_debug;
+}
 
 static void format_time(char *buf, size_t len)
 {

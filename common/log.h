@@ -13,7 +13,11 @@ int rt_log_debug_enabled(void);
 
 void rt_log(enum rt_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define rt_debug(...) do { if (rt_log_debug_enabled()) rt_log(RT_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define rt_debug(...)                                      \
+	do {                                               \
+		if (rt_log_debug_enabled())                \
+			rt_log(RT_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
 #define rt_warn(...) rt_log(RT_LOG_WARNING, __VA_ARGS__)
 
 /* Write one log record to the log sink only (no stderr copy). */

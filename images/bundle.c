@@ -57,7 +57,7 @@ int img_user_resolve(int rootfd, const char *user, struct img_user *ret, struct 
 	cleanup_fclose FILE *gr = NULL;
 	unsigned long id;
 	int have_uid = 0, have_gid = 0;
-	struct img_user u = { 0 };
+	struct img_user u = {0};
 
 	if (copy == NULL)
 		return rt_error_set(err, ENOMEM, "user `%s`", user);
@@ -81,7 +81,8 @@ int img_user_resolve(int rootfd, const char *user, struct img_user *ret, struct 
 		}
 	}
 	if (!have_uid)
-		return rt_error_set(err, ENOENT, "user `%s`: not in the image's /etc/passwd", uname);
+		return rt_error_set(err, ENOENT, "user `%s`: not in the image's /etc/passwd",
+				    uname);
 	if (group && group[0]) {
 		have_gid = 0;
 		if (parse_id(group, &id) == 0) {
@@ -117,7 +118,8 @@ int img_user_resolve(int rootfd, const char *user, struct img_user *ret, struct 
 	}
 	if (group && group[0] && !have_gid) {
 		free(u.additional);
-		return rt_error_set(err, ENOENT, "group `%s`: not in the image's /etc/group", group);
+		return rt_error_set(err, ENOENT, "group `%s`: not in the image's /etc/group",
+				    group);
 	}
 	*ret = u;
 	return 0;
@@ -130,7 +132,7 @@ static int env_set(json_t *env, const char *kv)
 	size_t klen = strcspn(kv, "="), i;
 	json_t *v;
 
-	json_array_foreach(env, i, v) {
+	json_array_foreach (env, i, v) {
 		const char *s = json_string_value(v);
 		if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=')
 			return json_array_set_new(env, i, json_string(kv));
@@ -145,13 +147,13 @@ static int set_args(json_t *process, json_t *cfg, char *const *args, struct rt_e
 	size_t i;
 
 	/* docker's rule: given arguments replace Cmd and keep the Entrypoint */
-	json_array_foreach(ep, i, v)
+	json_array_foreach (ep, i, v)
 		json_array_append(argv, v);
 	if (args && args[0]) {
 		for (char *const *a = args; *a; a++)
 			json_array_append_new(argv, json_string(*a));
 	} else {
-		json_array_foreach(cmd, i, v)
+		json_array_foreach (cmd, i, v)
 			json_array_append(argv, v);
 	}
 	if (json_array_size(argv) == 0) {
@@ -170,17 +172,17 @@ static int set_annotations(json_t *spec, json_t *cfg, const char *ref)
 		ann = json_object();
 		json_object_set_new(spec, "annotations", ann);
 	}
-	json_object_foreach(json_object_get(cfg, "Labels"), k, v)
+	json_object_foreach (json_object_get(cfg, "Labels"), k, v)
 		if (json_is_string(v))
 			json_object_set(ann, k, v);
 	json_t *ports = json_object_get(cfg, "ExposedPorts");
 	if (json_object_size(ports)) {
 		size_t len = 1;
-		json_object_foreach(ports, k, v)
+		json_object_foreach (ports, k, v)
 			len += strlen(k) + 1;
 		cleanup_free char *list = calloc(1, len);
 		if (list) {
-			json_object_foreach(ports, k, v) {
+			json_object_foreach (ports, k, v) {
 				if (list[0])
 					strcat(list, ",");
 				strcat(list, k);
@@ -203,12 +205,13 @@ int img_bundle_config(const char *base, const char *image_config, size_t config_
 	json_error_t je;
 	json_auto_t *spec = json_loads(base, 0, &je);
 	json_auto_t *img = json_loadb(image_config, config_len, 0, &je);
-	struct img_user u = { 0 };
+	struct img_user u = {0};
 	json_t *cfg, *process, *env, *v;
 	size_t i;
 
 	if (spec == NULL || !json_is_object(spec))
-		return rt_error_set(err, EINVAL, "base config: %s", spec ? "not an object" : je.text);
+		return rt_error_set(err, EINVAL, "base config: %s",
+				    spec ? "not an object" : je.text);
 	if (img == NULL)
 		return rt_error_set(err, EINVAL, "image config: %s", je.text);
 	cfg = json_object_get(img, "config"); /* may be absent: all defaults */
@@ -224,7 +227,7 @@ int img_bundle_config(const char *base, const char *image_config, size_t config_
 		env = json_array();
 		json_object_set_new(process, "env", env);
 	}
-	json_array_foreach(json_object_get(cfg, "Env"), i, v)
+	json_array_foreach (json_object_get(cfg, "Env"), i, v)
 		if (json_is_string(v) && strchr(json_string_value(v), '='))
 			env_set(env, json_string_value(v));
 	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
@@ -270,7 +273,8 @@ static int write_bundle_record(struct img_store *s, const char *id, const char *
 
 	for (size_t i = 0; i < r->n_layers; i++)
 		json_array_append_new(layers, json_string(r->layers[i].diff_id));
-	json_auto_t *o = json_pack("{s:s, s:s, s:O}", "path", absdir, "ref", r->ref, "layers", layers);
+	json_auto_t *o =
+	    json_pack("{s:s, s:s, s:O}", "path", absdir, "ref", r->ref, "layers", layers);
 	cleanup_free char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (text == NULL)
 		return rt_error_set(err, ENOMEM, "bundle record");
@@ -354,8 +358,8 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	if (ret == 0)
 		ret = img_blob_get(s, r->config, &config, &len, err);
 	if (ret == 0 && mkdirat(s->dirfd, path, 0700) < 0)
-		ret = rt_error_set(err, errno, errno == EEXIST ? "bundle `%s` exists already"
-							       : "bundle `%s`",
+		ret = rt_error_set(err, errno,
+				   errno == EEXIST ? "bundle `%s` exists already" : "bundle `%s`",
 				   absdir);
 	if (ret == 0) {
 		char sub[160];

@@ -81,8 +81,8 @@ int img_digest_validate(const char *s, const char *what, struct rt_error *err)
 	if (s == NULL)
 		return rt_error_set(err, EINVAL, "%s: missing digest", what);
 	if (strncmp(s, "sha256:", 7) != 0)
-		return rt_error_set(err, ENOTSUP, "%s: unsupported digest `%.80s` (only sha256)", what,
-				    s);
+		return rt_error_set(err, ENOTSUP, "%s: unsupported digest `%.80s` (only sha256)",
+				    what, s);
 	if (strlen(s + 7) != IMG_DIGEST_HEX_LEN)
 		return rt_error_set(err, EINVAL, "%s: malformed digest `%.80s`", what, s);
 	for (const char *p = s + 7; *p; p++)

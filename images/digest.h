@@ -36,6 +36,9 @@ void img_digest_buf(const void *data, size_t len, char buf[IMG_DIGEST_STR_LEN]);
 int img_digest_validate(const char *s, const char *what, struct rt_error *err);
 
 /* The hex part of a validated digest. */
-static inline const char *img_digest_hex(const char *digest) { return digest + 7; }
+static inline const char *img_digest_hex(const char *digest)
+{
+	return digest + 7;
+}
 
 #endif

@@ -36,9 +36,9 @@ int img_import(struct img_store *s, const char *source, const char *name, const 
 	       char **ret_digest, char **ret_ref, struct rt_error *err);
 
 struct img_summary {
-	char *ref;    /* "name:tag" */
-	char *digest; /* manifest digest */
-	char *config; /* config digest (the image id) */
+	char *ref;     /* "name:tag" */
+	char *digest;  /* manifest digest */
+	char *config;  /* config digest (the image id) */
 	uint64_t size; /* unpacked size of all layers */
 	size_t n_layers;
 };
@@ -63,10 +63,10 @@ int img_prune(struct img_store *s, struct img_prune_stats *ret, struct rt_error 
 /* --- bundles: a config.json and an overlay rootfs made from an image --- */
 
 struct img_bundle_opts {
-	const char *ref;         /* NAME[:TAG] */
-	const char *dir;         /* bundle directory (created if missing) */
+	const char *ref;	 /* NAME[:TAG] */
+	const char *dir;	 /* bundle directory (created if missing) */
 	const char *base_config; /* config.json text to start from (rt_spec_default_json) */
-	char *const *args;       /* NULL-terminated command replacing the image's Cmd, or NULL */
+	char *const *args;	 /* NULL-terminated command replacing the image's Cmd, or NULL */
 };
 
 /* Write dir/config.json from the image config over base_config and mount the overlay at

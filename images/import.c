@@ -15,13 +15,13 @@
 #include "store.h"
 #include "unpack.h"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_OCI_INDEX	    "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST	    "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_CONFIG	    "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER	    "application/vnd.oci.image.layer.v1.tar"
+#define MT_DOCKER_LIST	    "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST  "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_CONFIG    "application/vnd.docker.container.image.v1+json"
 #define ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
 
 /* manifests, indexes and configs are small; a larger one is hostile or not an image */
@@ -35,7 +35,7 @@ struct importer {
 };
 
 struct layer_plan {
-	char path[256]; /* member of the source */
+	char path[256];			 /* member of the source */
 	char digest[IMG_DIGEST_STR_LEN]; /* expected blob digest ("" = unknown: docker-archive) */
 	char diff_id[IMG_DIGEST_STR_LEN];
 	char *media_type;
@@ -45,7 +45,7 @@ struct layer_plan {
 };
 
 struct plan {
-	char *manifest;    /* bytes as stored */
+	char *manifest; /* bytes as stored */
 	size_t manifest_len;
 	char digest[IMG_DIGEST_STR_LEN];
 	char *config;
@@ -108,7 +108,8 @@ static int read_blob(struct importer *im, json_t *desc, const char *what, char *
 				    digest, len, (long long)json_integer_value(size));
 	img_digest_buf(buf, len, got);
 	if (strcmp(got, digest) != 0)
-		return rt_error_set(err, EBADMSG, "%s %s: digest mismatch (got %s)", what, digest, got);
+		return rt_error_set(err, EBADMSG, "%s %s: digest mismatch (got %s)", what, digest,
+				    got);
 	memcpy(ret_digest, digest, IMG_DIGEST_STR_LEN);
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;
@@ -145,7 +146,7 @@ static int select_from_index(struct importer *im, json_t *index, const char *tag
 
 	if (!json_is_array(manifests))
 		return rt_error_set(err, EINVAL, "index: no manifests array");
-	json_array_foreach(manifests, i, d) {
+	json_array_foreach (manifests, i, d) {
 		json_t *ann = json_object_get(d, "annotations");
 		const char *ref = jstr(ann, ANNOTATION_REF_NAME);
 		if (tag && (!ref || strcmp(ref, tag) != 0))
@@ -161,7 +162,8 @@ static int select_from_index(struct importer *im, json_t *index, const char *tag
 		if (chosen && strcmp(jstr(chosen, "digest") ?: "", jstr(d, "digest") ?: "") != 0 &&
 		    depth == 0 && !tag && json_array_size(manifests) > 1 &&
 		    !json_object_get(d, "platform"))
-			return rt_error_set(err, EINVAL, "several images in `%s`: name one with :TAG",
+			return rt_error_set(err, EINVAL,
+					    "several images in `%s`: name one with :TAG",
 					    img_source_path(im->src));
 		if (!chosen)
 			chosen = d;
@@ -195,7 +197,8 @@ static int select_from_index(struct importer *im, json_t *index, const char *tag
 	if (is_index_type(mt))
 		return select_from_index(im, o, NULL, depth + 1, p, err);
 	if (!is_manifest_type(mt))
-		return rt_error_set(err, ENOTSUP, "manifest %s: unknown media type `%s`", digest, mt);
+		return rt_error_set(err, ENOTSUP, "manifest %s: unknown media type `%s`", digest,
+				    mt);
 	p->manifest = TAKE_PTR(buf);
 	p->manifest_len = len;
 	memcpy(p->digest, digest, sizeof(digest));
@@ -208,15 +211,15 @@ static int layer_compression(const char *mt, enum img_compression *ret)
 		const char *mt;
 		enum img_compression c;
 	} types[] = {
-		{ "application/vnd.oci.image.layer.v1.tar", IMG_COMPRESSION_NONE },
-		{ "application/vnd.oci.image.layer.v1.tar+gzip", IMG_COMPRESSION_GZIP },
-		{ "application/vnd.oci.image.layer.v1.tar+zstd", IMG_COMPRESSION_ZSTD },
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar", IMG_COMPRESSION_NONE },
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", IMG_COMPRESSION_GZIP },
-		{ "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", IMG_COMPRESSION_ZSTD },
-		{ "application/vnd.docker.image.rootfs.diff.tar.gzip", IMG_COMPRESSION_GZIP },
-		{ "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", IMG_COMPRESSION_GZIP },
-		{ "application/vnd.docker.image.rootfs.diff.tar", IMG_COMPRESSION_NONE },
+	    {"application/vnd.oci.image.layer.v1.tar", IMG_COMPRESSION_NONE},
+	    {"application/vnd.oci.image.layer.v1.tar+gzip", IMG_COMPRESSION_GZIP},
+	    {"application/vnd.oci.image.layer.v1.tar+zstd", IMG_COMPRESSION_ZSTD},
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar", IMG_COMPRESSION_NONE},
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", IMG_COMPRESSION_GZIP},
+	    {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", IMG_COMPRESSION_ZSTD},
+	    {"application/vnd.docker.image.rootfs.diff.tar.gzip", IMG_COMPRESSION_GZIP},
+	    {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", IMG_COMPRESSION_GZIP},
+	    {"application/vnd.docker.image.rootfs.diff.tar", IMG_COMPRESSION_NONE},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
 		if (mt && strcmp(mt, types[i].mt) == 0) {
@@ -247,7 +250,7 @@ static int parse_config(struct importer *im, struct plan *p, struct rt_error *er
 	if (json_array_size(ids) != p->n_layers)
 		return rt_error_set(err, EINVAL, "config %s: %zu diff_ids for %zu layers",
 				    p->config_digest, json_array_size(ids), p->n_layers);
-	json_array_foreach(ids, i, v) {
+	json_array_foreach (ids, i, v) {
 		char what[64];
 		snprintf(what, sizeof(what), "config rootfs.diff_ids[%zu]", i);
 		if (img_digest_validate(json_string_value(v), what, err) < 0)
@@ -268,7 +271,8 @@ static int plan_oci(struct importer *im, struct plan *p, struct rt_error *err)
 		return rt_error_wrap(err, "not an OCI image layout");
 	json_auto_t *index = json_loadb(text, len, 0, &je);
 	if (index == NULL)
-		return rt_error_set(err, EINVAL, "%s: index.json: %s", img_source_path(im->src), je.text);
+		return rt_error_set(err, EINVAL, "%s: index.json: %s", img_source_path(im->src),
+				    je.text);
 	if (select_from_index(im, index, img_source_tag(im->src), 0, p, err) < 0)
 		return -1;
 
@@ -276,7 +280,8 @@ static int plan_oci(struct importer *im, struct plan *p, struct rt_error *err)
 	if (m == NULL)
 		return rt_error_set(err, EINVAL, "manifest %s: %s", p->digest, je.text);
 	if (json_integer_value(json_object_get(m, "schemaVersion")) != 2)
-		return rt_error_set(err, ENOTSUP, "manifest %s: schemaVersion must be 2", p->digest);
+		return rt_error_set(err, ENOTSUP, "manifest %s: schemaVersion must be 2",
+				    p->digest);
 	json_t *cfg = json_object_get(m, "config"), *layers = json_object_get(m, "layers");
 	const char *cmt = jstr(cfg, "mediaType");
 	if (!cmt || (strcmp(cmt, MT_OCI_CONFIG) != 0 && strcmp(cmt, MT_DOCKER_CONFIG) != 0))
@@ -289,7 +294,7 @@ static int plan_oci(struct importer *im, struct plan *p, struct rt_error *err)
 	p->layers = calloc(json_array_size(layers) + 1, sizeof(*p->layers));
 	if (p->layers == NULL)
 		return rt_error_set(err, ENOMEM, "manifest %s", p->digest);
-	json_array_foreach(layers, i, l) {
+	json_array_foreach (layers, i, l) {
 		struct layer_plan *lp = &p->layers[p->n_layers];
 		const char *mt = jstr(l, "mediaType"), *dg = jstr(l, "digest");
 		char what[64];
@@ -302,8 +307,8 @@ static int plan_oci(struct importer *im, struct plan *p, struct rt_error *err)
 		memcpy(lp->digest, dg, IMG_DIGEST_STR_LEN);
 		blob_path(dg, lp->path, sizeof(lp->path));
 		lp->size = json_is_integer(json_object_get(l, "size"))
-				   ? json_integer_value(json_object_get(l, "size"))
-				   : -1;
+			       ? json_integer_value(json_object_get(l, "size"))
+			       : -1;
 		lp->media_type = strdup(mt);
 		p->n_layers++;
 		if (lp->media_type == NULL)
@@ -339,11 +344,12 @@ static int plan_docker(struct importer *im, struct plan *p, struct rt_error *err
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return rt_error_set(err, EINVAL, "%s: manifest.json: %s", img_source_path(im->src),
 				    list ? "not a non-empty array" : je.text);
-	json_array_foreach(list, i, e) {
+	json_array_foreach (list, i, e) {
 		json_t *t;
 		size_t j;
-		json_array_foreach(json_object_get(e, "RepoTags"), j, t) {
-			if (im->name && json_is_string(t) && strcmp(json_string_value(t), im->name) == 0)
+		json_array_foreach (json_object_get(e, "RepoTags"), j, t) {
+			if (im->name && json_is_string(t) &&
+			    strcmp(json_string_value(t), im->name) == 0)
 				entry = e;
 		}
 	}
@@ -369,7 +375,7 @@ static int plan_docker(struct importer *im, struct plan *p, struct rt_error *err
 	p->layers = calloc(json_array_size(layers) + 1, sizeof(*p->layers));
 	if (p->layers == NULL)
 		return rt_error_set(err, ENOMEM, "manifest.json");
-	json_array_foreach(layers, i, l) {
+	json_array_foreach (layers, i, l) {
 		struct layer_plan *lp = &p->layers[p->n_layers++];
 		if (!json_is_string(l) || strlen(json_string_value(l)) >= sizeof(lp->path))
 			return rt_error_set(err, EINVAL, "manifest.json: Layers[%zu]: bad path", i);
@@ -384,7 +390,8 @@ static int plan_docker(struct importer *im, struct plan *p, struct rt_error *err
 	if (parse_config(im, p, err) < 0)
 		return -1;
 	if (!im->name) {
-		const char *t = json_string_value(json_array_get(json_object_get(entry, "RepoTags"), 0));
+		const char *t =
+		    json_string_value(json_array_get(json_object_get(entry, "RepoTags"), 0));
 		if (t && img_ref_normalize(t, &p->ref, err) < 0)
 			return -1;
 	}
@@ -398,14 +405,14 @@ static int synth_manifest(struct plan *p, struct rt_error *err)
 	json_auto_t *layers = json_array();
 	for (size_t i = 0; i < p->n_layers; i++) {
 		struct layer_plan *l = &p->layers[i];
-		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", l->media_type,
-							"digest", l->digest, "size",
-							(json_int_t)l->size));
+		json_array_append_new(layers,
+				      json_pack("{s:s, s:s, s:I}", "mediaType", l->media_type,
+						"digest", l->digest, "size", (json_int_t)l->size));
 	}
-	json_auto_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2,
-				   "mediaType", MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG,
-				   "digest", p->config_digest, "size", (json_int_t)p->config_len,
-				   "layers", layers);
+	json_auto_t *m =
+	    json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
+		      MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest",
+		      p->config_digest, "size", (json_int_t)p->config_len, "layers", layers);
 	p->manifest = m ? json_dumps(m, JSON_COMPACT) : NULL;
 	if (p->manifest == NULL)
 		return rt_error_set(err, ENOMEM, "manifest");
@@ -427,16 +434,16 @@ static int unpack_layers(struct importer *im, struct plan *p, struct rt_error *e
 		if (img_source_member(im->src, lp->path, &m, err) < 0)
 			return rt_error_wrap(err, "%s", name);
 		if (lp->size >= 0 && m.size != lp->size)
-			return rt_error_set(err, EBADMSG, "%s: %lld bytes, manifest says %lld", name,
-					    (long long)m.size, (long long)lp->size);
+			return rt_error_set(err, EBADMSG, "%s: %lld bytes, manifest says %lld",
+					    name, (long long)m.size, (long long)lp->size);
 		struct img_layer_src src = {
-			.fd = m.fd,
-			.offset = m.offset,
-			.size = m.size,
-			.name = name,
-			.compression = lp->compression,
-			.digest = lp->digest[0] ? lp->digest : NULL,
-			.diff_id = lp->diff_id,
+		    .fd = m.fd,
+		    .offset = m.offset,
+		    .size = m.size,
+		    .name = name,
+		    .compression = lp->compression,
+		    .digest = lp->digest[0] ? lp->digest : NULL,
+		    .diff_id = lp->diff_id,
 		};
 		lp->size = m.size;
 		if (img_layer_ensure(im->s, &src, lp->diff_id, &lp->unpacked, &done_now, err) < 0)
@@ -478,8 +485,8 @@ int img_import(struct img_store *s, const char *source, const char *name, const 
 	       char **ret_digest, char **ret_ref, struct rt_error *err)
 {
 	cleanup_source struct img_source *src = NULL;
-	struct importer im = { .s = s, .name = name };
-	struct plan p = { 0 };
+	struct importer im = {.s = s, .name = name};
+	struct plan p = {0};
 	int r = -1;
 
 	if (parse_platform(platform, &im, err) < 0)
@@ -506,7 +513,7 @@ int img_import(struct img_store *s, const char *source, const char *name, const 
 	if (r == 0)
 		r = img_blob_put(s, p.digest, p.manifest, p.manifest_len, err);
 	if (r == 0) {
-		struct img_record rec = { .ref = p.ref, .n_layers = p.n_layers };
+		struct img_record rec = {.ref = p.ref, .n_layers = p.n_layers};
 		memcpy(rec.digest, p.digest, sizeof(rec.digest));
 		memcpy(rec.config, p.config_digest, sizeof(rec.config));
 		rec.layers = calloc(p.n_layers + 1, sizeof(*rec.layers));

@@ -41,9 +41,9 @@ int img_source_split(const char *spec, enum img_source_kind *ret_kind, char **re
 		const char *prefix;
 		enum img_source_kind kind;
 	} transports[] = {
-		{ "oci:", IMG_SOURCE_OCI_DIR },
-		{ "oci-archive:", IMG_SOURCE_OCI_ARCHIVE },
-		{ "docker-archive:", IMG_SOURCE_DOCKER_ARCHIVE },
+	    {"oci:", IMG_SOURCE_OCI_DIR},
+	    {"oci-archive:", IMG_SOURCE_OCI_ARCHIVE},
+	    {"docker-archive:", IMG_SOURCE_DOCKER_ARCHIVE},
 	};
 	const char *rest = NULL;
 	cleanup_free char *path = NULL;
@@ -58,10 +58,11 @@ int img_source_split(const char *spec, enum img_source_kind *ret_kind, char **re
 		}
 	}
 	if (rest == NULL)
-		return rt_error_set(err, EINVAL,
-				    "source `%s`: expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or "
-				    "docker-archive:FILE",
-				    spec);
+		return rt_error_set(
+		    err, EINVAL,
+		    "source `%s`: expected oci:DIR[:TAG], oci-archive:FILE[:TAG] or "
+		    "docker-archive:FILE",
+		    spec);
 	path = strdup(rest);
 	if (path == NULL)
 		return rt_error_set(err, ENOMEM, "source `%s`", spec);
@@ -104,9 +105,18 @@ void img_source_free(struct img_source *src)
 	errno = saved;
 }
 
-enum img_source_kind img_source_kind(const struct img_source *src) { return src->kind; }
-const char *img_source_tag(const struct img_source *src) { return src->tag; }
-const char *img_source_path(const struct img_source *src) { return src->path; }
+enum img_source_kind img_source_kind(const struct img_source *src)
+{
+	return src->kind;
+}
+const char *img_source_tag(const struct img_source *src)
+{
+	return src->tag;
+}
+const char *img_source_path(const struct img_source *src)
+{
+	return src->path;
+}
 
 /* ---------------------------------------------------------------- tar header walk */
 
@@ -220,11 +230,13 @@ static int index_archive(struct img_source *src, struct rt_error *err)
 		if (block_is_zero(h))
 			return 0;
 		if (!tar_checksum_ok(h)) {
-			if (off == 0 && ((h[0] == 0x1f && h[1] == 0x8b) || (h[0] == 0x28 && h[1] == 0xb5)))
+			if (off == 0 &&
+			    ((h[0] == 0x1f && h[1] == 0x8b) || (h[0] == 0x28 && h[1] == 0xb5)))
 				return rt_error_set(err, ENOTSUP,
 						    "`%s`: compressed archive; decompress it first",
 						    src->path);
-			return rt_error_set(err, EBADMSG, "`%s`: not a tar archive (bad header at %lld)",
+			return rt_error_set(err, EBADMSG,
+					    "`%s`: not a tar archive (bad header at %lld)",
 					    src->path, (long long)off);
 		}
 		int64_t size = tar_number(h + 124, 12);
@@ -235,7 +247,8 @@ static int index_archive(struct img_source *src, struct rt_error *err)
 		off = data + ((size + 511) & ~(int64_t)511);
 		if (type == 'L' || type == 'K' || type == 'x') {
 			if (size > 1 << 20)
-				return rt_error_set(err, EBADMSG, "`%s`: oversized header", src->path);
+				return rt_error_set(err, EBADMSG, "`%s`: oversized header",
+						    src->path);
 			cleanup_free char *buf = malloc((size_t)size + 1);
 			if (buf == NULL)
 				return rt_error_set(err, ENOMEM, "`%s`", src->path);
@@ -303,10 +316,10 @@ static int index_archive(struct img_source *src, struct rt_error *err)
 		if (img_member_name_normalize(name, &e) < 0)
 			rt_error_release(&e); /* such a member is never looked up */
 		src->members[src->n_members++] = (struct tar_member){
-			.name = name,
-			.link = type == '2' ? link : (free(link), NULL),
-			.offset = data,
-			.size = size,
+		    .name = name,
+		    .link = type == '2' ? link : (free(link), NULL),
+		    .offset = data,
+		    .size = size,
 		};
 	}
 }
@@ -362,9 +375,9 @@ int img_source_member(struct img_source *src, const char *path, struct img_membe
 		src->fds = nf;
 		src->fds[src->n_fds++] = fd;
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			return rt_error_set(err, EINVAL, "%s: `%s` is not a regular file", src->path,
-					    path);
-		*ret = (struct img_member){ .fd = fd, .offset = 0, .size = st.st_size };
+			return rt_error_set(err, EINVAL, "%s: `%s` is not a regular file",
+					    src->path, path);
+		*ret = (struct img_member){.fd = fd, .offset = 0, .size = st.st_size};
 		return 0;
 	}
 	cleanup_free char *name = strdup(path);
@@ -380,7 +393,8 @@ int img_source_member(struct img_source *src, const char *path, struct img_membe
 		if (m == NULL)
 			return rt_error_set(err, ENOENT, "%s: no member `%s`", src->path, path);
 		if (m->link == NULL) {
-			*ret = (struct img_member){ .fd = src->fd, .offset = m->offset, .size = m->size };
+			*ret = (struct img_member){
+			    .fd = src->fd, .offset = m->offset, .size = m->size};
 			return 0;
 		}
 		/* docker save links a repeated layer: "../OTHER/layer.tar", relative to the
@@ -403,7 +417,8 @@ int img_source_member(struct img_source *src, const char *path, struct img_membe
 			t += 3;
 		}
 		if (t[0] == '/' || asprintf(&next, "%s%s%s", dir, dir[0] ? "/" : "", t) < 0)
-			return rt_error_set(err, EPERM, "%s: member `%s`: bad link", src->path, path);
+			return rt_error_set(err, EPERM, "%s: member `%s`: bad link", src->path,
+					    path);
 		free(name);
 		name = next;
 	}
@@ -419,8 +434,8 @@ int img_source_read(struct img_source *src, const char *path, size_t max, char *
 	if (img_source_member(src, path, &m, err) < 0)
 		return -1;
 	if (m.size < 0 || (size_t)m.size > max)
-		return rt_error_set(err, EFBIG, "%s: `%s` is larger than %zu bytes", src->path, path,
-				    max);
+		return rt_error_set(err, EFBIG, "%s: `%s` is larger than %zu bytes", src->path,
+				    path, max);
 	buf = malloc((size_t)m.size + 1);
 	if (buf == NULL)
 		return rt_error_set(err, ENOMEM, "%s: %s", src->path, path);

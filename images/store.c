@@ -17,8 +17,8 @@
 #include "../common/fsutil.h"
 #include "../common/log.h"
 
-static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "l", "images",
-					  "bundles", "tmp", "locks" };
+static const char *const store_dirs[] = {"blobs",  "blobs/sha256", "layers", "l",
+					 "images", "bundles",	   "tmp",    "locks"};
 
 int img_store_open(const char *path, struct img_store **ret, struct rt_error *err)
 {
@@ -83,7 +83,10 @@ int img_store_lock(struct img_store *s, int op, struct rt_error *err)
 	return 0;
 }
 
-void img_store_unlock(struct img_store *s) { flock(s->lockfd, LOCK_UN); }
+void img_store_unlock(struct img_store *s)
+{
+	flock(s->lockfd, LOCK_UN);
+}
 
 /* ---------------------------------------------------------------- references */
 
@@ -227,7 +230,7 @@ static int record_parse(const char *text, size_t len, const char *file, struct i
 	r->layers = calloc(json_array_size(layers) + 1, sizeof(*r->layers));
 	if (r->ref == NULL || r->layers == NULL)
 		return rt_error_set(err, ENOMEM, "image record `%s`", file);
-	json_array_foreach(layers, i, l) {
+	json_array_foreach (layers, i, l) {
 		struct img_record_layer *rl = &r->layers[r->n_layers];
 		if (copy_digest(json_object_get(l, "digest"), rl->digest, file, err) < 0 ||
 		    copy_digest(json_object_get(l, "diff_id"), rl->diff_id, file, err) < 0)
@@ -235,7 +238,8 @@ static int record_parse(const char *text, size_t len, const char *file, struct i
 		const char *mt = json_string_value(json_object_get(l, "mediaType"));
 		rl->media_type = strdup(mt ? mt : "");
 		rl->size = json_integer_value(json_object_get(l, "size"));
-		rl->unpacked_size = (uint64_t)json_integer_value(json_object_get(l, "unpacked_size"));
+		rl->unpacked_size =
+		    (uint64_t)json_integer_value(json_object_get(l, "unpacked_size"));
 		r->n_layers++;
 	}
 	*ret = TAKE_PTR(rec);
@@ -292,8 +296,8 @@ int img_blob_get(struct img_store *s, const char *digest, char **ret, size_t *re
 		return rt_error_wrap(err, "blob %s", digest);
 	img_digest_buf(buf, len, got);
 	if (strcmp(got, digest) != 0)
-		return rt_error_set(err, EBADMSG, "blob %s: corrupt in the store (digest %s)", digest,
-				    got);
+		return rt_error_set(err, EBADMSG, "blob %s: corrupt in the store (digest %s)",
+				    digest, got);
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
@@ -332,8 +336,8 @@ static int layer_lock(struct img_store *s, const char *hex, struct rt_error *err
 	return fd;
 }
 
-static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src,
-			    const char *hex, uint64_t *ret_unpacked, struct rt_error *err)
+static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src, const char *hex,
+			    uint64_t *ret_unpacked, struct rt_error *err)
 {
 	char tmpl[64] = "tmp/layer-XXXXXX";
 	char path[PATH_MAX];
@@ -355,8 +359,9 @@ static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src
 	}
 	if (img_unpack_layer(src, rootfd, &st, err) < 0)
 		goto fail;
-	if (asprintf(&meta, "{\"digest\":\"%s\",\"diff_id\":\"%s\",\"size\":%llu,"
-			    "\"unpacked_size\":%llu}\n",
+	if (asprintf(&meta,
+		     "{\"digest\":\"%s\",\"diff_id\":\"%s\",\"size\":%llu,"
+		     "\"unpacked_size\":%llu}\n",
 		     st.digest, st.diff_id, (unsigned long long)st.compressed_size,
 		     (unsigned long long)st.uncompressed_size) < 0) {
 		rt_error_set(err, ENOMEM, "%s", src->name);
@@ -378,7 +383,7 @@ static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src
 	if (ret_unpacked)
 		*ret_unpacked = st.uncompressed_size;
 	return 0;
-fail: {
+fail : {
 	struct rt_error e = RT_ERROR_INIT;
 	if (rt_rmtree_at(s->dirfd, tmpl, &e) < 0)
 		rt_warn("remove partial layer `%s`: %s", path, e.msg);
@@ -532,7 +537,7 @@ static int refs_add_bundles(struct img_store *s, struct refs_acc *acc, struct rt
 			continue;
 		}
 		json_auto_t *o = json_loads(text, 0, NULL);
-		json_array_foreach(json_object_get(o, "layers"), i, l) {
+		json_array_foreach (json_object_get(o, "layers"), i, l) {
 			if (json_is_string(l) &&
 			    strv_push(&acc->v, &acc->n, &acc->cap, json_string_value(l)) < 0)
 				return rt_error_set(err, ENOMEM, "layer refs");
@@ -543,7 +548,7 @@ static int refs_add_bundles(struct img_store *s, struct refs_acc *acc, struct rt
 
 int img_store_layer_refs(struct img_store *s, char ***ret, size_t *ret_n, struct rt_error *err)
 {
-	struct refs_acc acc = { 0 };
+	struct refs_acc acc = {0};
 
 	if (strv_push(&acc.v, &acc.n, &acc.cap, "") < 0) /* allocate the terminator */
 		return rt_error_set(err, ENOMEM, "layer refs");
@@ -616,7 +621,7 @@ static int cmp_summary(const void *a, const void *b)
 
 int img_list(struct img_store *s, struct img_summary **ret, size_t *ret_n, struct rt_error *err)
 {
-	struct list_acc acc = { 0 };
+	struct list_acc acc = {0};
 
 	if (for_each_record(s, list_add, &acc, err) < 0) {
 		img_summaries_free(acc.v, acc.n);
@@ -639,7 +644,8 @@ int img_inspect(struct img_store *s, const char *ref, char **ret_json, struct rt
 
 	if (img_store_lock(s, LOCK_SH, err) < 0)
 		return -1;
-	if (img_record_read(s, ref, &r, err) < 0 || img_blob_get(s, r->config, &config, &len, err) < 0 ||
+	if (img_record_read(s, ref, &r, err) < 0 ||
+	    img_blob_get(s, r->config, &config, &len, err) < 0 ||
 	    img_store_layer_refs(s, &refs, &n_refs, err) < 0) {
 		img_store_unlock(s);
 		return -1;
@@ -652,11 +658,11 @@ int img_inspect(struct img_store *s, const char *ref, char **ret_json, struct rt
 	for (size_t i = 0; i < r->n_layers; i++) {
 		struct img_record_layer *l = &r->layers[i];
 		json_array_append_new(layers,
-				      json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "digest", l->digest,
-						"diff_id", l->diff_id, "mediaType", l->media_type,
-						"size", (json_int_t)l->size, "unpacked_size",
-						(json_int_t)l->unpacked_size, "refs",
-						img_refs_count(refs, n_refs, l->diff_id)));
+				      json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "digest",
+						l->digest, "diff_id", l->diff_id, "mediaType",
+						l->media_type, "size", (json_int_t)l->size,
+						"unpacked_size", (json_int_t)l->unpacked_size,
+						"refs", img_refs_count(refs, n_refs, l->diff_id)));
 	}
 	json_auto_t *o = json_pack("{s:s, s:s, s:s, s:O, s:O}", "ref", r->ref, "digest", r->digest,
 				   "id", r->config, "config", cfg, "layers", layers);
@@ -711,7 +717,7 @@ static int gc_locked(struct img_store *s, struct img_prune_stats *st, struct rt_
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(dg, sizeof(dg), "sha256:%s", de->d_name);
-		if (bsearch(&(const char *){ dg }, refs, n_refs, sizeof(char *), cmp_str))
+		if (bsearch(&(const char *){dg}, refs, n_refs, sizeof(char *), cmp_str))
 			continue;
 		if (layer_remove(s, de->d_name, st, err) < 0)
 			return -1;
@@ -741,7 +747,8 @@ static int gc_locked(struct img_store *s, struct img_prune_stats *st, struct rt_
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(dg, sizeof(dg), "sha256:%s", de->d_name);
-		if (n_blobs && bsearch(&(const char *){ dg }, blobs, n_blobs, sizeof(char *), cmp_str))
+		if (n_blobs &&
+		    bsearch(&(const char *){dg}, blobs, n_blobs, sizeof(char *), cmp_str))
 			continue;
 		if (unlinkat(dirfd(bd), de->d_name, 0) == 0 && st)
 			st->blobs++;
@@ -772,7 +779,7 @@ int img_remove(struct img_store *s, const char *ref, struct rt_error *err)
 
 int img_prune(struct img_store *s, struct img_prune_stats *ret, struct rt_error *err)
 {
-	struct img_prune_stats st = { 0 };
+	struct img_prune_stats st = {0};
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
 	int r;

@@ -25,12 +25,12 @@ struct img_record_layer {
 	char digest[IMG_DIGEST_STR_LEN];
 	char diff_id[IMG_DIGEST_STR_LEN];
 	char *media_type;
-	int64_t size;           /* blob size */
+	int64_t size;		/* blob size */
 	uint64_t unpacked_size; /* bytes of the tar stream */
 };
 
 struct img_record {
-	char *ref; /* name:tag */
+	char *ref;			 /* name:tag */
 	char digest[IMG_DIGEST_STR_LEN]; /* manifest */
 	char config[IMG_DIGEST_STR_LEN];
 	struct img_record_layer *layers;

@@ -43,7 +43,8 @@ int img_member_name_normalize(char *name, struct rt_error *err)
 		const char *end = strchrnul(r, '/');
 		size_t len = (size_t)(end - r);
 		if (len == 2 && r[0] == '.' && r[1] == '.')
-			return rt_error_set(err, EPERM, "member `%s`: `..` component refused", name);
+			return rt_error_set(err, EPERM, "member `%s`: `..` component refused",
+					    name);
 		if (len > 0 && !(len == 1 && r[0] == '.')) {
 			if (w != name)
 				*w++ = '/';
@@ -78,7 +79,8 @@ int img_whiteout_classify(const char *name, enum img_whiteout_kind *ret_kind,
 	base += 4;
 	/* "sub/.wh.." must not become a whiteout of "sub/.." (umoci removes the whole rootfs). */
 	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return rt_error_set(err, EPERM, "member `%s`: whiteout of `%s` refused", name, base);
+		return rt_error_set(err, EPERM, "member `%s`: whiteout of `%s` refused", name,
+				    base);
 	*ret_kind = IMG_WHITEOUT_FILE;
 	if (ret_target)
 		*ret_target = base;
@@ -93,8 +95,8 @@ struct dir_time {
 };
 
 struct extractor {
-	int rootfd;      /* the layer directory (O_RDONLY|O_DIRECTORY, owned by the caller) */
-	int is_root;     /* euid 0: owners and device nodes can be set */
+	int rootfd;	 /* the layer directory (O_RDONLY|O_DIRECTORY, owned by the caller) */
+	int is_root;	 /* euid 0: owners and device nodes can be set */
 	char *cache_dir; /* parent of the previous member, and an O_PATH fd of it */
 	int cache_fd;
 	struct dir_time *dirs; /* directory times, applied last: children change them */
@@ -127,8 +129,8 @@ static int walk_dir(int rootfd, const char *member, const char *dir, int create,
 		    struct rt_error *err)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	cleanup_free char *copy = NULL;
 	cleanup_close int cur = -1;
@@ -151,19 +153,21 @@ static int walk_dir(int rootfd, const char *member, const char *dir, int create,
 	cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	if (cur < 0)
 		return rt_error_set(err, errno, "member `%s`: dup", member);
-	for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+	for (char *save = NULL, *c = strtok_r(copy, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
 		int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
 			if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST)
-				return rt_error_set(err, errno, "member `%s`: mkdir `%s`", member, c);
+				return rt_error_set(err, errno, "member `%s`: mkdir `%s`", member,
+						    c);
 			next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (next < 0) {
 			struct stat st;
 			int e = errno;
 			if (fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				return rt_error_set(err, EPERM,
-						    "member `%s`: path goes through a symlink", member);
+				return rt_error_set(
+				    err, EPERM, "member `%s`: path goes through a symlink", member);
 			return rt_error_set(err, e, "member `%s`: open `%s`", member, c);
 		}
 		close(cur);
@@ -173,8 +177,7 @@ static int walk_dir(int rootfd, const char *member, const char *dir, int create,
 }
 
 /* Borrowed fd of the member's parent directory; consecutive members of a tar mostly share it. */
-static int parent_fd(struct extractor *x, const char *member, const char *dir,
-		     struct rt_error *err)
+static int parent_fd(struct extractor *x, const char *member, const char *dir, struct rt_error *err)
 {
 	if (dir[0] == '\0')
 		return x->rootfd;
@@ -315,7 +318,8 @@ static int write_data(struct extractor *x, struct archive_entry *e, int fd, cons
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return rt_error_set(err, archive_errno(x->ar) > 0 ? archive_errno(x->ar) : EIO,
+			return rt_error_set(err,
+					    archive_errno(x->ar) > 0 ? archive_errno(x->ar) : EIO,
 					    "member `%s`: %s", member, archive_error_string(x->ar));
 		/* sparse members come as blocks at offsets: the gaps stay holes */
 		const char *p = buf;
@@ -338,13 +342,14 @@ static int write_data(struct extractor *x, struct archive_entry *e, int fd, cons
 	return 0;
 }
 
-static int extract_file(struct extractor *x, struct archive_entry *e, int parent,
-			const char *base, const char *member, struct rt_error *err)
+static int extract_file(struct extractor *x, struct archive_entry *e, int parent, const char *base,
+			const char *member, struct rt_error *err)
 {
 	cleanup_close int fd = -1;
 
 	for (int tries = 0; fd < 0; tries++) {
-		fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
 		if (fd < 0 && errno == EEXIST && tries == 0) {
 			if (remove_existing(x, parent, base, member, err) < 0)
 				return -1;
@@ -376,7 +381,8 @@ static int extract_dir(struct extractor *x, struct archive_entry *e, int parent,
 				if (remove_existing(x, parent, base, member, err) < 0)
 					return -1;
 				if (mkdirat(parent, base, 0700) < 0)
-					return rt_error_set(err, errno, "member `%s`: mkdir", member);
+					return rt_error_set(err, errno, "member `%s`: mkdir",
+							    member);
 			}
 		}
 		fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -403,18 +409,18 @@ static int extract_dir(struct extractor *x, struct archive_entry *e, int parent,
 }
 
 /* Create a node with mk(); an earlier member of the same name is replaced. */
-#define CREATE_REPLACING(x, call, parent, base, member, what, err)                                 \
-	({                                                                                         \
-		int _r = (call);                                                                   \
-		if (_r < 0 && errno == EEXIST) {                                                   \
-			if (remove_existing((x), (parent), (base), (member), (err)) < 0)          \
-				_r = -2;                                                           \
-			else                                                                       \
-				_r = (call);                                                       \
-		}                                                                                  \
-		if (_r == -1)                                                                      \
-			_r = rt_error_set((err), errno, "member `%s`: %s", (member), (what));      \
-		_r < 0 ? -1 : 0;                                                                   \
+#define CREATE_REPLACING(x, call, parent, base, member, what, err)                            \
+	({                                                                                    \
+		int _r = (call);                                                              \
+		if (_r < 0 && errno == EEXIST) {                                              \
+			if (remove_existing((x), (parent), (base), (member), (err)) < 0)      \
+				_r = -2;                                                      \
+			else                                                                  \
+				_r = (call);                                                  \
+		}                                                                             \
+		if (_r == -1)                                                                 \
+			_r = rt_error_set((err), errno, "member `%s`: %s", (member), (what)); \
+		_r < 0 ? -1 : 0;                                                              \
 	})
 
 static int extract_hardlink(struct extractor *x, const char *target_in, int parent,
@@ -490,8 +496,8 @@ static int extract_entry(struct extractor *x, struct archive_entry *e, struct rt
 
 	if (member[0] == '\0') {
 		if (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e))
-			return rt_error_set(err, EPERM, "member `%s`: the layer root must be a directory",
-					    raw);
+			return rt_error_set(err, EPERM,
+					    "member `%s`: the layer root must be a directory", raw);
 		return extract_dir(x, e, x->rootfd, "", "", err);
 	}
 
@@ -517,14 +523,13 @@ static int extract_entry(struct extractor *x, struct archive_entry *e, struct rt
 		return extract_hardlink(x, hl, parent, base, member, err);
 
 	switch (archive_entry_filetype(e)) {
-	case AE_IFREG:
-		return extract_file(x, e, parent, base, member, err);
-	case AE_IFDIR:
-		return extract_dir(x, e, parent, base, member, err);
+	case AE_IFREG: return extract_file(x, e, parent, base, member, err);
+	case AE_IFDIR: return extract_dir(x, e, parent, base, member, err);
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
 		if (target == NULL)
-			return rt_error_set(err, EINVAL, "member `%s`: symlink without target", member);
+			return rt_error_set(err, EINVAL, "member `%s`: symlink without target",
+					    member);
 		/* the target is not checked: it is resolved inside the container's root */
 		if (CREATE_REPLACING(x, symlinkat(target, parent, base), parent, base, member,
 				     "symlink", err) < 0)
@@ -538,8 +543,8 @@ static int extract_entry(struct extractor *x, struct archive_entry *e, struct rt
 		dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
 		/* device nodes are kept, as the image spec allows; the container's device policy
 		 * (cgroup device filter, nodev) decides whether they can be used */
-		if (CREATE_REPLACING(x, mknodat(parent, base, type | 0600, dev), parent, base, member,
-				     "mknod", err) < 0)
+		if (CREATE_REPLACING(x, mknodat(parent, base, type | 0600, dev), parent, base,
+				     member, "mknod", err) < 0)
 			return -1;
 		return set_meta_at(x, e, parent, base, member, 1, err);
 	}
@@ -556,8 +561,8 @@ static int apply_dir_times(struct extractor *x, struct rt_error *err)
 	for (size_t i = 0; i < x->n_dirs; i++) {
 		struct dir_time *d = &x->dirs[i];
 		struct open_how how = {
-			.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 		};
 		cleanup_close int fd = -1;
 		if (d->path[0] == '\0')
@@ -637,9 +642,9 @@ static la_ssize_t inner_read(struct archive *a, void *opaque, const void **ret_b
 		}
 		if (r < ARCHIVE_WARN) {
 			if (a)
-				archive_set_error(a, archive_errno(s->outer) > 0 ? archive_errno(s->outer)
-										 : EIO,
-						  "%s", archive_error_string(s->outer));
+				archive_set_error(
+				    a, archive_errno(s->outer) > 0 ? archive_errno(s->outer) : EIO,
+				    "%s", archive_error_string(s->outer));
 			return -1;
 		}
 		if (len == 0)
@@ -655,14 +660,10 @@ static la_ssize_t inner_read(struct archive *a, void *opaque, const void **ret_b
 static const char *compression_name(enum img_compression c)
 {
 	switch (c) {
-	case IMG_COMPRESSION_GZIP:
-		return "gzip";
-	case IMG_COMPRESSION_ZSTD:
-		return "zstd";
-	case IMG_COMPRESSION_NONE:
-		return "uncompressed";
-	default:
-		return "auto";
+	case IMG_COMPRESSION_GZIP: return "gzip";
+	case IMG_COMPRESSION_ZSTD: return "zstd";
+	case IMG_COMPRESSION_NONE: return "uncompressed";
+	default: return "auto";
 	}
 }
 
@@ -684,9 +685,7 @@ static int open_outer(struct stream *s, struct archive **ret, struct rt_error *e
 		archive_read_support_filter_zstd(a);
 		want = ARCHIVE_FILTER_ZSTD;
 		break;
-	case IMG_COMPRESSION_NONE:
-		want = ARCHIVE_FILTER_NONE;
-		break;
+	case IMG_COMPRESSION_NONE: want = ARCHIVE_FILTER_NONE; break;
 	case IMG_COMPRESSION_AUTO:
 		archive_read_support_filter_gzip(a);
 		archive_read_support_filter_zstd(a);
@@ -710,8 +709,8 @@ static int check_digest(const char *name, const char *what, const char *want, co
 			struct rt_error *err)
 {
 	if (want && strcmp(want, got) != 0)
-		return rt_error_set(err, EBADMSG, "%s: %s mismatch: expected %s, got %s", name, what,
-				    want, got);
+		return rt_error_set(err, EBADMSG, "%s: %s mismatch: expected %s, got %s", name,
+				    what, want, got);
 	return 0;
 }
 
@@ -723,9 +722,9 @@ int img_unpack_layer(const struct img_layer_src *src, int dirfd, struct img_unpa
 	cleanup_hasher struct img_hasher *tar_hash = NULL;
 	cleanup_archive_read struct archive *outer = NULL;
 	cleanup_archive_read struct archive *inner = NULL;
-	struct extractor x = { .rootfd = dirfd, .is_root = geteuid() == 0, .cache_fd = -1 };
-	struct stream s = { .src = src, .pos = src->offset };
-	struct img_unpack_stats st = { 0 };
+	struct extractor x = {.rootfd = dirfd, .is_root = geteuid() == 0, .cache_fd = -1};
+	struct stream s = {.src = src, .pos = src->offset};
+	struct img_unpack_stats st = {0};
 	const char *name = src->name;
 	int r = -1;
 

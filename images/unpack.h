@@ -22,8 +22,8 @@ enum img_compression {
 struct img_layer_src {
 	int fd;
 	off_t offset;
-	int64_t size;        /* bytes from offset; -1: to end of file */
-	const char *name;    /* for messages: "layer sha256:..." */
+	int64_t size;	  /* bytes from offset; -1: to end of file */
+	const char *name; /* for messages: "layer sha256:..." */
 	enum img_compression compression;
 	const char *digest;  /* expected blob digest or NULL (not checked) */
 	const char *diff_id; /* expected diff_id or NULL (not checked) */

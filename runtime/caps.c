@@ -10,8 +10,8 @@
 #include "../common/cleanup.h"
 
 #ifndef PR_CAP_AMBIENT
-#define PR_CAP_AMBIENT 47
-#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT		 47
+#define PR_CAP_AMBIENT_RAISE	 2
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
@@ -19,55 +19,61 @@
  * when husk learns about them.  Our own table rather than libcap's cap_to_name(), which spells
  * them lower case and numbers the ones it does not know. */
 static const char *const cap_names[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-	NULL,
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+    NULL,
 };
 
 _Static_assert(ARRAY_SIZE(cap_names) - 1 <= 64, "struct rt_caps masks are 64 bits");
 
-const char *const *rt_cap_names(void) { return cap_names; }
+const char *const *rt_cap_names(void)
+{
+	return cap_names;
+}
 
-int rt_cap_last_cap(void) { return (int)cap_max_bits() - 1; }
+int rt_cap_last_cap(void)
+{
+	return (int)cap_max_bits() - 1;
+}
 
 static const char *cap_name(int cap)
 {
@@ -133,12 +139,12 @@ int rt_caps_apply(const struct rt_caps *caps, struct rt_error *err)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return rt_error_set(err, errno, "clear the ambient capability set");
 	if (cap_set_proc(state) < 0)
-		return rt_error_set(err, errno,
-				    "set capabilities (permitted %#llx, effective %#llx, inheritable "
-				    "%#llx)",
-				    (unsigned long long)caps->permitted,
-				    (unsigned long long)caps->effective,
-				    (unsigned long long)caps->inheritable);
+		return rt_error_set(
+		    err, errno,
+		    "set capabilities (permitted %#llx, effective %#llx, inheritable "
+		    "%#llx)",
+		    (unsigned long long)caps->permitted, (unsigned long long)caps->effective,
+		    (unsigned long long)caps->inheritable);
 
 	for (int cap = 0; cap <= last && cap < 64; cap++) {
 		if (!(caps->ambient & (UINT64_C(1) << cap)))
@@ -149,9 +155,10 @@ int rt_caps_apply(const struct rt_caps *caps, struct rt_error *err)
 		/* a debug record, not a warning: this runs in the container's init, whose stderr is
 		 * the container's own */
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0, 0) < 0)
-			rt_debug("cannot raise %s in the ambient set (it must be in the permitted and "
-				"inheritable sets too): %s",
-				cap_name(cap), strerror(errno));
+			rt_debug(
+			    "cannot raise %s in the ambient set (it must be in the permitted and "
+			    "inheritable sets too): %s",
+			    cap_name(cap), strerror(errno));
 	}
 	return 0;
 }

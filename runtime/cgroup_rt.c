@@ -8,14 +8,16 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 
-static const char *const controller_names[] = {"cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"};
+static const char *const controller_names[] = {"cpuset",  "cpu",  "io",	  "memory",
+					       "hugetlb", "pids", "rdma", "misc"};
 
 static void warn_skipped(unsigned skipped)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(controller_names); i++) {
 		int c = cg_controller_from_name(controller_names[i], strlen(controller_names[i]));
 		if (c >= 0 && (skipped & CG_BIT(c)))
-			rt_warn("cgroup controller `%s` is not available in the cgroup v2 hierarchy: its "
+			rt_warn("cgroup controller `%s` is not available in the cgroup v2 "
+				"hierarchy: its "
 				"limits are not applied (--skip-unavailable-limits)",
 				controller_names[i]);
 	}
@@ -83,7 +85,8 @@ int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_e
 	memset(ret, 0, sizeof(*ret));
 	if (st->cgroup_path == NULL)
 		return rt_error_set(err, ENOENT, "container `%s` has no cgroup", st->id);
-	if (cg_hierarchy_open(NULL, &ret->h, err) < 0 || cg_open(ret->h, st->cgroup_path, &ret->cg, err) < 0) {
+	if (cg_hierarchy_open(NULL, &ret->h, err) < 0 ||
+	    cg_open(ret->h, st->cgroup_path, &ret->cg, err) < 0) {
 		rt_cgroup_close(ret);
 		return rt_error_wrap(err, "cgroup of `%s`", st->id);
 	}

@@ -4,17 +4,21 @@
 
 #include "../common/error.h"
 
-enum rt_cgroup_manager { RT_CGROUP_MANAGER_CGROUPFS, RT_CGROUP_MANAGER_SYSTEMD, RT_CGROUP_MANAGER_DISABLED };
+enum rt_cgroup_manager {
+	RT_CGROUP_MANAGER_CGROUPFS,
+	RT_CGROUP_MANAGER_SYSTEMD,
+	RT_CGROUP_MANAGER_DISABLED
+};
 
 /* Parsed global options (the only process-wide state besides logging). */
 struct rt_globals {
 	const char *root;  /* --root, default /run/husk: container and pod state */
 	const char *store; /* --store, default /var/lib/husk: images and layers */
 	const char *log;   /* --log FILE or NULL */
-	int log_json;      /* --log-format json */
-	int debug;         /* --debug */
+	int log_json;	   /* --log-format json */
+	int debug;	   /* --debug */
 	enum rt_cgroup_manager cgroup_manager; /* --systemd-cgroup / --cgroup-manager */
-	int skip_unavailable_limits; /* --skip-unavailable-limits (see README) */
+	int skip_unavailable_limits;	       /* --skip-unavailable-limits (see README) */
 	const char *argv0;
 };
 

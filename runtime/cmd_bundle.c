@@ -14,8 +14,8 @@
 
 static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
-	static const struct option opts[] = { { "image", required_argument, NULL, 'i' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"image", required_argument, NULL, 'i'},
+					     {NULL, 0, NULL, 0}};
 	cleanup_store struct img_store *s = NULL;
 	cleanup_free char *base = NULL;
 	const char *image = NULL;
@@ -29,8 +29,9 @@ static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_
 		image = optarg;
 	}
 	if (image == NULL || optind >= argc)
-		return rt_error_set(err, 0, "usage: husk bundle create --image NAME[:TAG] DIR "
-					    "[-- CMD ARGS...]");
+		return rt_error_set(err, 0,
+				    "usage: husk bundle create --image NAME[:TAG] DIR "
+				    "[-- CMD ARGS...]");
 	const char *dir = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
@@ -38,10 +39,10 @@ static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_
 	if (base == NULL)
 		return rt_error_set(err, ENOMEM, "bundle create: default config");
 	struct img_bundle_opts o = {
-		.ref = image,
-		.dir = dir,
-		.base_config = base,
-		.args = optind < argc ? argv + optind : NULL,
+	    .ref = image,
+	    .dir = dir,
+	    .base_config = base,
+	    .args = optind < argc ? argv + optind : NULL,
 	};
 	if (img_store_open(g->store ? g->store : DEFAULT_STORE, &s, err) < 0)
 		return -1;
@@ -71,14 +72,14 @@ static int run_bundle(struct rt_globals *g, int argc, char **argv, struct rt_err
 }
 
 const struct rt_command rt_cmd_bundle = {
-	.name = "bundle",
-	.summary = "make an OCI bundle from an image (overlay rootfs), or remove one",
-	.usage = "usage: husk bundle create --image NAME[:TAG] DIR [-- CMD ARGS...]\n"
-		 "       husk bundle delete DIR\n"
-		 "create writes DIR/config.json from the image config (Entrypoint + Cmd, or\n"
-		 "Entrypoint + CMD ARGS; Env, WorkingDir, User, Labels and ExposedPorts as\n"
-		 "annotations) and mounts DIR/rootfs: an overlay of the image's layers with a\n"
-		 "private upper layer.  Any OCI runtime can run the bundle.  delete unmounts it\n"
-		 "and removes the private layer.\n",
-	.run = run_bundle,
+    .name = "bundle",
+    .summary = "make an OCI bundle from an image (overlay rootfs), or remove one",
+    .usage = "usage: husk bundle create --image NAME[:TAG] DIR [-- CMD ARGS...]\n"
+	     "       husk bundle delete DIR\n"
+	     "create writes DIR/config.json from the image config (Entrypoint + Cmd, or\n"
+	     "Entrypoint + CMD ARGS; Env, WorkingDir, User, Labels and ExposedPorts as\n"
+	     "annotations) and mounts DIR/rootfs: an overlay of the image's layers with a\n"
+	     "private upper layer.  Any OCI runtime can run the bundle.  delete unmounts it\n"
+	     "and removes the private layer.\n",
+    .run = run_bundle,
 };

@@ -12,7 +12,8 @@ static int run_delete(struct rt_globals *g, int argc, char **argv, struct rt_err
 
 	while ((c = rt_getopt(argc, argv, "f", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "delete: unknown option `%s`", argv[optind - 1]);
+			return rt_error_set(err, 0, "delete: unknown option `%s`",
+					    argv[optind - 1]);
 		force = 1;
 	}
 	if (optind != argc - 1)
@@ -29,11 +30,11 @@ static int run_delete(struct rt_globals *g, int argc, char **argv, struct rt_err
 }
 
 const struct rt_command rt_cmd_delete = {
-	.name = "delete",
-	.summary = "delete a stopped (or created) container",
-	.usage = "usage: husk delete [--force|-f] ID\n"
-		 "Runs the poststop hooks and removes everything the container holds.  A running\n"
-		 "container needs --force, which kills it first.  --force of a container that does\n"
-		 "not exist succeeds (as runc).\n",
-	.run = run_delete,
+    .name = "delete",
+    .summary = "delete a stopped (or created) container",
+    .usage = "usage: husk delete [--force|-f] ID\n"
+	     "Runs the poststop hooks and removes everything the container holds.  A running\n"
+	     "container needs --force, which kills it first.  --force of a container that does\n"
+	     "not exist succeeds (as runc).\n",
+    .run = run_delete,
 };

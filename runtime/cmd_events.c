@@ -26,8 +26,8 @@ static int parse_duration(const char *s, long long *ret_ns)
 	static const struct {
 		const char *unit;
 		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9},
-		     {"m", 60e9}, {"h", 3600e9}};
+	} units[] = {{"ns", 1},	 {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+		     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
 	double total = 0;
 	int neg = 0;
 
@@ -143,9 +143,9 @@ static void write_memory(struct jw *w, struct cg_stats *s)
 	/* v1 reported memory+swap; runc keeps that on v2 (a "max" limit stays max) */
 	if (s->has_memory)
 		swap_limit = s->memory_swap_max == CG_STAT_MAX || s->memory_max == CG_STAT_MAX ||
-					     s->memory_swap_max + s->memory_max < s->memory_max
-				     ? CG_STAT_MAX
-				     : s->memory_swap_max + s->memory_max;
+				     s->memory_swap_max + s->memory_max < s->memory_max
+				 ? CG_STAT_MAX
+				 : s->memory_swap_max + s->memory_max;
 	jw_open(w, "memory");
 	jw_u64(w, "cache", cache, 1);
 	jw_memory_entry(w, "usage", s->has_memory ? s->memory_max : 0, s->memory_current,
@@ -157,7 +157,8 @@ static void write_memory(struct jw *w, struct cg_stats *s)
 		qsort(s->memory_stat, s->n_memory_stat, sizeof(*s->memory_stat), kv_cmp);
 		jw_open(w, "raw");
 		for (size_t i = 0; i < s->n_memory_stat; i++)
-			jw_u64(w, s->memory_stat[i].key, strtoull(s->memory_stat[i].value, NULL, 10), 0);
+			jw_u64(w, s->memory_stat[i].key,
+			       strtoull(s->memory_stat[i].value, NULL, 10), 0);
 		jw_close(w);
 	}
 	jw_close(w);
@@ -181,7 +182,8 @@ static void write_blkio_table(struct jw *w, const char *key, const struct cg_sta
 			jw_u64(w, "minor", e->minor, 1);
 			jw_key(w, "op");
 			fputs(op ? "\"Write\"" : "\"Read\"", w->f);
-			jw_u64(w, "value", ios ? (op ? e->wios : e->rios) : (op ? e->wbytes : e->rbytes), 1);
+			jw_u64(w, "value",
+			       ios ? (op ? e->wios : e->rios) : (op ? e->wbytes : e->rbytes), 1);
 			jw_close(w);
 		}
 	}
@@ -303,8 +305,7 @@ static int oom_kills(int memfd, uint64_t *ret)
 /* Stream: stats every interval, an oom event whenever memory.events oom_kill rises, until the
  * container's cgroup is empty (runc stops when its OOM notifier sees the cgroup go). The
  * kernel raises POLLPRI on cgroup.events and memory.events when they change. */
-static int stream(struct cg_cgroup *cg, const char *id, long long interval_ns,
-		  struct rt_error *err)
+static int stream(struct cg_cgroup *cg, const char *id, long long interval_ns, struct rt_error *err)
 {
 	cleanup_close int evfd = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 	cleanup_close int memfd = openat(cg->fd, "memory.events", O_RDONLY | O_CLOEXEC);
@@ -312,15 +313,19 @@ static int stream(struct cg_cgroup *cg, const char *id, long long interval_ns,
 	uint64_t ooms = 0;
 
 	if (evfd < 0)
-		return rt_error_set(err, errno, "events: cgroup `%s`: open cgroup.events", cg->path);
+		return rt_error_set(err, errno, "events: cgroup `%s`: open cgroup.events",
+				    cg->path);
 	if (memfd >= 0 && oom_kills(memfd, &ooms) < 0)
-		return rt_error_set(err, errno, "events: cgroup `%s`: read memory.events", cg->path);
+		return rt_error_set(err, errno, "events: cgroup `%s`: read memory.events",
+				    cg->path);
 	while (populated(evfd)) {
-		struct pollfd p[2] = {{.fd = evfd, .events = POLLPRI}, {.fd = memfd, .events = POLLPRI}};
+		struct pollfd p[2] = {{.fd = evfd, .events = POLLPRI},
+				      {.fd = memfd, .events = POLLPRI}};
 		long long left = next - now_ns();
 		if (left <= 0) {
 			struct rt_error e2 = RT_ERROR_INIT;
-			/* a failed read (the cgroup going away) is logged and retried, as runc does */
+			/* a failed read (the cgroup going away) is logged and retried, as runc does
+			 */
 			if (print_stats(cg, id, &e2) < 0) {
 				rt_log(RT_LOG_ERROR, "%s", e2.msg);
 				rt_error_release(&e2);
@@ -364,10 +369,13 @@ static int run_events(struct rt_globals *g, int argc, char **argv, struct rt_err
 			once = 1;
 		} else if (c == 'i') {
 			if (parse_duration(optarg, &interval) < 0)
-				return rt_error_set(err, 0, "events: --interval: invalid duration `%s` "
-							    "(like 5s, 500ms, 1m)", optarg);
+				return rt_error_set(err, 0,
+						    "events: --interval: invalid duration `%s` "
+						    "(like 5s, 500ms, 1m)",
+						    optarg);
 		} else {
-			return rt_error_set(err, 0, "events: unknown option `%s`", argv[optind - 1]);
+			return rt_error_set(err, 0, "events: unknown option `%s`",
+					    argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
@@ -391,13 +399,14 @@ static int run_events(struct rt_globals *g, int argc, char **argv, struct rt_err
 }
 
 const struct rt_command rt_cmd_events = {
-	.name = "events",
-	.summary = "print a container's resource statistics and OOM events as JSON",
-	.usage = "usage: husk events [--stats] [--interval DURATION] ID\n"
-		 "Prints runc's event JSON, one object a line: {\"type\":\"stats\",\"id\":ID,\"data\":\n"
-		 "{cpu, memory, pids, blkio, hugetlb...}} every interval, and {\"type\":\"oom\",\"id\":ID}\n"
-		 "whenever the kernel OOM-kills a process of the container, until it stops.\n"
-		 "  --stats                print the statistics once and exit\n"
-		 "  --interval DURATION    time between statistics (Go syntax: 5s, 500ms; default 5s)\n",
-	.run = run_events,
+    .name = "events",
+    .summary = "print a container's resource statistics and OOM events as JSON",
+    .usage =
+	"usage: husk events [--stats] [--interval DURATION] ID\n"
+	"Prints runc's event JSON, one object a line: {\"type\":\"stats\",\"id\":ID,\"data\":\n"
+	"{cpu, memory, pids, blkio, hugetlb...}} every interval, and {\"type\":\"oom\",\"id\":ID}\n"
+	"whenever the kernel OOM-kills a process of the container, until it stops.\n"
+	"  --stats                print the statistics once and exit\n"
+	"  --interval DURATION    time between statistics (Go syntax: 5s, 500ms; default 5s)\n",
+    .run = run_events,
 };

@@ -8,17 +8,65 @@
 #include "commands.h"
 #include "seccomp.h"
 
-
 /* What spec_mounts.c accepts in mounts[].options. */
-static const char *const mount_options[] = {
-	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap",
-	"lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
-	"norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev",
-	"rdiratime", "relatime", "remount", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime",
-	"rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",
-	"rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
-	"runbindable", "rw", "shared", "slave", "strictatime", "suid", "symfollow", "sync",
-	"unbindable", NULL};
+static const char *const mount_options[] = {"async",
+					    "atime",
+					    "bind",
+					    "defaults",
+					    "dev",
+					    "diratime",
+					    "dirsync",
+					    "exec",
+					    "idmap",
+					    "lazytime",
+					    "mand",
+					    "noatime",
+					    "nodev",
+					    "nodiratime",
+					    "noexec",
+					    "nolazytime",
+					    "nomand",
+					    "norelatime",
+					    "nostrictatime",
+					    "nosuid",
+					    "nosymfollow",
+					    "private",
+					    "ratime",
+					    "rbind",
+					    "rdev",
+					    "rdiratime",
+					    "relatime",
+					    "remount",
+					    "rexec",
+					    "ridmap",
+					    "rnoatime",
+					    "rnodev",
+					    "rnodiratime",
+					    "rnoexec",
+					    "rnorelatime",
+					    "rnostrictatime",
+					    "rnosuid",
+					    "rnosymfollow",
+					    "ro",
+					    "rprivate",
+					    "rrelatime",
+					    "rro",
+					    "rrw",
+					    "rshared",
+					    "rslave",
+					    "rstrictatime",
+					    "rsuid",
+					    "rsymfollow",
+					    "runbindable",
+					    "rw",
+					    "shared",
+					    "slave",
+					    "strictatime",
+					    "suid",
+					    "symfollow",
+					    "sync",
+					    "unbindable",
+					    NULL};
 
 static json_t *strings(const char *const *v)
 {
@@ -30,9 +78,15 @@ static json_t *strings(const char *const *v)
 
 static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
-	static const char *const hooks[] = {"prestart", "createRuntime", "createContainer",
-					    "startContainer", "poststart", "poststop", NULL};
-	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL};
+	static const char *const hooks[] = {"prestart",
+					    "createRuntime",
+					    "createContainer",
+					    "startContainer",
+					    "poststart",
+					    "poststop",
+					    NULL};
+	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network", "pid",
+					 "time",   "user", "uts",   NULL};
 	struct rt_seccomp_features sf;
 	json_auto_t *o = json_object();
 	json_t *linux_o = json_object(), *sec = json_object(), *cg = json_object();
@@ -64,8 +118,8 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 	json_object_set_new(linux_o, "intelRdt", json_pack("{s:b}", "enabled", 0));
 	json_object_set_new(o, "linux", linux_o);
 	json_object_set_new(o, "annotations",
-			    json_pack("{s:s,s:s}", "io.github.seccomp.libseccomp.version", sf.lib_version,
-				      "org.husk.version", HUSK_VERSION));
+			    json_pack("{s:s,s:s}", "io.github.seccomp.libseccomp.version",
+				      sf.lib_version, "org.husk.version", HUSK_VERSION));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", text);
 	free(text);
@@ -73,11 +127,11 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 }
 
 const struct rt_command rt_cmd_features = {
-	.name = "features",
-	.summary = "print the runtime-spec features.json of this husk",
-	.usage = "usage: husk features\n"
-		 "Prints what husk really supports: hooks, mount options, namespaces, capabilities,\n"
-		 "cgroup v2, and the seccomp actions, operators, architectures and flags of the\n"
-		 "linked libseccomp.\n",
-	.run = run_features,
+    .name = "features",
+    .summary = "print the runtime-spec features.json of this husk",
+    .usage = "usage: husk features\n"
+	     "Prints what husk really supports: hooks, mount options, namespaces, capabilities,\n"
+	     "cgroup v2, and the seccomp actions, operators, architectures and flags of the\n"
+	     "linked libseccomp.\n",
+    .run = run_features,
 };

@@ -26,10 +26,10 @@ static int run_kill(struct rt_globals *g, int argc, char **argv, struct rt_error
 }
 
 const struct rt_command rt_cmd_kill = {
-	.name = "kill",
-	.summary = "send a signal to a container's process",
-	.usage = "usage: husk kill [--all|-a] ID [SIGNAL]\n"
-		 "SIGNAL is a name with or without SIG (TERM, SIGKILL) or a number; default SIGTERM.\n"
-		 "  -a, --all    signal every process of the container\n",
-	.run = run_kill,
+    .name = "kill",
+    .summary = "send a signal to a container's process",
+    .usage = "usage: husk kill [--all|-a] ID [SIGNAL]\n"
+	     "SIGNAL is a name with or without SIG (TERM, SIGKILL) or a number; default SIGTERM.\n"
+	     "  -a, --all    signal every process of the container\n",
+    .run = run_kill,
 };

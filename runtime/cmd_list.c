@@ -31,7 +31,9 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 		else if (c == 'q')
 			quiet = 1;
 		else
-			return rt_error_set(err, 0, "list: bad option `%s` (--format table|json, --quiet)", argv[optind - 1]);
+			return rt_error_set(err, 0,
+					    "list: bad option `%s` (--format table|json, --quiet)",
+					    argv[optind - 1]);
 	}
 	if (optind != argc)
 		return rt_error_set(err, 0, "list: takes no arguments");
@@ -39,7 +41,8 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 	if (dir == NULL && errno != ENOENT)
 		return rt_error_set(err, errno, "open state root `%s`", g->root);
 	if (!json && !quiet)
-		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
+		       "CREATED", "OWNER");
 	while (dir && (de = readdir(dir)) != NULL) {
 		struct rt_container_dir d = {.rootfd = -1, .dirfd = -1};
 		struct rt_state st;
@@ -50,7 +53,8 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 			continue;
 		}
 		/* no lock: state.json is replaced atomically, and list must not wait on a create */
-		d.dirfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d.dirfd =
+		    openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d.dirfd < 0)
 			continue;
 		d.path = strdup(de->d_name);
@@ -65,10 +69,10 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 		else if (json) {
 			cleanup_free char *one = rt_state_to_json(&st, s, 0);
 			json_array_append_new(arr, json_loads(one, 0, NULL));
-		}
-		else
-			printf("%-20s %-8d %-10s %-40s %-30s %s\n", st.id, s == RT_STATUS_STOPPED ? 0 : st.pid,
-			       rt_status_name(s), st.bundle, st.created, st.owner == 0 ? "root" : "");
+		} else
+			printf("%-20s %-8d %-10s %-40s %-30s %s\n", st.id,
+			       s == RT_STATUS_STOPPED ? 0 : st.pid, rt_status_name(s), st.bundle,
+			       st.created, st.owner == 0 ? "root" : "");
 		rt_state_clear(&st);
 		rt_container_dir_close(&d);
 	}
@@ -81,8 +85,8 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 }
 
 const struct rt_command rt_cmd_list = {
-	.name = "list",
-	.summary = "list the containers under --root",
-	.usage = "usage: husk list [--format table|json] [--quiet|-q]\n",
-	.run = run_list,
+    .name = "list",
+    .summary = "list the containers under --root",
+    .usage = "usage: husk list [--format table|json] [--quiet|-q]\n",
+    .run = run_list,
 };

@@ -28,10 +28,11 @@ int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
 		goto fail;
 	*ret_status = rt_state_status(d, st);
 	if (st->cgroup_path == NULL) {
-		rt_error_set(err, 0,
-			     "%s: container `%s` has no cgroup (created with --cgroup-manager=disabled "
-			     "or on a host without cgroup v2)",
-			     what, id);
+		rt_error_set(
+		    err, 0,
+		    "%s: container `%s` has no cgroup (created with --cgroup-manager=disabled "
+		    "or on a host without cgroup v2)",
+		    what, id);
 		goto fail;
 	}
 	if (rt_cgroup_open(st, cg, err) < 0) {
@@ -87,18 +88,19 @@ static int run_resume(struct rt_globals *g, int argc, char **argv, struct rt_err
 }
 
 const struct rt_command rt_cmd_pause = {
-	.name = "pause",
-	.summary = "suspend every process of a container",
-	.usage = "usage: husk pause ID\n"
-		 "Freezes the container's cgroup (cgroup.freeze) and waits until the kernel reports\n"
-		 "it frozen; `state` then says \"paused\".  The container must be created or running.\n",
-	.run = run_pause,
+    .name = "pause",
+    .summary = "suspend every process of a container",
+    .usage =
+	"usage: husk pause ID\n"
+	"Freezes the container's cgroup (cgroup.freeze) and waits until the kernel reports\n"
+	"it frozen; `state` then says \"paused\".  The container must be created or running.\n",
+    .run = run_pause,
 };
 
 const struct rt_command rt_cmd_resume = {
-	.name = "resume",
-	.summary = "resume a paused container",
-	.usage = "usage: husk resume ID\n"
-		 "Thaws the container's cgroup and waits until the kernel reports it thawed.\n",
-	.run = run_resume,
+    .name = "resume",
+    .summary = "resume a paused container",
+    .usage = "usage: husk resume ID\n"
+	     "Thaws the container's cgroup and waits until the kernel reports it thawed.\n",
+    .run = run_resume,
 };

@@ -109,7 +109,8 @@ static int print_table(const pid_t *pids, size_t n, char *const *args, size_t n_
 		char *end;
 		long p = f ? strtol(f, &end, 10) : 0;
 		if (f == NULL || *end != '\0')
-			return rt_error_set(err, 0, "unable to parse pid in ps output line `%s`", line);
+			return rt_error_set(err, 0, "unable to parse pid in ps output line `%s`",
+					    line);
 		for (size_t k = 0; k < n; k++)
 			if (pids[k] == (pid_t)p) {
 				printf("%s\n", line);
@@ -139,7 +140,8 @@ static int run_ps_cmd(struct rt_globals *g, int argc, char **argv, struct rt_err
 		format = optarg;
 	}
 	if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0)
-		return rt_error_set(err, 0, "ps: invalid format option `%s` (table or json)", format);
+		return rt_error_set(err, 0, "ps: invalid format option `%s` (table or json)",
+				    format);
 	json = strcmp(format, "json") == 0;
 	if (optind >= argc)
 		return rt_error_set(err, 0, "ps: expects a container id");
@@ -171,12 +173,12 @@ out:
 }
 
 const struct rt_command rt_cmd_ps = {
-	.name = "ps",
-	.summary = "list the processes of a container",
-	.usage = "usage: husk ps [--format table|json] ID [PS_ARGS...]\n"
-		 "Lists the processes of the container's cgroup (and its sub-cgroups).\n"
-		 "  -f, --format table   run ps on the host (PS_ARGS, default -ef) and keep the\n"
-		 "                       header and the lines of the container's processes\n"
-		 "  -f, --format json    print a JSON array of their host pids\n",
-	.run = run_ps_cmd,
+    .name = "ps",
+    .summary = "list the processes of a container",
+    .usage = "usage: husk ps [--format table|json] ID [PS_ARGS...]\n"
+	     "Lists the processes of the container's cgroup (and its sub-cgroups).\n"
+	     "  -f, --format table   run ps on the host (PS_ARGS, default -ef) and keep the\n"
+	     "                       header and the lines of the container's processes\n"
+	     "  -f, --format json    print a JSON array of their host pids\n",
+    .run = run_ps_cmd,
 };

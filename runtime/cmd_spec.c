@@ -35,7 +35,8 @@ static int run_spec(struct rt_globals *g, int argc, char **argv, struct rt_error
 	if (dirfd < 0)
 		return rt_error_set(err, errno, "bundle `%s`", bundle);
 	if (faccessat(dirfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return rt_error_set(err, EEXIST, "`%s/config.json` exists; remove it first", bundle);
+		return rt_error_set(err, EEXIST, "`%s/config.json` exists; remove it first",
+				    bundle);
 	json = rt_spec_default_json(rootless, getuid(), getgid());
 	if (json == NULL)
 		return rt_error_set(err, ENOMEM, "default config");
@@ -46,11 +47,11 @@ static int run_spec(struct rt_globals *g, int argc, char **argv, struct rt_error
 }
 
 const struct rt_command rt_cmd_spec = {
-	.name = "spec",
-	.summary = "write a default config.json",
-	.usage = "usage: husk spec [--bundle DIR] [--rootless]\n"
-		 "Writes DIR/config.json (default: ./config.json): runc's default configuration\n"
-		 "with noNewPrivileges and the default seccomp profile.  --rootless maps the caller's\n"
-		 "uid and gid to root in a user namespace.\n",
-	.run = run_spec,
+    .name = "spec",
+    .summary = "write a default config.json",
+    .usage = "usage: husk spec [--bundle DIR] [--rootless]\n"
+	     "Writes DIR/config.json (default: ./config.json): runc's default configuration\n"
+	     "with noNewPrivileges and the default seccomp profile.  --rootless maps the caller's\n"
+	     "uid and gid to root in a user namespace.\n",
+    .run = run_spec,
 };

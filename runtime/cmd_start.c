@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "container.h"
 
-
 int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err)
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
@@ -27,10 +26,10 @@ static int run_start(struct rt_globals *g, int argc, char **argv, struct rt_erro
 }
 
 const struct rt_command rt_cmd_start = {
-	.name = "start",
-	.summary = "start the process of a created container",
-	.usage = "usage: husk start ID\n"
-		 "Releases the created container's process into the user's program and runs the\n"
-		 "poststart hooks.  Only a container in status `created` can be started.\n",
-	.run = run_start,
+    .name = "start",
+    .summary = "start the process of a created container",
+    .usage = "usage: husk start ID\n"
+	     "Releases the created container's process into the user's program and runs the\n"
+	     "poststart hooks.  Only a container in status `created` can be started.\n",
+    .run = run_start,
 };

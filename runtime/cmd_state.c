@@ -5,7 +5,6 @@
 #include "commands.h"
 #include "container.h"
 
-
 static int run_state(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	struct rt_container_dir d = {.rootfd = -1, .dirfd = -1};
@@ -13,7 +12,8 @@ static int run_state(struct rt_globals *g, int argc, char **argv, struct rt_erro
 	const char *id;
 	char *json;
 
-	if (rt_cmd_one_id(argc, argv, &id, err) < 0 || rt_container_dir_open(g->root, id, &d, err) < 0)
+	if (rt_cmd_one_id(argc, argv, &id, err) < 0 ||
+	    rt_container_dir_open(g->root, id, &d, err) < 0)
 		return -1;
 	if (rt_state_read(&d, &st, err) < 0) {
 		rt_container_dir_close(&d);
@@ -28,10 +28,10 @@ static int run_state(struct rt_globals *g, int argc, char **argv, struct rt_erro
 }
 
 const struct rt_command rt_cmd_state = {
-	.name = "state",
-	.summary = "print the OCI state of a container as JSON",
-	.usage = "usage: husk state ID\n"
-		 "Prints ociVersion, id, pid (0 once stopped), status (created, running, paused,\n"
-		 "stopped), bundle, rootfs, created, owner and annotations.\n",
-	.run = run_state,
+    .name = "state",
+    .summary = "print the OCI state of a container as JSON",
+    .usage = "usage: husk state ID\n"
+	     "Prints ociVersion, id, pid (0 once stopped), status (created, running, paused,\n"
+	     "stopped), bundle, rootfs, created, owner and annotations.\n",
+    .run = run_state,
 };

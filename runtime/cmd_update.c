@@ -36,22 +36,22 @@ static const struct flag {
 	const char *section, *key;
 	enum kind kind;
 } flags[] = {
-	{"memory", "memory", "limit", K_BYTES},
-	{"memory-reservation", "memory", "reservation", K_BYTES},
-	{"memory-swap", "memory", "swap", K_BYTES},
-	{"kernel-memory", "memory", "kernel", K_BYTES},
-	{"kernel-memory-tcp", "memory", "kernelTCP", K_BYTES},
-	{"cpu-shares", "cpu", "shares", K_UINT},
-	{"cpu-share", "cpu", "shares", K_UINT}, /* runc's spelling */
-	{"cpu-quota", "cpu", "quota", K_INT},
-	{"cpu-period", "cpu", "period", K_UINT},
-	{"cpu-rt-period", "cpu", "realtimePeriod", K_UINT},
-	{"cpu-rt-runtime", "cpu", "realtimeRuntime", K_INT},
-	{"cpu-idle", "cpu", "idle", K_INT},
-	{"cpuset-cpus", "cpu", "cpus", K_STRING},
-	{"cpuset-mems", "cpu", "mems", K_STRING},
-	{"pids-limit", "pids", "limit", K_INT},
-	{"blkio-weight", "blockIO", "weight", K_UINT},
+    {"memory", "memory", "limit", K_BYTES},
+    {"memory-reservation", "memory", "reservation", K_BYTES},
+    {"memory-swap", "memory", "swap", K_BYTES},
+    {"kernel-memory", "memory", "kernel", K_BYTES},
+    {"kernel-memory-tcp", "memory", "kernelTCP", K_BYTES},
+    {"cpu-shares", "cpu", "shares", K_UINT},
+    {"cpu-share", "cpu", "shares", K_UINT}, /* runc's spelling */
+    {"cpu-quota", "cpu", "quota", K_INT},
+    {"cpu-period", "cpu", "period", K_UINT},
+    {"cpu-rt-period", "cpu", "realtimePeriod", K_UINT},
+    {"cpu-rt-runtime", "cpu", "realtimeRuntime", K_INT},
+    {"cpu-idle", "cpu", "idle", K_INT},
+    {"cpuset-cpus", "cpu", "cpus", K_STRING},
+    {"cpuset-mems", "cpu", "mems", K_STRING},
+    {"pids-limit", "pids", "limit", K_INT},
+    {"blkio-weight", "blockIO", "weight", K_UINT},
 };
 
 /* docker/go-units RAMInBytes, which runc uses: "1024", "512k", "64m", "1.5g", "2GiB", "64 MB";
@@ -105,16 +105,18 @@ static int flag_value(const struct flag *f, const char *s, json_t **ret, struct 
 	case K_BYTES: {
 		int64_t v;
 		if (parse_bytes(s, &v) < 0)
-			return rt_error_set(err, 0, "update: --%s: invalid size `%s` (bytes, or a number "
-						    "with k, m, g, t or p)", f->name, s);
+			return rt_error_set(err, 0,
+					    "update: --%s: invalid size `%s` (bytes, or a number "
+					    "with k, m, g, t or p)",
+					    f->name, s);
 		*ret = json_integer(v);
 		break;
 	}
 	case K_UINT: {
 		unsigned long long v = strtoull(s, &end, 10);
 		if (*s == '\0' || *s == '-' || *end || errno)
-			return rt_error_set(err, 0, "update: --%s: `%s` is not a non-negative integer",
-					    f->name, s);
+			return rt_error_set(
+			    err, 0, "update: --%s: `%s` is not a non-negative integer", f->name, s);
 		if (v > INT64_MAX)
 			return rt_error_set(err, 0, "update: --%s: `%s` is too large", f->name, s);
 		*ret = json_integer((json_int_t)v);
@@ -123,13 +125,12 @@ static int flag_value(const struct flag *f, const char *s, json_t **ret, struct 
 	case K_INT: {
 		long long v = strtoll(s, &end, 10);
 		if (*s == '\0' || *end || errno)
-			return rt_error_set(err, 0, "update: --%s: `%s` is not an integer", f->name, s);
+			return rt_error_set(err, 0, "update: --%s: `%s` is not an integer", f->name,
+					    s);
 		*ret = json_integer(v);
 		break;
 	}
-	case K_STRING:
-		*ret = json_string(s);
-		break;
+	case K_STRING: *ret = json_string(s); break;
 	}
 	return *ret ? 0 : rt_error_set(err, ENOMEM, "update: --%s", f->name);
 }
@@ -213,7 +214,8 @@ static int parse_args(int argc, char **argv, struct cg_limits **ret, const char 
 			continue;
 		}
 		if (c < 256 || c >= 256 + (int)ARRAY_SIZE(flags))
-			return rt_error_set(err, 0, "update: unknown option `%s`", argv[optind - 1]);
+			return rt_error_set(err, 0, "update: unknown option `%s`",
+					    argv[optind - 1]);
 		const struct flag *f = &flags[c - 256];
 		json_t *v = NULL;
 		if (flag_value(f, optarg, &v, err) < 0)
@@ -232,7 +234,8 @@ static int parse_args(int argc, char **argv, struct cg_limits **ret, const char 
 	if (resources) {
 		/* runc silently ignores the flags then; refusing says which one wins */
 		if (n_flags)
-			return rt_error_set(err, 0, "update: -r and the limit flags cannot be combined");
+			return rt_error_set(err, 0,
+					    "update: -r and the limit flags cannot be combined");
 		return read_resources(resources, ret, err);
 	}
 	text = json_dumps(res, JSON_COMPACT);
@@ -283,25 +286,24 @@ out:
 }
 
 const struct rt_command rt_cmd_update = {
-	.name = "update",
-	.summary = "change the resource limits of a running container",
-	.usage =
-		"usage: husk update [options] ID\n"
-		"Changes the cgroup limits of a created, running or paused container.  Values are\n"
-		"checked as config.json's linux.resources are; unset limits keep their value.\n"
-		"  -r, --resources FILE     a linux.resources JSON object (\"-\": stdin); devices\n"
-		"                           in it are ignored, as runc does\n"
-		"  --memory BYTES           memory.max (k, m, g suffixes: 64m; -1: no limit)\n"
-		"  --memory-reservation BYTES   memory.low\n"
-		"  --memory-swap BYTES      memory+swap total (memory.swap.max = swap - memory)\n"
-		"  --cpu-shares N           cpu.weight from the shares (2..262144; --cpu-share too)\n"
-		"  --cpu-quota USEC         cpu.max quota (-1: no limit)\n"
-		"  --cpu-period USEC        cpu.max period (1000..1000000)\n"
-		"  --cpu-idle 0|1           cpu.idle\n"
-		"  --cpuset-cpus LIST       cpuset.cpus (\"0-3,7\")\n"
-		"  --cpuset-mems LIST       cpuset.mems\n"
-		"  --pids-limit N           pids.max (negative: no limit)\n"
-		"  --blkio-weight N         io.bfq.weight, else io.weight converted (10..1000)\n"
-		"  --kernel-memory, --kernel-memory-tcp   accepted and ignored (no cgroup v2 knob)\n",
-	.run = run_update,
+    .name = "update",
+    .summary = "change the resource limits of a running container",
+    .usage = "usage: husk update [options] ID\n"
+	     "Changes the cgroup limits of a created, running or paused container.  Values are\n"
+	     "checked as config.json's linux.resources are; unset limits keep their value.\n"
+	     "  -r, --resources FILE     a linux.resources JSON object (\"-\": stdin); devices\n"
+	     "                           in it are ignored, as runc does\n"
+	     "  --memory BYTES           memory.max (k, m, g suffixes: 64m; -1: no limit)\n"
+	     "  --memory-reservation BYTES   memory.low\n"
+	     "  --memory-swap BYTES      memory+swap total (memory.swap.max = swap - memory)\n"
+	     "  --cpu-shares N           cpu.weight from the shares (2..262144; --cpu-share too)\n"
+	     "  --cpu-quota USEC         cpu.max quota (-1: no limit)\n"
+	     "  --cpu-period USEC        cpu.max period (1000..1000000)\n"
+	     "  --cpu-idle 0|1           cpu.idle\n"
+	     "  --cpuset-cpus LIST       cpuset.cpus (\"0-3,7\")\n"
+	     "  --cpuset-mems LIST       cpuset.mems\n"
+	     "  --pids-limit N           pids.max (negative: no limit)\n"
+	     "  --blkio-weight N         io.bfq.weight, else io.weight converted (10..1000)\n"
+	     "  --kernel-memory, --kernel-memory-tcp   accepted and ignored (no cgroup v2 knob)\n",
+    .run = run_update,
 };

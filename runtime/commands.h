@@ -5,9 +5,9 @@
 #include "cli.h"
 
 extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_run, rt_cmd_state, rt_cmd_kill,
-	rt_cmd_delete, rt_cmd_list, rt_cmd_spec, rt_cmd_features, rt_cmd_pod, rt_cmd_network, rt_cmd_image,
-	rt_cmd_bundle, rt_cmd_exec, rt_cmd_pause, rt_cmd_resume, rt_cmd_update, rt_cmd_events,
-	rt_cmd_ps;
+    rt_cmd_delete, rt_cmd_list, rt_cmd_spec, rt_cmd_features, rt_cmd_pod, rt_cmd_network,
+    rt_cmd_image, rt_cmd_bundle, rt_cmd_exec, rt_cmd_pause, rt_cmd_resume, rt_cmd_update,
+    rt_cmd_events, rt_cmd_ps;
 
 /* Helpers shared by the command files. */
 struct rt_create_opts;

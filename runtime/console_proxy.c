@@ -84,7 +84,8 @@ void rt_console_proxy_run(int master, int pidfd)
 		if (p[0].revents & (POLLHUP | POLLERR) && !(p[0].revents & POLLIN))
 			break;
 		if ((p[1].revents & (POLLIN | POLLHUP)) && !pump(0, master))
-			in_open = 0; /* stdin closed: keep showing output until the container ends */
+			in_open =
+			    0; /* stdin closed: keep showing output until the container ends */
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && is_tty)

@@ -82,7 +82,8 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 		goto out_dir;
 	enum rt_status s = rt_state_status(&d, &st);
 	if (s != RT_STATUS_CREATED) {
-		rt_error_set(err, 0, "cannot start a container that is %s (only a created one)", rt_status_name(s));
+		rt_error_set(err, 0, "cannot start a container that is %s (only a created one)",
+			     rt_status_name(s));
 		goto out;
 	}
 	pidfd = open_init(&st, err);
@@ -99,7 +100,8 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 	char msg[1024];
 	size_t len = 0;
 	for (int got = 0;;) {
-		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+				      {.fd = pidfd, .events = POLLIN}};
 		if (poll(p, got ? 1 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -107,7 +109,8 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 			goto out;
 		}
 		if (p[0].revents & (POLLIN | POLLHUP)) {
-			ssize_t n = got ? read(fifo, msg + len, sizeof(msg) - 1 - len) : read(fifo, &c, 1);
+			ssize_t n =
+			    got ? read(fifo, msg + len, sizeof(msg) - 1 - len) : read(fifo, &c, 1);
 			if (n > 0) {
 				if (got)
 					len += (size_t)n;
@@ -138,7 +141,8 @@ int rt_container_start(struct rt_globals *g, const char *id, struct rt_error *er
 		if (rt_spec_load(d.path, &spec, &e) == 0) {
 			if (spec->hooks[RT_HOOK_POSTSTART].n) {
 				json = rt_state_to_json(&st, RT_STATUS_RUNNING, 0);
-				rt_hooks_run_warn(&spec->hooks[RT_HOOK_POSTSTART], RT_HOOK_POSTSTART, json);
+				rt_hooks_run_warn(&spec->hooks[RT_HOOK_POSTSTART],
+						  RT_HOOK_POSTSTART, json);
 			}
 		} else {
 			rt_error_release(&e);
@@ -172,7 +176,10 @@ static int kill_all_procs(const struct rt_state *st, int sig, struct rt_error *e
 	if (n >= 0) {
 		link[n] = '\0';
 		if (strcmp(link, target) == 0)
-			return rt_error_set(err, EPERM, "container `%s` shares the host pid namespace and has no cgroup: cannot tell its processes apart", st->id);
+			return rt_error_set(err, EPERM,
+					    "container `%s` shares the host pid namespace and has "
+					    "no cgroup: cannot tell its processes apart",
+					    st->id);
 	}
 	if (d == NULL)
 		return rt_error_set(err, errno, "open /proc");
@@ -233,8 +240,9 @@ out_dir:
 	return rc;
 }
 
-int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d, const struct rt_state *st,
-			 const struct rt_spec *spec, struct rt_error *err)
+int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
+			 const struct rt_state *st, const struct rt_spec *spec,
+			 struct rt_error *err)
 {
 	struct rt_spec *loaded = NULL;
 
@@ -292,8 +300,10 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 	enum rt_status s = rt_state_status(&d, &st);
 	if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED) {
 		if (!force) {
-			rt_error_set(err, 0, "cannot delete container `%s` that is not stopped: %s (use --force)",
-				     id, rt_status_name(s));
+			rt_error_set(
+			    err, 0,
+			    "cannot delete container `%s` that is not stopped: %s (use --force)",
+			    id, rt_status_name(s));
 			goto out;
 		}
 	}

@@ -14,11 +14,11 @@ struct rt_create_opts {
 	int preserve_fds;
 	int no_pivot;
 	int no_new_keyring;
-	int run;     /* `run`: start at once */
-	int detach;  /* `run --detach` */
-	int keep;    /* `run --keep`: leave the stopped container's state */
-	const char *pod;    /* --pod NAME: join the pod's namespaces */
-	const char *image;  /* --image REF: bundle made from the image under the state dir */
+	int run;		 /* `run`: start at once */
+	int detach;		 /* `run --detach` */
+	int keep;		 /* `run --keep`: leave the stopped container's state */
+	const char *pod;	 /* --pod NAME: join the pod's namespaces */
+	const char *image;	 /* --image REF: bundle made from the image under the state dir */
 	char *const *image_args; /* -- CMD ARGS with --image (NULL-terminated) or NULL */
 };
 
@@ -32,8 +32,9 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 
 /* Shared by delete and the failure path of create/run: run poststop hooks (warnings only),
  * remove the cgroup and the state dir.  The caller holds the lock. */
-int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d, const struct rt_state *st,
-			 const struct rt_spec *spec, struct rt_error *err);
+int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
+			 const struct rt_state *st, const struct rt_spec *spec,
+			 struct rt_error *err);
 
 /* Leave the pod and remove the image bundle of a container (warnings only). */
 void rt_container_release_extras(struct rt_globals *g, const struct rt_state *st);

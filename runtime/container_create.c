@@ -56,11 +56,12 @@ static int write_id_map(int procfd, pid_t pid, const char *file, const struct rt
 	size_t len = 0;
 
 	for (size_t i = 0; i < n && len < sizeof(buf); i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
-					m[i].host_id, m[i].size);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n",
+					m[i].container_id, m[i].host_id, m[i].size);
 	snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
 	if (rt_procfs_write(procfd, path, buf, len, err) < 0)
-		return rt_error_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+		return rt_error_wrap(err, "linux.%s",
+				     strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
 	return 0;
 }
 
@@ -79,11 +80,15 @@ static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 	if (json == NULL)
 		return rt_error_set(err, ENOMEM, "state JSON");
 	if (rt_hooks_run(&c->spec->hooks[RT_HOOK_PRESTART], RT_HOOK_PRESTART, json, err) < 0 ||
-	    rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json, err) < 0)
+	    rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json,
+			 err) < 0)
 		return -1;
 	if (strlen(json) >= sizeof(((struct rt_sync_msg *)0)->text))
-		return rt_error_set(err, E2BIG, "state JSON for the container's hooks is too large");
-	return rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, json, -1) < 0 ? rt_error_set(err, errno, "write to container init") : 1;
+		return rt_error_set(err, E2BIG,
+				    "state JSON for the container's hooks is too large");
+	return rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, json, -1) < 0
+		   ? rt_error_set(err, errno, "write to container init")
+		   : 1;
 }
 
 /* Talk the child through its set-up until it says READY. */
@@ -100,23 +105,24 @@ static int parent_sync(struct create_ctx *c, struct rt_error *err)
 			close(fd);
 		switch (msg.type) {
 		case RT_SYNC_USERMAP:
-			/* gid_map first needs no setgroups=deny: we hold CAP_SETGID in the parent ns */
-			if (write_id_map(c->init.procfd, c->pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err) < 0 ||
-			    write_id_map(c->init.procfd, c->pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
+			/* gid_map first needs no setgroups=deny: we hold CAP_SETGID in the parent
+			 * ns */
+			if (write_id_map(c->init.procfd, c->pid, "gid_map", lx->gid_mappings,
+					 lx->n_gid_mappings, err) < 0 ||
+			    write_id_map(c->init.procfd, c->pid, "uid_map", lx->uid_mappings,
+					 lx->n_uid_mappings, err) < 0)
 				return -1;
 			break;
 		case RT_SYNC_HOOKS:
 			if (run_runtime_hooks(c, err) < 0)
 				return -1;
 			continue; /* it sent CONTINUE with the state */
-		case RT_SYNC_READY:
-			return 0;
-		case RT_SYNC_ERROR:
-			return rt_error_set_raw(err, msg.value, msg.text);
-		case 0:
-			return rt_error_set(err, EPIPE, "container init exited during set-up");
+		case RT_SYNC_READY: return 0;
+		case RT_SYNC_ERROR: return rt_error_set_raw(err, msg.value, msg.text);
+		case 0: return rt_error_set(err, EPIPE, "container init exited during set-up");
 		default:
-			return rt_error_set(err, EPROTO, "unexpected message %d from container init", msg.type);
+			return rt_error_set(err, EPROTO,
+					    "unexpected message %d from container init", msg.type);
 		}
 		if (rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, NULL, -1) < 0)
 			return rt_error_set(err, errno, "write to container init");
@@ -135,7 +141,8 @@ static int open_namespaces(struct create_ctx *c, int *clone_flags, struct rt_err
 		if (lx->ns[t].path) {
 			c->init.ns_fds[t] = open(lx->ns[t].path, O_RDONLY | O_CLOEXEC);
 			if (c->init.ns_fds[t] < 0)
-				return rt_error_set(err, errno, "linux.namespaces: open %s namespace `%s`",
+				return rt_error_set(err, errno,
+						    "linux.namespaces: open %s namespace `%s`",
 						    rt_ns_type_name(t), lx->ns[t].path);
 			continue;
 		}
@@ -148,7 +155,9 @@ static int open_namespaces(struct create_ctx *c, int *clone_flags, struct rt_err
 		}
 	}
 	if (join_user && (*clone_flags & CLONE_NEWPID))
-		return rt_error_set(err, ENOTSUP, "linux.namespaces: a new pid namespace inside a joined user namespace is not supported");
+		return rt_error_set(err, ENOTSUP,
+				    "linux.namespaces: a new pid namespace inside a joined user "
+				    "namespace is not supported");
 	c->init.userns_new = lx->ns[RT_NS_USER].present && !lx->ns[RT_NS_USER].path;
 	return 0;
 }
@@ -187,7 +196,8 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */
 		args.flags &= ~CLONE_INTO_CGROUP;
-		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL,
+			      NULL);
 		if (pid > 0)
 			c->pidfd = rt_sys_pidfd_open((pid_t)pid, 0);
 	}
@@ -349,7 +359,8 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	if (o->image) {
 		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0)
 			return rt_error_set(err, ENOMEM, "image bundle path");
-		if (rt_image_bundle_make(c->g, o->image, o->image_args, c->st.image_bundle, err) < 0)
+		if (rt_image_bundle_make(c->g, o->image, o->image_args, c->st.image_bundle, err) <
+		    0)
 			return -1;
 		bundle = c->st.image_bundle;
 	}
@@ -363,20 +374,23 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	}
 	spec = c->spec;
 	if (!spec->has_process)
-		return rt_error_set(err, EINVAL, "config.json: process: required to create a container");
-	if (spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
 		return rt_error_set(err, EINVAL,
-				    "config.json: process.terminal is true: --console-socket is required "
-				    "to receive the pty when husk does not stay in the foreground (or set "
-				    "terminal to false)");
+				    "config.json: process: required to create a container");
+	if (spec->process.terminal && !o->console_socket && !(o->run && !o->detach))
+		return rt_error_set(
+		    err, EINVAL,
+		    "config.json: process.terminal is true: --console-socket is required "
+		    "to receive the pty when husk does not stay in the foreground (or set "
+		    "terminal to false)");
 	c->init.spec = spec;
 	c->init.process = &spec->process;
 	c->init.id = o->id;
 	c->init.preserve_fds = o->preserve_fds;
 	c->init.no_pivot = o->no_pivot;
 	c->init.no_new_keyring = o->no_new_keyring;
-	c->init.has_hooks = spec->hooks[RT_HOOK_PRESTART].n || spec->hooks[RT_HOOK_CREATE_RUNTIME].n ||
-			    spec->hooks[RT_HOOK_CREATE_CONTAINER].n || spec->hooks[RT_HOOK_START_CONTAINER].n;
+	c->init.has_hooks =
+	    spec->hooks[RT_HOOK_PRESTART].n || spec->hooks[RT_HOOK_CREATE_RUNTIME].n ||
+	    spec->hooks[RT_HOOK_CREATE_CONTAINER].n || spec->hooks[RT_HOOK_START_CONTAINER].n;
 	c->init.procfd = rt_procfs_open("/proc", err);
 	if (c->init.procfd < 0)
 		return -1;
@@ -451,7 +465,8 @@ static int record(struct create_ctx *c, struct rt_error *err)
 /* Foreground run: forward signals to the container until it exits; returns its exit code. */
 static int wait_foreground(struct create_ctx *c)
 {
-	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
+	static const int fwd[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
+				  SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
 	sigset_t set;
 	cleanup_close int sfd = -1;
 	int status;
@@ -462,7 +477,8 @@ static int wait_foreground(struct create_ctx *c)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN) {
@@ -508,17 +524,24 @@ static int start_now(struct create_ctx *c, struct rt_error *err)
 int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, int *ret_exit,
 			struct rt_error *err)
 {
-	struct create_ctx c = {.g = g, .o = o, .sync_parent = -1, .pidfd = -1, .console_local = -1,
-			       .pty_master = -1, .dir = {.rootfd = -1, .dirfd = -1}};
+	struct create_ctx c = {.g = g,
+			       .o = o,
+			       .sync_parent = -1,
+			       .pidfd = -1,
+			       .console_local = -1,
+			       .pty_master = -1,
+			       .dir = {.rootfd = -1, .dirfd = -1}};
 	int rc = -1;
 
-	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = c.init.fifo_write_fd = -1;
+	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = c.init.fifo_write_fd =
+	    -1;
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		c.init.ns_fds[t] = -1;
 	*ret_exit = 0;
 	if (protect_exe(&c, err) < 0)
 		goto fail;
-	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 || record(&c, err) < 0)
+	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 ||
+	    record(&c, err) < 0)
 		goto fail;
 	if (c.console_local >= 0 && rt_console_proxy_recv(c.console_local, &c.pty_master, err) < 0)
 		goto fail;

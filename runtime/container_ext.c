@@ -48,14 +48,16 @@ int rt_pod_apply(const struct rt_globals *g, const char *pod, struct rt_spec *sp
 
 	if (rt_pod_join_info(g->root, pod, &j, err) < 0)
 		return rt_error_wrap(err, "--pod `%s`", pod);
-	if (join_ns(spec, RT_NS_NET, j.netns, err) < 0 || join_ns(spec, RT_NS_IPC, j.ipcns, err) < 0 ||
+	if (join_ns(spec, RT_NS_NET, j.netns, err) < 0 ||
+	    join_ns(spec, RT_NS_IPC, j.ipcns, err) < 0 ||
 	    join_ns(spec, RT_NS_UTS, j.utsns, err) < 0)
 		goto out;
 	free(spec->hostname);
 	spec->hostname = NULL;
 	free(spec->domainname);
 	spec->domainname = NULL;
-	if (add_bind(spec, j.hosts, "/etc/hosts", err) < 0 || add_bind(spec, j.hostname, "/etc/hostname", err) < 0 ||
+	if (add_bind(spec, j.hosts, "/etc/hosts", err) < 0 ||
+	    add_bind(spec, j.hostname, "/etc/hostname", err) < 0 ||
 	    add_bind(spec, j.resolv_conf, "/etc/resolv.conf", err) < 0)
 		goto out;
 	r = 0;

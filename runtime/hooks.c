@@ -62,8 +62,8 @@ static int run_one(const struct rt_hook *h, const char *state_json, struct rt_er
 		if (r == 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			return rt_error_set(err, ETIMEDOUT, "hook `%s` timed out after %d s", h->path,
-					    h->timeout);
+			return rt_error_set(err, ETIMEDOUT, "hook `%s` timed out after %d s",
+					    h->path, h->timeout);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -75,8 +75,10 @@ static int run_one(const struct rt_hook *h, const char *state_json, struct rt_er
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
 		return rt_error_set(err, errno, "hook `%s`", h->path);
 	if (WIFSIGNALED(status))
-		return rt_error_set(err, 0, "hook `%s` killed by signal %d", h->path, WTERMSIG(status));
-	return rt_error_set(err, 0, "hook `%s` exited with status %d", h->path, WEXITSTATUS(status));
+		return rt_error_set(err, 0, "hook `%s` killed by signal %d", h->path,
+				    WTERMSIG(status));
+	return rt_error_set(err, 0, "hook `%s` exited with status %d", h->path,
+			    WEXITSTATUS(status));
 }
 
 int rt_hooks_run(const struct rt_hook_list *list, enum rt_hook_kind kind, const char *state_json,

@@ -42,10 +42,9 @@
 #include "sync.h"
 #include "terminal.h"
 
-
 /* Namespaces to join, in an order where each setns is still permitted: user first (it grants
  * the capabilities for the rest), mount last but one, time last (it needs a single thread only). */
-static const enum rt_ns_type join_order[] = {RT_NS_USER, RT_NS_IPC, RT_NS_UTS, RT_NS_NET,
+static const enum rt_ns_type join_order[] = {RT_NS_USER,   RT_NS_IPC, RT_NS_UTS, RT_NS_NET,
 					     RT_NS_CGROUP, RT_NS_MNT, RT_NS_TIME};
 
 static int join_namespaces(struct rt_init_ctx *ctx, int user, struct rt_error *err)
@@ -55,8 +54,8 @@ static int join_namespaces(struct rt_init_ctx *ctx, int user, struct rt_error *e
 		if ((t == RT_NS_USER) != user || ctx->ns_fds[t] < 0)
 			continue;
 		if (setns(ctx->ns_fds[t], rt_ns_clone_flag(t)) < 0)
-			return rt_error_set(err, errno, "join %s namespace `%s`", rt_ns_type_name(t),
-					    ctx->spec->linux_cfg.ns[t].path);
+			return rt_error_set(err, errno, "join %s namespace `%s`",
+					    rt_ns_type_name(t), ctx->spec->linux_cfg.ns[t].path);
 		close(ctx->ns_fds[t]);
 		ctx->ns_fds[t] = -1;
 	}
@@ -102,8 +101,8 @@ static int set_sysctls(struct rt_init_ctx *ctx, struct rt_error *err)
 		for (char *p = path + 4; p < path + n; p++)
 			if (*p == '.')
 				*p = '/';
-		if (rt_procfs_write(ctx->procfd, path, lx->sysctl[i].value, strlen(lx->sysctl[i].value),
-				    err) < 0)
+		if (rt_procfs_write(ctx->procfd, path, lx->sysctl[i].value,
+				    strlen(lx->sysctl[i].value), err) < 0)
 			return rt_error_wrap(err, "linux.sysctl `%s`", lx->sysctl[i].key);
 	}
 	return 0;
@@ -189,12 +188,12 @@ static pid_t host_pid(int procfd)
 static char *state_json(struct rt_init_ctx *ctx, pid_t pid, enum rt_status status)
 {
 	struct rt_state st = {
-		.id = (char *)ctx->id,
-		.pid = pid,
-		.bundle = ctx->spec->bundle,
-		.rootfs = ctx->spec->root_path,
-		.annotations = ctx->spec->annotations,
-		.n_annotations = ctx->spec->n_annotations,
+	    .id = (char *)ctx->id,
+	    .pid = pid,
+	    .bundle = ctx->spec->bundle,
+	    .rootfs = ctx->spec->root_path,
+	    .annotations = ctx->spec->annotations,
+	    .n_annotations = ctx->spec->n_annotations,
 	};
 	return rt_state_to_json(&st, status, 0);
 }
@@ -247,7 +246,8 @@ static int install_seccomp(struct rt_init_ctx *ctx, int listener_sock, pid_t pid
 	if (notify_fd < 0)
 		return 0;
 	if (listener_sock < 0)
-		return rt_error_set(err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+		return rt_error_set(err, EINVAL,
+				    "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
 	if (rt_seccomp_send_listener_sock(listener_sock, msg, notify_fd, err) < 0)
 		return rt_error_wrap(err, "linux.seccomp.listenerPath \"%s\"", sc->listener_path);
 	return 0;
@@ -257,8 +257,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	const struct rt_spec *spec = ctx->spec;
 	const struct rt_process *p = ctx->process;
-	struct rt_rootfs rootfs = {.spec = spec, .procfd = ctx->procfd, .rootfd = -1,
-				   .idmap_trees = ctx->idmap_trees};
+	struct rt_rootfs rootfs = {
+	    .spec = spec, .procfd = ctx->procfd, .rootfd = -1, .idmap_trees = ctx->idmap_trees};
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
@@ -280,9 +280,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 			rt_error_set(err, errno, "wait for uid/gid maps");
 			return;
 		}
-		/* become root of the new namespace so set-up files belong to the container's root */
+		/* become root of the new namespace so set-up files belong to the container's root
+		 */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-			rt_error_set(err, errno, "become root in the user namespace (is 0 mapped?)");
+			rt_error_set(err, errno,
+				     "become root in the user namespace (is 0 mapped?)");
 			return;
 		}
 		rootfs.in_userns = 1;
@@ -291,8 +293,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	if (join_namespaces(ctx, 0, err) < 0 || set_time_offsets(ctx, err) < 0)
 		return;
-	if (ctx->no_new_keyring == 0 && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 &&
-	    errno != ENOSYS) {
+	if (ctx->no_new_keyring == 0 &&
+	    syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS) {
 		/* keyrings are optional; a container must still start without them */
 		rt_debug("join session keyring: %s", strerror(errno));
 	}
@@ -336,7 +338,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		return;
 	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which a non-root user has
 	 * given up after set_user: load it before (runc does the same) */
-	if (!p->no_new_privileges && install_seccomp(ctx, listener_sock, pid, RT_STATUS_CREATING, err) < 0)
+	if (!p->no_new_privileges &&
+	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_CREATING, err) < 0)
 		return;
 	if (rt_process_set_user(p, err) < 0)
 		return;
@@ -358,7 +361,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		return;
 	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
 		return;
-	if (p->has_exec_cpu_affinity && rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
+	if (p->has_exec_cpu_affinity &&
+	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
 		return;
 	close(ctx->procfd);
 	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
@@ -366,7 +370,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	 * parent that exec happened).  Before seccomp, which may deny close_range. */
 	if (rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
 		return;
-	if (p->no_new_privileges && install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
+	if (p->no_new_privileges &&
+	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
 		return;
 	execve(exe, p->args, p->env);
 	rt_error_set(err, errno, "exec `%s`", exe);
@@ -398,8 +403,10 @@ static int exe_is_protected(void)
  * of /proc/<pid>/exe for writing fails with EROFS whatever the caller's capabilities. */
 static int exe_readonly_clone(struct rt_error *err)
 {
-	struct rt_mount_attr attr = {.attr_set = 0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */};
-	cleanup_close int tree = rt_sys_open_tree(AT_FDCWD, "/proc/self/exe", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
+	struct rt_mount_attr attr = {.attr_set =
+					 0x1 /* RDONLY */ | 0x2 /* NOSUID */ | 0x4 /* NODEV */};
+	cleanup_close int tree =
+	    rt_sys_open_tree(AT_FDCWD, "/proc/self/exe", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC);
 
 	if (tree < 0)
 		return rt_error_set(err, errno, "clone the mount of the husk binary");
@@ -412,7 +419,8 @@ static int exe_readonly_clone(struct rt_error *err)
 static int exe_memfd_copy(struct rt_error *err)
 {
 	cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	cleanup_close int mfd = (int)syscall(SYS_memfd_create, "husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	cleanup_close int mfd =
+	    (int)syscall(SYS_memfd_create, "husk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct stat st;
 
 	if (src < 0 || mfd < 0 || fstat(src, &st) < 0)
@@ -420,7 +428,8 @@ static int exe_memfd_copy(struct rt_error *err)
 	for (off_t off = 0; off < st.st_size;) {
 		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
 		if (n <= 0)
-			return rt_error_set(err, n < 0 ? errno : EIO, "copy the husk binary to a memfd");
+			return rt_error_set(err, n < 0 ? errno : EIO,
+					    "copy the husk binary to a memfd");
 	}
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
 		return rt_error_set(err, errno, "seal the husk binary's memfd");

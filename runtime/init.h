@@ -11,22 +11,22 @@ struct rt_init_ctx {
 	const struct rt_spec *spec;
 	const struct rt_process *process; /* spec->process, or the exec'd process */
 	const char *id;
-	int sync_fd;      /* child end of the sync socketpair */
-	int procfd;       /* the host's procfs, verified */
+	int sync_fd;		 /* child end of the sync socketpair */
+	int procfd;		 /* the host's procfs, verified */
 	int ns_fds[RT_NS_TYPES]; /* namespaces to join, -1 where none */
-	int unshare_flags;       /* namespaces the child creates itself (CLONE_NEW*) */
-	int userns_new;          /* a new user namespace whose maps the parent writes */
-	int fifo_fd;             /* O_PATH of exec.fifo (create), -1 for run */
-	int *idmap_trees;        /* per mount: detached idmapped tree (rt_mount_idmap_tree) or -1 */
-	int console_fd;          /* connected --console-socket, -1 */
+	int unshare_flags;	 /* namespaces the child creates itself (CLONE_NEW*) */
+	int userns_new;		 /* a new user namespace whose maps the parent writes */
+	int fifo_fd;		 /* O_PATH of exec.fifo (create), -1 for run */
+	int *idmap_trees;	 /* per mount: detached idmapped tree (rt_mount_idmap_tree) or -1 */
+	int console_fd;		 /* connected --console-socket, -1 */
 	int preserve_fds;
 	int no_pivot;
 	int no_new_keyring;
-	int has_hooks; /* hooks before start: stop for the parent (runtime hooks, state JSON) */
-	char *state_json;         /* the state (status creating) for the container's own hooks */
-	int fifo_write_fd;        /* create, after start: a failure before exec is written here */
+	int has_hooks;	   /* hooks before start: stop for the parent (runtime hooks, state JSON) */
+	char *state_json;  /* the state (status creating) for the container's own hooks */
+	int fifo_write_fd; /* create, after start: a failure before exec is written here */
 	pid_t parent_pid;
-	int started;             /* create: `start` released us, the parent is gone */
+	int started; /* create: `start` released us, the parent is gone */
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

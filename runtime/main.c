@@ -14,29 +14,30 @@
 #include "commands.h"
 
 static const struct rt_command *const commands[] = {
-	&rt_cmd_create, &rt_cmd_start, &rt_cmd_run, &rt_cmd_state, &rt_cmd_kill, &rt_cmd_delete,
-	&rt_cmd_list, &rt_cmd_spec, &rt_cmd_features, &rt_cmd_pod, &rt_cmd_network, &rt_cmd_image,
-	&rt_cmd_bundle, &rt_cmd_exec, &rt_cmd_pause, &rt_cmd_resume, &rt_cmd_update, &rt_cmd_events,
-	&rt_cmd_ps,
+    &rt_cmd_create,  &rt_cmd_start,  &rt_cmd_run,    &rt_cmd_state,    &rt_cmd_kill,
+    &rt_cmd_delete,  &rt_cmd_list,   &rt_cmd_spec,   &rt_cmd_features, &rt_cmd_pod,
+    &rt_cmd_network, &rt_cmd_image,  &rt_cmd_bundle, &rt_cmd_exec,     &rt_cmd_pause,
+    &rt_cmd_resume,  &rt_cmd_update, &rt_cmd_events, &rt_cmd_ps,
 };
 
 static const char global_usage[] =
-	"usage: husk [global options] COMMAND [options] [arguments]\n"
-	"\n"
-	"husk is a small, fast OCI container runtime with runc's command line.\n"
-	"\n"
-	"global options:\n"
-	"  --root DIR             state directory (default /run/husk)\n"
-	"  --store DIR            image store (default /var/lib/husk)\n"
-	"  --log FILE             append log records to FILE\n"
-	"  --log-format text|json format of the log records (json: runc's {\"level\",\"msg\",\"time\"})\n"
-	"  --debug                log debug records too\n"
-	"  --systemd-cgroup       cgroupsPath is in systemd's slice:prefix:name form\n"
-	"  --cgroup-manager cgroupfs|systemd|disabled\n"
-	"  --version, -v          print the version\n"
-	"  --help, -h             print this help\n"
-	"\n"
-	"commands:\n";
+    "usage: husk [global options] COMMAND [options] [arguments]\n"
+    "\n"
+    "husk is a small, fast OCI container runtime with runc's command line.\n"
+    "\n"
+    "global options:\n"
+    "  --root DIR             state directory (default /run/husk)\n"
+    "  --store DIR            image store (default /var/lib/husk)\n"
+    "  --log FILE             append log records to FILE\n"
+    "  --log-format text|json format of the log records (json: runc's "
+    "{\"level\",\"msg\",\"time\"})\n"
+    "  --debug                log debug records too\n"
+    "  --systemd-cgroup       cgroupsPath is in systemd's slice:prefix:name form\n"
+    "  --cgroup-manager cgroupfs|systemd|disabled\n"
+    "  --version, -v          print the version\n"
+    "  --help, -h             print this help\n"
+    "\n"
+    "commands:\n";
 
 static void print_usage(FILE *f)
 {
@@ -63,7 +64,8 @@ int rt_getopt(int argc, char **argv, const char *shortopts, const struct option 
 			size_t len = strcspn(a + 1, "=");
 			for (const struct option *o = longopts; o && o->name; o++) {
 				if (strlen(o->name) == len && strncmp(o->name, a + 1, len) == 0) {
-					/* lives until exit, like argv itself; one per rewritten option */
+					/* lives until exit, like argv itself; one per rewritten
+					 * option */
 					char *copy = NULL;
 					if (asprintf(&copy, "-%s", a) > 0)
 						argv[optind] = copy;
@@ -83,10 +85,12 @@ int rt_parse_uint(const char *opt, const char *value, unsigned long long max,
 
 	errno = 0;
 	if (value == NULL || *value == '\0' || *value == '-')
-		return rt_error_set(err, 0, "%s: `%s` is not a non-negative integer", opt, value ? value : "");
+		return rt_error_set(err, 0, "%s: `%s` is not a non-negative integer", opt,
+				    value ? value : "");
 	v = strtoull(value, &end, 10);
 	if (errno || *end || v > max)
-		return rt_error_set(err, 0, "%s: `%s` is not an integer in 0..%llu", opt, value, max);
+		return rt_error_set(err, 0, "%s: `%s` is not an integer in 0..%llu", opt, value,
+				    max);
 	*ret = v;
 	return 0;
 }
@@ -97,22 +101,31 @@ static void print_error(const struct rt_error *err)
 	rt_log_record(RT_LOG_ERROR, err->msg ? err->msg : "unknown error");
 }
 
-enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_STORE, OPT_CGMGR, OPT_SKIP };
+enum {
+	OPT_ROOT = 256,
+	OPT_LOG,
+	OPT_LOG_FORMAT,
+	OPT_DEBUG,
+	OPT_SYSTEMD,
+	OPT_STORE,
+	OPT_CGMGR,
+	OPT_SKIP
+};
 
 static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, OPT_ROOT},
-		{"log", required_argument, NULL, OPT_LOG},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"debug", no_argument, NULL, OPT_DEBUG},
-		{"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
-		{"cgroup-manager", required_argument, NULL, OPT_CGMGR},
-		{"skip-unavailable-limits", no_argument, NULL, OPT_SKIP},
-		{"store", required_argument, NULL, OPT_STORE},
-		{"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"log", required_argument, NULL, OPT_LOG},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"debug", no_argument, NULL, OPT_DEBUG},
+	    {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
+	    {"cgroup-manager", required_argument, NULL, OPT_CGMGR},
+	    {"skip-unavailable-limits", no_argument, NULL, OPT_SKIP},
+	    {"store", required_argument, NULL, OPT_STORE},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -125,7 +138,8 @@ static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_
 			if (strcmp(optarg, "json") == 0)
 				g->log_json = 1;
 			else if (strcmp(optarg, "text") != 0)
-				return rt_error_set(err, 0, "--log-format: `%s` is not text or json", optarg);
+				return rt_error_set(
+				    err, 0, "--log-format: `%s` is not text or json", optarg);
 			break;
 		case OPT_DEBUG: g->debug = 1; break;
 		case OPT_SYSTEMD: g->cgroup_manager = RT_CGROUP_MANAGER_SYSTEMD; break;
@@ -137,23 +151,24 @@ static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_
 			else if (strcmp(optarg, "disabled") == 0)
 				g->cgroup_manager = RT_CGROUP_MANAGER_DISABLED;
 			else
-				return rt_error_set(err, 0, "--cgroup-manager: `%s` is not cgroupfs, systemd or disabled", optarg);
+				return rt_error_set(
+				    err, 0,
+				    "--cgroup-manager: `%s` is not cgroupfs, systemd or disabled",
+				    optarg);
 			break;
 		case OPT_SKIP: g->skip_unavailable_limits = 1; break;
 		case OPT_STORE: g->store = optarg; break;
-		case 'v':
-		{
+		case 'v': {
 			/* runc's shape: containerd and podman log these lines */
 			const struct scmp_version *v = seccomp_version();
 			printf("husk version %s\ncommit: %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n",
 			       HUSK_VERSION, HUSK_COMMIT, v->major, v->minor, v->micro);
 			exit(0);
 		}
-		case 'h':
-			print_usage(stdout);
-			exit(0);
+		case 'h': print_usage(stdout); exit(0);
 		default:
-			return rt_error_set(err, 0, "unknown global option `%s` (see husk --help)", argv[optind - 1]);
+			return rt_error_set(err, 0, "unknown global option `%s` (see husk --help)",
+					    argv[optind - 1]);
 		}
 	}
 	return 0;

@@ -44,7 +44,7 @@
 #endif
 #ifndef MOUNT_ATTR_NOSUID
 #define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NODEV  0x00000004
 #define MOUNT_ATTR_NOEXEC 0x00000008
 #endif
 #ifndef MOUNT_ATTR_IDMAP
@@ -93,7 +93,9 @@ static int remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long 
 		flags |= locked_flags(fd) & ~MS_RDONLY;
 	if (mount(NULL, p, NULL, flags | MS_BIND | MS_REMOUNT, NULL) < 0) {
 		/* the kernel refuses to clear locked atime flags: retry keeping them all */
-		if (errno == EPERM && mount(NULL, p, NULL, flags | locked_flags(fd) | MS_BIND | MS_REMOUNT, NULL) == 0)
+		if (errno == EPERM &&
+		    mount(NULL, p, NULL, flags | locked_flags(fd) | MS_BIND | MS_REMOUNT, NULL) ==
+			0)
 			return 0;
 		return rt_error_set(err, errno, "remount `%s`", dest);
 	}
@@ -139,8 +141,8 @@ static int format_id_map(const struct rt_id_mapping *m, size_t n, char *buf, siz
 	size_t off = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int k = snprintf(buf + off, len - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
-				 m[i].size);
+		int k = snprintf(buf + off, len - off, "%u %u %u\n", m[i].container_id,
+				 m[i].host_id, m[i].size);
 		if (k < 0 || (size_t)k >= len - off)
 			return -1;
 		off += (size_t)k;
@@ -161,8 +163,9 @@ static int idmap_userns(int procfd, const struct rt_mount *m, struct rt_error *e
 	pid_t child;
 
 	if (nu <= 0 || ng <= 0)
-		return rt_error_set(err, EINVAL, "idmapped mount on `%s`: uidMappings and gidMappings are required",
-				    m->destination);
+		return rt_error_set(
+		    err, EINVAL, "idmapped mount on `%s`: uidMappings and gidMappings are required",
+		    m->destination);
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return rt_error_set(err, errno, "pipe");
 	if (pipe2(done, O_CLOEXEC) < 0) {
@@ -211,7 +214,8 @@ static int idmap_userns(int procfd, const struct rt_mount *m, struct rt_error *e
 				else if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
 					close(fd);
 					fd = -1;
-					rt_error_set(err, EXDEV, "`/proc/%s` is not a namespace file", path);
+					rt_error_set(err, EXDEV,
+						     "`/proc/%s` is not a namespace file", path);
 				}
 			}
 		}
@@ -236,15 +240,17 @@ int rt_mount_idmap_tree(int procfd, const struct rt_mount *m, struct rt_error *e
 		return -1;
 	attr.userns_fd = (uint64_t)userns;
 	/* the source is the host's, as for every bind mount */
-	tree = rt_sys_open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							    (m->recursive ? AT_RECURSIVE : 0));
+	tree = rt_sys_open_tree(AT_FDCWD, m->source,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				    (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return rt_error_set(err, errno, "idmapped mount: clone `%s`", m->source);
 	if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive_idmap ? AT_RECURSIVE : 0),
 				 &attr, sizeof(attr)) < 0) {
 		int e = errno;
-		return rt_error_set(err, e, "idmapped mount of `%s` on `%s`%s", m->source, m->destination,
-				    e == EINVAL ? " (the filesystem does not support idmapped mounts)" : "");
+		return rt_error_set(
+		    err, e, "idmapped mount of `%s` on `%s`%s", m->source, m->destination,
+		    e == EINVAL ? " (the filesystem does not support idmapped mounts)" : "");
 	}
 	return TAKE_FD(tree);
 }
@@ -257,13 +263,16 @@ static int bind_idmapped(struct rt_rootfs *r, const struct rt_mount *m, int dstf
 	int tree = r->idmap_trees ? r->idmap_trees[r->cur_mount] : -1;
 
 	if (tree < 0)
-		return rt_error_set(err, EINVAL, "idmapped mount on `%s` was not prepared", m->destination);
-	if (rt_sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return rt_error_set(err, EINVAL, "idmapped mount on `%s` was not prepared",
+				    m->destination);
+	if (rt_sys_move_mount(tree, "", dstfd, "",
+			      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return rt_error_set(err, errno, "attach idmapped mount on `%s`", m->destination);
 	return 0;
 }
 
-static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, struct rt_error *err)
+static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
+		      struct rt_error *err)
 {
 	char src[FDPATH_MAX], dst[FDPATH_MAX];
 	/* the source is the host's (the bundle's author names it); following its symlinks on the
@@ -297,19 +306,22 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 	/* husk's model is cgroup v2: a "cgroup" mount is the unified hierarchy */
 	if (strcmp(type, "cgroup") == 0)
 		type = "cgroup2";
-	if (mount(source, dst, type, m->flags & ~MS_REMOUNT, strcmp(type, "cgroup2") == 0 ? NULL : m->data) == 0)
+	if (mount(source, dst, type, m->flags & ~MS_REMOUNT,
+		  strcmp(type, "cgroup2") == 0 ? NULL : m->data) == 0)
 		return 0;
 	int e = errno;
 	if ((e == EPERM || e == EBUSY) &&
 	    (strcmp(type, "sysfs") == 0 || strcmp(type, "cgroup2") == 0)) {
 		/* a user namespace without its own network namespace may not mount sysfs (nor
-		 * cgroup2 without a cgroup namespace): bind the host's read-only instead, as runc */
+		 * cgroup2 without a cgroup namespace): bind the host's read-only instead, as runc
+		 */
 		const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/sys/fs/cgroup";
 		struct rt_mount b = *m;
 		b.source = (char *)host;
 		b.recursive = 1;
 		b.flags = m->flags | MS_RDONLY;
-		rt_debug("mount %s on %s: %s; binding %s instead", type, m->destination, strerror(e), host);
+		rt_debug("mount %s on %s: %s; binding %s instead", type, m->destination,
+			 strerror(e), host);
 		return mount_bind(r, &b, dstfd, err);
 	}
 	return rt_error_set(err, e, "mount %s on `%s`", type, m->destination);
@@ -357,34 +369,43 @@ static int copy_tree(int src, int dst, const char *what, int depth, struct rt_er
 		if (S_ISDIR(st.st_mode)) {
 			cleanup_close int s2 = -1, d2 = -1;
 			if (mkdirat(dst, name, st.st_mode & 07777) < 0)
-				return rt_error_set(err, errno, "tmpcopyup: mkdir `%s/%s`", what, name);
+				return rt_error_set(err, errno, "tmpcopyup: mkdir `%s/%s`", what,
+						    name);
 			s2 = openat(dirfd(d), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			d2 = openat(dst, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s2 < 0 || d2 < 0)
-				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what, name);
+				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what,
+						    name);
 			if (copy_tree(s2, d2, name, depth + 1, err) < 0)
 				return -1;
 		} else if (S_ISREG(st.st_mode)) {
-			cleanup_close int in = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			cleanup_close int in =
+			    openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			cleanup_close int out = -1;
 			if (in < 0)
-				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what, name);
-			out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				     st.st_mode & 07777);
+				return rt_error_set(err, errno, "tmpcopyup: open `%s/%s`", what,
+						    name);
+			out =
+			    openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				   st.st_mode & 07777);
 			if (out < 0 || copy_file_data(in, out) < 0)
-				return rt_error_set(err, errno, "tmpcopyup: copy `%s/%s`", what, name);
+				return rt_error_set(err, errno, "tmpcopyup: copy `%s/%s`", what,
+						    name);
 		} else if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
 			if (n < 0)
-				return rt_error_set(err, errno, "tmpcopyup: readlink `%s/%s`", what, name);
+				return rt_error_set(err, errno, "tmpcopyup: readlink `%s/%s`", what,
+						    name);
 			target[n] = '\0';
 			if (symlinkat(target, dst, name) < 0)
-				return rt_error_set(err, errno, "tmpcopyup: symlink `%s/%s`", what, name);
+				return rt_error_set(err, errno, "tmpcopyup: symlink `%s/%s`", what,
+						    name);
 		} else if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) {
 			return rt_error_set(err, errno, "tmpcopyup: mknod `%s/%s`", what, name);
 		}
-		if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+		if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno != EINVAL)
 			return rt_error_set(err, errno, "tmpcopyup: chown `%s/%s`", what, name);
 		if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
 			return rt_error_set(err, errno, "tmpcopyup: chmod `%s/%s`", what, name);
@@ -398,9 +419,11 @@ static int copy_tree(int src, int dst, const char *what, int depth, struct rt_er
 /* tmpcopyup (runc and crun): the new tmpfs starts with what the image had in that directory.
  * olddir is the directory below the mount (opened before mounting), the new mount is found
  * again inside the root. */
-static int tmpcopyup(struct rt_rootfs *r, const struct rt_mount *m, int olddir, struct rt_error *err)
+static int tmpcopyup(struct rt_rootfs *r, const struct rt_mount *m, int olddir,
+		     struct rt_error *err)
 {
-	cleanup_close int newdir = rt_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
+	cleanup_close int newdir =
+	    rt_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
 	struct stat st;
 
 	if (newdir < 0)
@@ -411,7 +434,8 @@ static int tmpcopyup(struct rt_rootfs *r, const struct rt_mount *m, int olddir, 
 		rt_fd_path(newdir, p, sizeof(p));
 		if (chown(p, st.st_uid, st.st_gid) < 0 && errno != EINVAL)
 			return rt_error_set(err, errno, "tmpcopyup: chown `%s`", m->destination);
-		if ((m->data == NULL || strstr(m->data, "mode=") == NULL) && chmod(p, st.st_mode & 07777) < 0)
+		if ((m->data == NULL || strstr(m->data, "mode=") == NULL) &&
+		    chmod(p, st.st_mode & 07777) < 0)
 			return rt_error_set(err, errno, "tmpcopyup: chmod `%s`", m->destination);
 	}
 	return copy_tree(olddir, newdir, m->destination, 0, err);
@@ -442,7 +466,8 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 	} else {
 		if (mount_fs(r, m, dstfd, err) < 0)
 			return -1;
-		if (m->tmpcopyup && m->type && strcmp(m->type, "tmpfs") == 0 && tmpcopyup(r, m, dstfd, err) < 0)
+		if (m->tmpcopyup && m->type && strcmp(m->type, "tmpfs") == 0 &&
+		    tmpcopyup(r, m, dstfd, err) < 0)
 			return -1;
 		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
 			r->dev_is_tmpfs = 1;
@@ -460,7 +485,8 @@ struct default_dev {
 };
 
 static const struct default_dev default_devs[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 /* Create one device node inside the rootfs.  In a user namespace mknod is not allowed: bind
@@ -482,8 +508,9 @@ static int open_host_device(const char *path, dev_t dev, struct rt_error *err)
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	return rt_error_set(err, ENOENT, "device `%s`: no host node %u:%u to bind in a user namespace",
-			    path, major(dev), minor(dev));
+	return rt_error_set(err, ENOENT,
+			    "device `%s`: no host node %u:%u to bind in a user namespace", path,
+			    major(dev), minor(dev));
 }
 
 static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t dev, mode_t mode,
@@ -521,7 +548,9 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 	char src[FDPATH_MAX], dst[FDPATH_MAX];
 	cleanup_close int dfd = -1, sfd = -1;
 	if (type != S_IFCHR)
-		return rt_error_set(err, EPERM, "device `%s`: only character devices can be bound in a user namespace", path);
+		return rt_error_set(
+		    err, EPERM,
+		    "device `%s`: only character devices can be bound in a user namespace", path);
 	sfd = open_host_device(path, dev, err);
 	if (sfd < 0)
 		return -1;
@@ -539,20 +568,22 @@ static int setup_dev(struct rt_rootfs *r, struct rt_error *err)
 {
 	static const struct {
 		const char *target, *link;
-	} links[] = {{"/proc/self/fd", "fd"},    {"/proc/self/fd/0", "stdin"},
+	} links[] = {{"/proc/self/fd", "fd"},	    {"/proc/self/fd/0", "stdin"},
 		     {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-		     {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"}};
+		     {"pts/ptmx", "ptmx"},	    {"/proc/kcore", "core"}};
 	const struct rt_linux *lx = &r->spec->linux_cfg;
 
 	if (r->dev_is_tmpfs) {
-		cleanup_close int devfd = rt_open_in_root(r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+		cleanup_close int devfd =
+		    rt_open_in_root(r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
 		if (devfd < 0)
 			return -1;
 		for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
 			char path[32];
 			snprintf(path, sizeof(path), "/dev/%s", default_devs[i].name);
-			if (make_device(r, path, S_IFCHR, makedev(default_devs[i].maj, default_devs[i].min),
-					0666, 0, 0, err) < 0)
+			if (make_device(r, path, S_IFCHR,
+					makedev(default_devs[i].maj, default_devs[i].min), 0666, 0,
+					0, err) < 0)
 				return -1;
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
@@ -611,7 +642,8 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 			return rt_error_set(err, errno, "masked path `%s`", path);
 		rt_fd_path(fd, dst, sizeof(dst));
 		if (S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+			if (mount("tmpfs", dst, "tmpfs",
+				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
 				return rt_error_set(err, errno, "mask `%s`", path);
 		} else if (S_ISLNK(st.st_mode)) {
 			/* a symlink cannot be a mount point; the kernel would follow it */
@@ -631,14 +663,16 @@ static int bind_readonly_fd(struct rt_rootfs *r, int fd, const char *path, struc
 {
 	struct rt_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						 MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
-	cleanup_close int tree = rt_sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							      AT_EMPTY_PATH | AT_RECURSIVE);
+	cleanup_close int tree = rt_sys_open_tree(
+	    fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	char p[FDPATH_MAX];
 
 	if (tree >= 0) {
-		if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		if (rt_sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+					 sizeof(attr)) < 0)
 			return rt_error_set(err, errno, "make `%s` read-only", path);
-		if (rt_sys_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		if (rt_sys_move_mount(tree, "", fd, "",
+				      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return rt_error_set(err, errno, "bind read-only path `%s`", path);
 		return 0;
 	}
@@ -657,7 +691,8 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 	for (size_t i = 0; i < lx->n_readonly_paths; i++) {
 		const char *path = lx->readonly_paths[i];
 		struct rt_error e = RT_ERROR_INIT;
-		/* symlinks are followed, clamped to the rootfs: the target inside is made read-only */
+		/* symlinks are followed, clamped to the rootfs: the target inside is made read-only
+		 */
 		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH, 0, &e);
 
 		if (fd < 0) {
@@ -682,7 +717,8 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 	/* our mounts must never propagate back to the host: slave, or private when asked.  A
 	 * shared rootfsPropagation is applied to the new root after pivot_root, which refuses a
 	 * new root whose parent mount is shared. */
-	if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE), NULL) < 0)
+	if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE), NULL) <
+	    0)
 		return rt_error_set(err, errno, "set propagation of `/`");
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -742,7 +778,8 @@ static int propagate_mounts(struct rt_rootfs *r, struct rt_error *err)
 				return rt_error_set(err, errno, "open `/`");
 			}
 		}
-		rc = set_propagation(r, spec->mounts[i].destination, spec->mounts[i].propagation, err);
+		rc = set_propagation(r, spec->mounts[i].destination, spec->mounts[i].propagation,
+				     err);
 	}
 	if (r->rootfd != saved) {
 		close(r->rootfd);
@@ -784,7 +821,8 @@ static int fresh_file_in_root(int rootfd, const char *path, struct rt_error *err
 	if (parent == NULL)
 		return rt_error_set(err, ENOMEM, "`%s`", path);
 	slash = strrchr(parent, '/');
-	if (slash == NULL || slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
+	if (slash == NULL || slash[1] == '\0' || strcmp(slash + 1, "..") == 0 ||
+	    strcmp(slash + 1, ".") == 0)
 		return rt_error_set(err, EINVAL, "bad path `%s`", path);
 	*slash = '\0';
 	pfd = rt_mkdir_in_root(rootfd, *parent ? parent : "/", 0755, err);

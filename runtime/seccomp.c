@@ -19,7 +19,7 @@
 #define HAVE_SCMP_WAITKILL 1
 #endif
 
-#define MAX_SYSCALL_ARGS 6
+#define MAX_SYSCALL_ARGS    6
 #define DEFAULT_OCI_VERSION "1.2.0"
 
 struct action_info {
@@ -29,15 +29,15 @@ struct action_info {
 };
 
 static const struct action_info actions[] = {
-	{RT_SCMP_KILL, "SCMP_ACT_KILL", 1},
-	{RT_SCMP_KILL_PROCESS, "SCMP_ACT_KILL_PROCESS", 3},
-	{RT_SCMP_KILL_THREAD, "SCMP_ACT_KILL_THREAD", 1},
-	{RT_SCMP_TRAP, "SCMP_ACT_TRAP", 1},
-	{RT_SCMP_ERRNO, "SCMP_ACT_ERRNO", 1},
-	{RT_SCMP_TRACE, "SCMP_ACT_TRACE", 1},
-	{RT_SCMP_ALLOW, "SCMP_ACT_ALLOW", 1},
-	{RT_SCMP_LOG, "SCMP_ACT_LOG", 3},
-	{RT_SCMP_NOTIFY, "SCMP_ACT_NOTIFY", 5},
+    {RT_SCMP_KILL, "SCMP_ACT_KILL", 1},
+    {RT_SCMP_KILL_PROCESS, "SCMP_ACT_KILL_PROCESS", 3},
+    {RT_SCMP_KILL_THREAD, "SCMP_ACT_KILL_THREAD", 1},
+    {RT_SCMP_TRAP, "SCMP_ACT_TRAP", 1},
+    {RT_SCMP_ERRNO, "SCMP_ACT_ERRNO", 1},
+    {RT_SCMP_TRACE, "SCMP_ACT_TRACE", 1},
+    {RT_SCMP_ALLOW, "SCMP_ACT_ALLOW", 1},
+    {RT_SCMP_LOG, "SCMP_ACT_LOG", 3},
+    {RT_SCMP_NOTIFY, "SCMP_ACT_NOTIFY", 5},
 };
 
 struct op_info {
@@ -47,13 +47,13 @@ struct op_info {
 };
 
 static const struct op_info ops[] = {
-	{RT_SCMP_CMP_NE, "SCMP_CMP_NE", SCMP_CMP_NE},
-	{RT_SCMP_CMP_LT, "SCMP_CMP_LT", SCMP_CMP_LT},
-	{RT_SCMP_CMP_LE, "SCMP_CMP_LE", SCMP_CMP_LE},
-	{RT_SCMP_CMP_EQ, "SCMP_CMP_EQ", SCMP_CMP_EQ},
-	{RT_SCMP_CMP_GE, "SCMP_CMP_GE", SCMP_CMP_GE},
-	{RT_SCMP_CMP_GT, "SCMP_CMP_GT", SCMP_CMP_GT},
-	{RT_SCMP_CMP_MASKED_EQ, "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    {RT_SCMP_CMP_NE, "SCMP_CMP_NE", SCMP_CMP_NE},
+    {RT_SCMP_CMP_LT, "SCMP_CMP_LT", SCMP_CMP_LT},
+    {RT_SCMP_CMP_LE, "SCMP_CMP_LE", SCMP_CMP_LE},
+    {RT_SCMP_CMP_EQ, "SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {RT_SCMP_CMP_GE, "SCMP_CMP_GE", SCMP_CMP_GE},
+    {RT_SCMP_CMP_GT, "SCMP_CMP_GT", SCMP_CMP_GT},
+    {RT_SCMP_CMP_MASKED_EQ, "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 struct arch_info {
@@ -62,34 +62,34 @@ struct arch_info {
 };
 
 static const struct arch_info arches[] = {
-	{"SCMP_ARCH_X86", SCMP_ARCH_X86},
-	{"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
-	{"SCMP_ARCH_X32", SCMP_ARCH_X32},
-	{"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
-	{"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
-	{"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
-	{"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
-	{"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
-	{"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
-	{"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
-	{"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
-	{"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
-	{"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
-	{"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
-	{"SCMP_ARCH_S390", SCMP_ARCH_S390},
-	{"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
-	{"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
-	{"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
-	{"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
+    {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
 #ifdef SCMP_ARCH_LOONGARCH64
-	{"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
+    {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
 #endif
 #ifdef SCMP_ARCH_M68K
-	{"SCMP_ARCH_M68K", SCMP_ARCH_M68K},
+    {"SCMP_ARCH_M68K", SCMP_ARCH_M68K},
 #endif
 #ifdef SCMP_ARCH_SH
-	{"SCMP_ARCH_SH", SCMP_ARCH_SH},
-	{"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB},
+    {"SCMP_ARCH_SH", SCMP_ARCH_SH},
+    {"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB},
 #endif
 };
 
@@ -101,13 +101,13 @@ struct flag_info {
 };
 
 static const struct flag_info flags[] = {
-	{"SECCOMP_FILTER_FLAG_TSYNC", 1, SCMP_FLTATR_CTL_TSYNC, 2},
-	{"SECCOMP_FILTER_FLAG_LOG", 1, SCMP_FLTATR_CTL_LOG, 3},
-	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", 1, SCMP_FLTATR_CTL_SSB, 4},
+    {"SECCOMP_FILTER_FLAG_TSYNC", 1, SCMP_FLTATR_CTL_TSYNC, 2},
+    {"SECCOMP_FILTER_FLAG_LOG", 1, SCMP_FLTATR_CTL_LOG, 3},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", 1, SCMP_FLTATR_CTL_SSB, 4},
 #ifdef HAVE_SCMP_WAITKILL
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1, SCMP_FLTATR_CTL_WAITKILL, 7},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1, SCMP_FLTATR_CTL_WAITKILL, 7},
 #else
-	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 0, _SCMP_FLTATR_MIN, 7},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 0, _SCMP_FLTATR_MIN, 7},
 #endif
 };
 
@@ -118,51 +118,51 @@ static const struct flag_info flags[] = {
  * garbage), so it is refused.  Names missing here (32-bit-only calls, newer syscalls) are not
  * checked. */
 static const char *const syscalls_by_nargs[MAX_SYSCALL_ARGS] = {
-	[0] = " fork getegid geteuid getgid getpgrp getpid getppid gettid getuid inotify_init "
-	      " munlockall pause restart_syscall rt_sigreturn sched_yield setsid sync uprobe uretprobe "
-	      " vfork vhangup ",
-	[1] = " acct adjtimex alarm brk chdir chroot close dup epoll_create epoll_create1 eventfd exit "
-	      " exit_group fchdir fdatasync fsync getpgid getsid inotify_init1 io_destroy iopl "
-	      " memfd_secret mlockall mq_unlink newuname personality pipe pkey_free rmdir "
-	      " sched_get_priority_max sched_get_priority_min sched_getscheduler set_tid_address "
-	      " setfsgid setfsuid setgid setuid shmdt swapoff syncfs sysinfo time timer_delete "
-	      " timer_getoverrun times umask unlink unshare userfaultfd ",
-	[2] = " access arch_prctl capget capset chmod clock_adjtime clock_getres clock_gettime "
-	      " clock_settime clone3 creat dup2 eventfd2 fanotify_init fchmod flock fremovexattr "
-	      " fsopen fstatfs ftruncate getcwd getgroups getitimer getpriority getrlimit getrusage "
-	      " gettimeofday inotify_rm_watch io_setup io_uring_setup ioprio_get kill "
-	      " landlock_restrict_self link listen lremovexattr memfd_create mkdir mlock mq_notify "
-	      " msgget munlock munmap nanosleep newfstat newlstat newstat pidfd_open pipe2 pivot_root "
-	      " pkey_alloc process_mrelease removexattr rename rt_sigpending rt_sigsuspend "
-	      " sched_getparam sched_rr_get_interval sched_setparam set_robust_list setdomainname "
-	      " setgroups sethostname setns setpgid setregid setreuid setrlimit settimeofday shutdown "
-	      " sigaltstack statfs swapon symlink timer_gettime timerfd_create timerfd_gettime tkill "
-	      " truncate umount ustat utime utimes ",
-	[3] = " accept bind bpf chown close_range connect dup3 execve faccessat fchmodat fchown fcntl "
-	      " flistxattr fsmount fspick futimesat get_robust_list getcpu getdents getdents64 "
-	      " getpeername getrandom getresgid getresuid getsockname inotify_add_watch io_cancel "
-	      " io_submit ioctl ioperm ioprio_set landlock_create_ruleset lchown listxattr llistxattr "
-	      " lseek lsm_list_modules madvise membarrier mincore mkdirat mknod mlock2 modify_ldt "
-	      " mprotect mq_getsetattr mseal msgctl msync open open_by_handle_at open_tree pidfd_getfd "
-	      " poll read readahead readlink readv recvmsg rt_sigqueueinfo sched_getaffinity "
-	      " sched_setaffinity sched_setattr sched_setscheduler seccomp semget semop sendmsg "
-	      " set_mempolicy setitimer setpriority setresgid setresuid shmat shmctl shmget signalfd "
-	      " socket symlinkat sysfs syslog tgkill timer_create unlinkat write writev ",
-	[4] = " accept4 cachestat clock_nanosleep epoll_ctl epoll_wait faccessat2 fadvise64 fallocate "
-	      " fchmodat2 fgetxattr futex_requeue futex_wake getxattr io_uring_register "
-	      " landlock_add_rule lgetxattr listmount lsm_get_self_attr lsm_set_self_attr "
-	      " migrate_pages mknodat mq_open msgsnd newfstatat openat openat2 pidfd_send_signal "
-	      " pkey_mprotect pread64 prlimit64 ptrace pwrite64 quotactl quotactl_fd readlinkat reboot "
-	      " removexattrat renameat request_key rseq rt_sigaction rt_sigprocmask rt_sigtimedwait "
-	      " rt_tgsigqueueinfo sched_getattr semctl semtimedop sendfile64 sendmmsg "
-	      " set_mempolicy_home_node signalfd4 socketpair statmount sync_file_range tee "
-	      " timer_settime timerfd_settime utimensat vmsplice wait4 ",
-	[5] = " add_key clone execveat fanotify_mark fchownat file_getattr file_setattr fsconfig "
-	      " fsetxattr futex_waitv get_mempolicy getsockopt io_getevents kcmp keyctl linkat "
-	      " listxattrat lsetxattr mount mount_setattr move_mount mq_timedreceive mq_timedsend "
-	      " mremap msgrcv name_to_handle_at open_tree_attr perf_event_open ppoll prctl preadv "
-	      " process_madvise pwritev recvmmsg remap_file_pages renameat2 select setsockopt setxattr "
-	      " statx waitid ",
+    [0] = " fork getegid geteuid getgid getpgrp getpid getppid gettid getuid inotify_init "
+	  " munlockall pause restart_syscall rt_sigreturn sched_yield setsid sync uprobe uretprobe "
+	  " vfork vhangup ",
+    [1] = " acct adjtimex alarm brk chdir chroot close dup epoll_create epoll_create1 eventfd exit "
+	  " exit_group fchdir fdatasync fsync getpgid getsid inotify_init1 io_destroy iopl "
+	  " memfd_secret mlockall mq_unlink newuname personality pipe pkey_free rmdir "
+	  " sched_get_priority_max sched_get_priority_min sched_getscheduler set_tid_address "
+	  " setfsgid setfsuid setgid setuid shmdt swapoff syncfs sysinfo time timer_delete "
+	  " timer_getoverrun times umask unlink unshare userfaultfd ",
+    [2] = " access arch_prctl capget capset chmod clock_adjtime clock_getres clock_gettime "
+	  " clock_settime clone3 creat dup2 eventfd2 fanotify_init fchmod flock fremovexattr "
+	  " fsopen fstatfs ftruncate getcwd getgroups getitimer getpriority getrlimit getrusage "
+	  " gettimeofday inotify_rm_watch io_setup io_uring_setup ioprio_get kill "
+	  " landlock_restrict_self link listen lremovexattr memfd_create mkdir mlock mq_notify "
+	  " msgget munlock munmap nanosleep newfstat newlstat newstat pidfd_open pipe2 pivot_root "
+	  " pkey_alloc process_mrelease removexattr rename rt_sigpending rt_sigsuspend "
+	  " sched_getparam sched_rr_get_interval sched_setparam set_robust_list setdomainname "
+	  " setgroups sethostname setns setpgid setregid setreuid setrlimit settimeofday shutdown "
+	  " sigaltstack statfs swapon symlink timer_gettime timerfd_create timerfd_gettime tkill "
+	  " truncate umount ustat utime utimes ",
+    [3] = " accept bind bpf chown close_range connect dup3 execve faccessat fchmodat fchown fcntl "
+	  " flistxattr fsmount fspick futimesat get_robust_list getcpu getdents getdents64 "
+	  " getpeername getrandom getresgid getresuid getsockname inotify_add_watch io_cancel "
+	  " io_submit ioctl ioperm ioprio_set landlock_create_ruleset lchown listxattr llistxattr "
+	  " lseek lsm_list_modules madvise membarrier mincore mkdirat mknod mlock2 modify_ldt "
+	  " mprotect mq_getsetattr mseal msgctl msync open open_by_handle_at open_tree pidfd_getfd "
+	  " poll read readahead readlink readv recvmsg rt_sigqueueinfo sched_getaffinity "
+	  " sched_setaffinity sched_setattr sched_setscheduler seccomp semget semop sendmsg "
+	  " set_mempolicy setitimer setpriority setresgid setresuid shmat shmctl shmget signalfd "
+	  " socket symlinkat sysfs syslog tgkill timer_create unlinkat write writev ",
+    [4] = " accept4 cachestat clock_nanosleep epoll_ctl epoll_wait faccessat2 fadvise64 fallocate "
+	  " fchmodat2 fgetxattr futex_requeue futex_wake getxattr io_uring_register "
+	  " landlock_add_rule lgetxattr listmount lsm_get_self_attr lsm_set_self_attr "
+	  " migrate_pages mknodat mq_open msgsnd newfstatat openat openat2 pidfd_send_signal "
+	  " pkey_mprotect pread64 prlimit64 ptrace pwrite64 quotactl quotactl_fd readlinkat reboot "
+	  " removexattrat renameat request_key rseq rt_sigaction rt_sigprocmask rt_sigtimedwait "
+	  " rt_tgsigqueueinfo sched_getattr semctl semtimedop sendfile64 sendmmsg "
+	  " set_mempolicy_home_node signalfd4 socketpair statmount sync_file_range tee "
+	  " timer_settime timerfd_settime utimensat vmsplice wait4 ",
+    [5] = " add_key clone execveat fanotify_mark fchownat file_getattr file_setattr fsconfig "
+	  " fsetxattr futex_waitv get_mempolicy getsockopt io_getevents kcmp keyctl linkat "
+	  " listxattrat lsetxattr mount mount_setattr move_mount mq_timedreceive mq_timedsend "
+	  " mremap msgrcv name_to_handle_at open_tree_attr perf_event_open ppoll prctl preadv "
+	  " process_madvise pwritev recvmmsg remap_file_pages renameat2 select setsockopt setxattr "
+	  " statx waitid ",
 };
 
 const char *rt_seccomp_action_name(enum rt_seccomp_action action)
@@ -210,10 +210,11 @@ static int resolve_action(enum rt_seccomp_action action, int has_errno_ret, unsi
 	if (info == NULL)
 		return rt_error_set(err, EINVAL, "unknown action %d", (int)action);
 	if (api < info->min_api)
-		return rt_error_set(err, ENOTSUP,
-				    "%s: not supported by this kernel and libseccomp (API level %u, "
-				    "needs %u)",
-				    info->name, api, info->min_api);
+		return rt_error_set(
+		    err, ENOTSUP,
+		    "%s: not supported by this kernel and libseccomp (API level %u, "
+		    "needs %u)",
+		    info->name, api, info->min_api);
 	if (has_errno_ret && action != RT_SCMP_ERRNO && action != RT_SCMP_TRACE)
 		return rt_error_set(err, EINVAL,
 				    "errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, "
@@ -226,30 +227,14 @@ static int resolve_action(enum rt_seccomp_action action, int has_errno_ret, unsi
 
 	switch (action) {
 	case RT_SCMP_KILL:
-	case RT_SCMP_KILL_THREAD:
-		*ret = SCMP_ACT_KILL_THREAD;
-		break;
-	case RT_SCMP_KILL_PROCESS:
-		*ret = SCMP_ACT_KILL_PROCESS;
-		break;
-	case RT_SCMP_TRAP:
-		*ret = SCMP_ACT_TRAP;
-		break;
-	case RT_SCMP_ERRNO:
-		*ret = SCMP_ACT_ERRNO(ret_code);
-		break;
-	case RT_SCMP_TRACE:
-		*ret = SCMP_ACT_TRACE(ret_code);
-		break;
-	case RT_SCMP_ALLOW:
-		*ret = SCMP_ACT_ALLOW;
-		break;
-	case RT_SCMP_LOG:
-		*ret = SCMP_ACT_LOG;
-		break;
-	case RT_SCMP_NOTIFY:
-		*ret = SCMP_ACT_NOTIFY;
-		break;
+	case RT_SCMP_KILL_THREAD: *ret = SCMP_ACT_KILL_THREAD; break;
+	case RT_SCMP_KILL_PROCESS: *ret = SCMP_ACT_KILL_PROCESS; break;
+	case RT_SCMP_TRAP: *ret = SCMP_ACT_TRAP; break;
+	case RT_SCMP_ERRNO: *ret = SCMP_ACT_ERRNO(ret_code); break;
+	case RT_SCMP_TRACE: *ret = SCMP_ACT_TRACE(ret_code); break;
+	case RT_SCMP_ALLOW: *ret = SCMP_ACT_ALLOW; break;
+	case RT_SCMP_LOG: *ret = SCMP_ACT_LOG; break;
+	case RT_SCMP_NOTIFY: *ret = SCMP_ACT_NOTIFY; break;
 	}
 	return 0;
 }
@@ -266,8 +251,9 @@ static int add_architectures(scmp_filter_ctx ctx, const struct rt_seccomp *cfg,
 			if (strcmp(arches[j].name, name) == 0)
 				info = &arches[j];
 		if (info == NULL)
-			return rt_error_set(err, EINVAL, "architectures[%zu]: unknown architecture \"%s\"",
-					    i, name);
+			return rt_error_set(err, EINVAL,
+					    "architectures[%zu]: unknown architecture \"%s\"", i,
+					    name);
 		/* The native architecture is in every new context already: -EEXIST is fine. */
 		rc = seccomp_arch_add(ctx, info->token);
 		if (rc < 0 && rc != -EEXIST)
@@ -289,13 +275,15 @@ static int set_flags(scmp_filter_ctx ctx, const struct rt_seccomp *cfg, struct r
 			if (strcmp(flags[j].name, name) == 0)
 				info = &flags[j];
 		if (info == NULL)
-			return rt_error_set(err, EINVAL, "flags[%zu]: unknown flag \"%s\"", i, name);
+			return rt_error_set(err, EINVAL, "flags[%zu]: unknown flag \"%s\"", i,
+					    name);
 		if (!info->supported)
-			return rt_error_set(err, ENOTSUP,
-					    "flags[%zu]: %s is not supported by libseccomp %u.%u.%u "
-					    "(needs 2.6)",
-					    i, name, seccomp_version()->major,
-					    seccomp_version()->minor, seccomp_version()->micro);
+			return rt_error_set(
+			    err, ENOTSUP,
+			    "flags[%zu]: %s is not supported by libseccomp %u.%u.%u "
+			    "(needs 2.6)",
+			    i, name, seccomp_version()->major, seccomp_version()->minor,
+			    seccomp_version()->micro);
 		if (api < info->min_api)
 			return rt_error_set(err, ENOTSUP,
 					    "flags[%zu]: %s is not supported by this kernel and "
@@ -339,10 +327,10 @@ static int build_conditions(const char *name, const struct rt_seccomp_rule *rule
 		seen |= 1U << arg->index;
 		/* For MASKED_EQ the OCI value is the mask and valueTwo the expected result. */
 		conds[k] = (struct scmp_arg_cmp){
-			.arg = arg->index,
-			.op = op->cmp,
-			.datum_a = arg->value,
-			.datum_b = op->cmp == SCMP_CMP_MASKED_EQ ? arg->value_two : 0,
+		    .arg = arg->index,
+		    .op = op->cmp,
+		    .datum_a = arg->value,
+		    .datum_b = op->cmp == SCMP_CMP_MASKED_EQ ? arg->value_two : 0,
 		};
 	}
 	return 0;
@@ -404,17 +392,18 @@ static int add_rules(scmp_filter_ctx ctx, const struct rt_seccomp *cfg, uint32_t
 			int nr;
 
 			if (rule->action == RT_SCMP_NOTIFY && !notify_allowed(name))
-				return rt_error_set(err, EINVAL,
-						    "syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used "
-						    "for \"%s\" (husk needs it to hand the notify fd "
-						    "over)",
-						    i, name);
+				return rt_error_set(
+				    err, EINVAL,
+				    "syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used "
+				    "for \"%s\" (husk needs it to hand the notify fd "
+				    "over)",
+				    i, name);
 			/* Unknown to this libseccomp: skipped like runc does, so one profile
 			 * serves old and new kernels. */
 			nr = seccomp_syscall_resolve_name(name);
 			if (nr == __NR_SCMP_ERROR) {
-				rt_debug("seccomp: syscalls[%zu]: unknown syscall \"%s\" skipped", i,
-					 name);
+				rt_debug("seccomp: syscalls[%zu]: unknown syscall \"%s\" skipped",
+					 i, name);
 				continue;
 			}
 			/* libseccomp refuses a rule that repeats the default action (-EACCES);
@@ -453,7 +442,8 @@ static int build_filter(const struct rt_seccomp *cfg, scmp_filter_ctx *ret_ctx,
 
 	ctx = seccomp_init(default_action);
 	if (ctx == NULL)
-		return rt_error_set(err, EINVAL, "linux.seccomp: create filter with defaultAction %s",
+		return rt_error_set(err, EINVAL,
+				    "linux.seccomp: create filter with defaultAction %s",
 				    rt_seccomp_action_name(cfg->default_action));
 	/* no_new_privs is process.noNewPrivileges' business, set by the caller; libseccomp would
 	 * set it on load behind the spec's back. */
@@ -514,8 +504,9 @@ int rt_seccomp_listener_message(const char *state_json, pid_t pid, const char *m
 		return rt_error_set(err, EINVAL, "seccomp agent message: container state: %s",
 				    state ? "not a JSON object" : jerr.text);
 	version = json_string_value(json_object_get(state, "ociVersion"));
-	msg = json_pack("{s:s,s:[s],s:I,s:O}", "ociVersion", version ? version : DEFAULT_OCI_VERSION,
-			"fds", "seccompFd", "pid", (json_int_t)pid, "state", state);
+	msg =
+	    json_pack("{s:s,s:[s],s:I,s:O}", "ociVersion", version ? version : DEFAULT_OCI_VERSION,
+		      "fds", "seccompFd", "pid", (json_int_t)pid, "state", state);
 	if (msg == NULL)
 		return rt_error_set(err, ENOMEM, "seccomp agent message: build JSON");
 	if (metadata && *metadata &&
@@ -538,10 +529,10 @@ static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd)
 	} control;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
 	};
 	struct cmsghdr *cmsg;
 	ssize_t n;
@@ -564,7 +555,8 @@ int rt_seccomp_listener_connect(const char *listener_path, struct rt_error *err)
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	if (strlen(listener_path) >= sizeof(addr.sun_path))
-		return rt_error_set(err, ENAMETOOLONG, "seccomp listenerPath \"%s\"", listener_path);
+		return rt_error_set(err, ENAMETOOLONG, "seccomp listenerPath \"%s\"",
+				    listener_path);
 	memcpy(addr.sun_path, listener_path, strlen(listener_path) + 1);
 
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -593,7 +585,8 @@ int rt_seccomp_send_listener_sock(int sock, const char *message, int notify_fd,
 			continue;
 		}
 		if (n < 0)
-			return rt_error_set(err, errno, "send the container state to the seccomp agent");
+			return rt_error_set(err, errno,
+					    "send the container state to the seccomp agent");
 	}
 	return 0;
 }

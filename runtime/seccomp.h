@@ -58,12 +58,12 @@ int rt_seccomp_send_listener_sock(int sock, const char *message, int notify_fd,
  * Arrays are NULL-terminated and point to static strings. */
 #define RT_SECCOMP_FEATURES_MAX 32
 struct rt_seccomp_features {
-	const char *actions[RT_SECCOMP_FEATURES_MAX];   /* "SCMP_ACT_ALLOW", ... */
+	const char *actions[RT_SECCOMP_FEATURES_MAX];	/* "SCMP_ACT_ALLOW", ... */
 	const char *operators[RT_SECCOMP_FEATURES_MAX]; /* "SCMP_CMP_EQ", ... */
-	const char *archs[RT_SECCOMP_FEATURES_MAX];     /* "SCMP_ARCH_X86_64", ... */
-	const char *flags[RT_SECCOMP_FEATURES_MAX];     /* "SECCOMP_FILTER_FLAG_TSYNC", ... */
-	unsigned api_level;                             /* seccomp_api_get() */
-	char lib_version[24];                           /* "2.5.4": the linked library */
+	const char *archs[RT_SECCOMP_FEATURES_MAX];	/* "SCMP_ARCH_X86_64", ... */
+	const char *flags[RT_SECCOMP_FEATURES_MAX];	/* "SECCOMP_FILTER_FLAG_TSYNC", ... */
+	unsigned api_level;				/* seccomp_api_get() */
+	char lib_version[24];				/* "2.5.4": the linked library */
 };
 void rt_seccomp_features(struct rt_seccomp_features *ret);
 

@@ -143,4 +143,7 @@ static const char default_profile[] =
 	;
 /* clang-format on */
 
-const char *rt_seccomp_default_profile(void) { return default_profile; }
+const char *rt_seccomp_default_profile(void)
+{
+	return default_profile;
+}

@@ -13,35 +13,35 @@ static const struct {
 	const char *name; /* without "SIG"; the first of a number is its canonical name */
 	int sig;
 } signals[] = {
-	{"HUP", SIGHUP},	 {"INT", SIGINT},     {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-	{"TRAP", SIGTRAP},	 {"ABRT", SIGABRT},   {"IOT", SIGIOT},	     {"BUS", SIGBUS},
-	{"FPE", SIGFPE},	 {"KILL", SIGKILL},   {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-	{"USR2", SIGUSR2},	 {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-	{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},   {"CLD", SIGCHLD},	     {"CONT", SIGCONT},
-	{"STOP", SIGSTOP},	 {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},
-	{"URG", SIGURG},	 {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM},
-	{"PROF", SIGPROF},	 {"WINCH", SIGWINCH}, {"IO", SIGIO},	     {"POLL", SIGPOLL},
-	{"PWR", SIGPWR},	 {"SYS", SIGSYS},
+    {"HUP", SIGHUP},	   {"INT", SIGINT},	{"QUIT", SIGQUIT}, {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},	   {"ABRT", SIGABRT},	{"IOT", SIGIOT},   {"BUS", SIGBUS},
+    {"FPE", SIGFPE},	   {"KILL", SIGKILL},	{"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},	   {"PIPE", SIGPIPE},	{"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},	{"CLD", SIGCHLD},  {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},	   {"TSTP", SIGTSTP},	{"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
+    {"URG", SIGURG},	   {"XCPU", SIGXCPU},	{"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+    {"PROF", SIGPROF},	   {"WINCH", SIGWINCH}, {"IO", SIGIO},	   {"POLL", SIGPOLL},
+    {"PWR", SIGPWR},	   {"SYS", SIGSYS},
 };
 
 /* SIGRTMIN is glibc's (34: it keeps 32 and 33 for itself), as docker and runc count. */
 static const char *const rt_names[] = {
-	"SIGRTMIN",	"SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",  "SIGRTMIN+5",
-	"SIGRTMIN+6",	"SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",  "SIGRTMIN+10", "SIGRTMIN+11",
-	"SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13",
-	"SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9",  "SIGRTMAX-8",  "SIGRTMAX-7",
-	"SIGRTMAX-6",	"SIGRTMAX-5",  "SIGRTMAX-4",  "SIGRTMAX-3",  "SIGRTMAX-2",  "SIGRTMAX-1",
-	"SIGRTMAX",
+    "SIGRTMIN",	   "SIGRTMIN+1",  "SIGRTMIN+2",	 "SIGRTMIN+3",	"SIGRTMIN+4",  "SIGRTMIN+5",
+    "SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",	 "SIGRTMIN+9",	"SIGRTMIN+10", "SIGRTMIN+11",
+    "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13",
+    "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9",	"SIGRTMAX-8",  "SIGRTMAX-7",
+    "SIGRTMAX-6",  "SIGRTMAX-5",  "SIGRTMAX-4",	 "SIGRTMAX-3",	"SIGRTMAX-2",  "SIGRTMAX-1",
+    "SIGRTMAX",
 };
 
 const char *rt_signal_name(int sig)
 {
 	static const char *const names[] = {
-		"SIGHUP",  "SIGINT",	"SIGQUIT", "SIGILL",	"SIGTRAP", "SIGABRT", "SIGBUS",
-		"SIGFPE",  "SIGKILL",	"SIGUSR1", "SIGSEGV",	"SIGUSR2", "SIGPIPE", "SIGALRM",
-		"SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",	"SIGSTOP", "SIGTSTP", "SIGTTIN",
-		"SIGTTOU", "SIGURG",	"SIGXCPU", "SIGXFSZ",	"SIGVTALRM", "SIGPROF", "SIGWINCH",
-		"SIGIO",   "SIGPWR",	"SIGSYS",
+	    "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",  "SIGTRAP",   "SIGABRT", "SIGBUS",
+	    "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM",
+	    "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP",   "SIGTSTP", "SIGTTIN",
+	    "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+	    "SIGIO",   "SIGPWR",    "SIGSYS",
 	};
 
 	if (sig >= 1 && sig <= (int)ARRAY_SIZE(names))

@@ -12,12 +12,12 @@
 #include "spec_internal.h"
 
 static const char *const hook_names[RT_HOOK_KINDS] = {
-	[RT_HOOK_PRESTART] = "prestart",
-	[RT_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[RT_HOOK_CREATE_CONTAINER] = "createContainer",
-	[RT_HOOK_START_CONTAINER] = "startContainer",
-	[RT_HOOK_POSTSTART] = "poststart",
-	[RT_HOOK_POSTSTOP] = "poststop",
+    [RT_HOOK_PRESTART] = "prestart",
+    [RT_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [RT_HOOK_CREATE_CONTAINER] = "createContainer",
+    [RT_HOOK_START_CONTAINER] = "startContainer",
+    [RT_HOOK_POSTSTART] = "poststart",
+    [RT_HOOK_POSTSTOP] = "poststop",
 };
 
 const char *rt_hook_kind_name(enum rt_hook_kind k)
@@ -83,8 +83,9 @@ static int parse_oci_version(json_t *root, struct rt_spec *spec, struct rt_error
 				     spec->oci_version);
 	/* Versions keep compatibility within a major version only. */
 	if (major != 1)
-		return rt_json_error(err, &p, "\"%s\": major version %lu is not supported (husk "
-					      "implements 1.x)",
+		return rt_json_error(err, &p,
+				     "\"%s\": major version %lu is not supported (husk "
+				     "implements 1.x)",
 				     spec->oci_version, major);
 	return 0;
 }
@@ -129,14 +130,14 @@ static int check_env(char **env, const struct rt_jpath *p, struct rt_error *err)
 		const char *eq = strchr(env[i], '=');
 		if (eq == NULL || eq == env[i]) {
 			struct rt_jpath ep = RT_JPATH_IDX(p, i);
-			return rt_json_error(err, &ep, "\"%s\" is not of the form KEY=VALUE", env[i]);
+			return rt_json_error(err, &ep, "\"%s\" is not of the form KEY=VALUE",
+					     env[i]);
 		}
 	}
 	return 0;
 }
 
-static int parse_hook(json_t *v, const struct rt_jpath *p, struct rt_hook *h,
-		      struct rt_error *err)
+static int parse_hook(json_t *v, const struct rt_jpath *p, struct rt_hook *h, struct rt_error *err)
 {
 	struct rt_jpath pp = RT_JPATH_KEY(p, "path");
 	struct rt_jpath ep = RT_JPATH_KEY(p, "env");
@@ -152,7 +153,8 @@ static int parse_hook(json_t *v, const struct rt_jpath *p, struct rt_hook *h,
 	if (!rt_spec_is_abs(h->path))
 		return rt_json_error(err, &pp, "\"%s\" must be an absolute path", h->path);
 	if (rt_json_get_strv(v, "args", p, &h->args, NULL, err) < 0 ||
-	    rt_json_get_strv(v, "env", p, &h->env, NULL, err) < 0 || check_env(h->env, &ep, err) < 0)
+	    rt_json_get_strv(v, "env", p, &h->env, NULL, err) < 0 ||
+	    check_env(h->env, &ep, err) < 0)
 		return -1;
 	if ((r = rt_json_get_int64(v, "timeout", p, 1, INT_MAX, &timeout, err)) < 0)
 		return -1;
@@ -306,7 +308,8 @@ int rt_spec_parse(const char *json_text, size_t len, const char *bundle_dir,
 	spec = calloc(1, sizeof(*spec));
 	if (spec == NULL)
 		return rt_error_set(err, ENOMEM, "allocate spec");
-	if (absolute_bundle(bundle_dir, &spec->bundle, err) < 0 || parse_spec(root, spec, err) < 0) {
+	if (absolute_bundle(bundle_dir, &spec->bundle, err) < 0 ||
+	    parse_spec(root, spec, err) < 0) {
 		rt_spec_free(spec);
 		return rt_error_wrap(err, "config.json");
 	}

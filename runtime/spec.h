@@ -94,25 +94,25 @@ struct rt_process {
 
 /* --- mounts --- */
 enum rt_mount_kind {
-	RT_MOUNT_BIND,  /* type "bind" or options contain bind/rbind */
-	RT_MOUNT_FS,    /* a filesystem by type: proc, sysfs, tmpfs, devpts, mqueue, cgroup2, ... */
+	RT_MOUNT_BIND, /* type "bind" or options contain bind/rbind */
+	RT_MOUNT_FS,   /* a filesystem by type: proc, sysfs, tmpfs, devpts, mqueue, cgroup2, ... */
 };
 
 struct rt_mount {
 	char *destination; /* absolute inside the container */
-	char *type;        /* may be NULL for bind mounts */
-	char *source;      /* host path for binds (made absolute against the bundle), else fs source */
+	char *type;	   /* may be NULL for bind mounts */
+	char *source; /* host path for binds (made absolute against the bundle), else fs source */
 	enum rt_mount_kind kind;
-	int recursive;             /* rbind */
-	unsigned long flags;       /* MS_* to set; binds have MS_BIND (| MS_REC for rbind) */
+	int recursive;		   /* rbind */
+	unsigned long flags;	   /* MS_* to set; binds have MS_BIND (| MS_REC for rbind) */
 	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, dev, exec, ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
-	uint64_t attr_set;         /* MOUNT_ATTR_* for recursive flags (rro, rnosuid...) */
+	uint64_t attr_set;	   /* MOUNT_ATTR_* for recursive flags (rro, rnosuid...) */
 	uint64_t attr_clr;
-	int idmap;                 /* idmap / ridmap requested (or mappings given) */
+	int idmap; /* idmap / ridmap requested (or mappings given) */
 	int recursive_idmap;
-	int tmpcopyup;             /* runc/crun extension: copy the rootfs dir into the tmpfs */
-	char *data;                /* remaining options for the fs, comma separated, or NULL */
+	int tmpcopyup; /* runc/crun extension: copy the rootfs dir into the tmpfs */
+	char *data;    /* remaining options for the fs, comma separated, or NULL */
 	/* uidMappings/gidMappings for idmapped mounts */
 	struct rt_id_mapping *uid_mappings;
 	size_t n_uid_mappings;
@@ -163,8 +163,8 @@ struct rt_namespace {
 };
 
 struct rt_device {
-	char *path;  /* absolute inside the container */
-	char type;   /* 'c', 'b', 'u' (= 'c'), 'p' */
+	char *path; /* absolute inside the container */
+	char type;  /* 'c', 'b', 'u' (= 'c'), 'p' */
 	int64_t major, minor;
 	int has_file_mode;
 	mode_t file_mode;
@@ -181,7 +181,7 @@ struct rt_time_offset {
 
 /* linux.seccomp (enforced by seccomp.c; parsed and validated here) */
 enum rt_seccomp_action {
-	RT_SCMP_KILL,         /* SCMP_ACT_KILL == KILL_THREAD */
+	RT_SCMP_KILL, /* SCMP_ACT_KILL == KILL_THREAD */
 	RT_SCMP_KILL_PROCESS,
 	RT_SCMP_KILL_THREAD,
 	RT_SCMP_TRAP,
@@ -267,8 +267,8 @@ struct rt_linux {
 
 struct rt_spec {
 	char *oci_version;
-	char *bundle;     /* absolute bundle directory */
-	char *root_path;  /* absolute rootfs path (root.path made absolute against the bundle) */
+	char *bundle;	 /* absolute bundle directory */
+	char *root_path; /* absolute rootfs path (root.path made absolute against the bundle) */
 	int root_readonly;
 	int has_process;
 	struct rt_process process;
@@ -302,8 +302,8 @@ void rt_spec_free(struct rt_spec *spec);
 void rt_process_free(struct rt_process *process);
 
 /* Names used by several commands. */
-const char *rt_ns_type_name(enum rt_ns_type t); /* "pid", "network", "mount", ... */
-int rt_ns_clone_flag(enum rt_ns_type t);         /* CLONE_NEWPID, ... */
+const char *rt_ns_type_name(enum rt_ns_type t);	    /* "pid", "network", "mount", ... */
+int rt_ns_clone_flag(enum rt_ns_type t);	    /* CLONE_NEWPID, ... */
 const char *rt_hook_kind_name(enum rt_hook_kind k); /* "prestart", "createRuntime", ... */
 
 /* Default config.json text for `husk spec` (rootless variant with user namespace mapping):

@@ -40,27 +40,27 @@ static json_t *default_mounts(int rootless)
 	json_t *m = json_array();
 
 	json_array_append_new(m, mount("/proc", "proc", "proc", NULL));
-	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs",
-				       strv("nosuid", "strictatime", "mode=755", "size=65536k",
-					    NULL)));
+	json_array_append_new(
+	    m, mount("/dev", "tmpfs", "tmpfs",
+		     strv("nosuid", "strictatime", "mode=755", "size=65536k", NULL)));
 	/* A rootless container has no group 5 mapped: devpts would refuse gid=5. */
-	json_array_append_new(m, mount("/dev/pts", "devpts", "devpts",
-				       rootless ? strv("nosuid", "noexec", "newinstance",
-						       "ptmxmode=0666", "mode=0620", NULL)
-						: strv("nosuid", "noexec", "newinstance",
-						       "ptmxmode=0666", "mode=0620", "gid=5",
-						       NULL)));
-	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm",
-				       strv("nosuid", "noexec", "nodev", "mode=1777",
-					    "size=65536k", NULL)));
-	json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue",
-				       strv("nosuid", "noexec", "nodev", NULL)));
+	json_array_append_new(m,
+			      mount("/dev/pts", "devpts", "devpts",
+				    rootless ? strv("nosuid", "noexec", "newinstance",
+						    "ptmxmode=0666", "mode=0620", NULL)
+					     : strv("nosuid", "noexec", "newinstance",
+						    "ptmxmode=0666", "mode=0620", "gid=5", NULL)));
+	json_array_append_new(
+	    m, mount("/dev/shm", "tmpfs", "shm",
+		     strv("nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL)));
+	json_array_append_new(
+	    m, mount("/dev/mqueue", "mqueue", "mqueue", strv("nosuid", "noexec", "nodev", NULL)));
 	/* sysfs can only be mounted by the owner of the network namespace; a rootless
 	 * container shares the host's, so it gets a read-only bind of /sys instead. */
 	if (rootless)
-		json_array_append_new(m, mount("/sys", "none", "/sys",
-					       strv("rbind", "nosuid", "noexec", "nodev", "ro",
-						    NULL)));
+		json_array_append_new(
+		    m, mount("/sys", "none", "/sys",
+			     strv("rbind", "nosuid", "noexec", "nodev", "ro", NULL)));
 	else
 		json_array_append_new(m, mount("/sys", "sysfs", "sysfs",
 					       strv("nosuid", "noexec", "nodev", "ro", NULL)));
@@ -75,9 +75,8 @@ static json_t *caps(void)
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
-		json_object_set_new(c, sets[i],
-				    strv("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
-					 NULL));
+		json_object_set_new(
+		    c, sets[i], strv("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL));
 	return c;
 }
 
@@ -90,9 +89,10 @@ static json_t *process(void)
 	json_object_set_new(user, "gid", json_integer(0));
 	json_object_set_new(p, "user", user);
 	json_object_set_new(p, "args", strv("sh", NULL));
-	json_object_set_new(p, "env",
-			    strv("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				 "TERM=xterm", NULL));
+	json_object_set_new(
+	    p, "env",
+	    strv("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+		 NULL));
 	json_object_set_new(p, "cwd", json_string("/"));
 	json_object_set_new(p, "capabilities", caps());
 	json_object_set_new(rl, "type", json_string("RLIMIT_NOFILE"));
@@ -135,9 +135,9 @@ static json_t *linux_section(int rootless, uid_t uid, gid_t gid)
 		json_object_set_new(lx, "gidMappings", id_map(gid));
 	} else {
 		/* Deny every device; the runtime adds the standard ones (null, zero, tty...). */
-		json_object_set_new(lx, "resources",
-				    json_pack("{s[{sbss}]}", "devices", "allow", 0, "access",
-					      "rwm"));
+		json_object_set_new(
+		    lx, "resources",
+		    json_pack("{s[{sbss}]}", "devices", "allow", 0, "access", "rwm"));
 	}
 	json_object_set_new(lx, "namespaces", namespaces(rootless));
 	json_object_set_new(lx, "maskedPaths",
@@ -145,9 +145,9 @@ static json_t *linux_section(int rootless, uid_t uid, gid_t gid)
 				 "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
 				 "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
 				 "/sys/devices/virtual/powercap", NULL));
-	json_object_set_new(lx, "readonlyPaths",
-			    strv("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-				 "/proc/sysrq-trigger", NULL));
+	json_object_set_new(
+	    lx, "readonlyPaths",
+	    strv("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL));
 	seccomp = json_loads(rt_seccomp_default_profile(), 0, NULL);
 	if (seccomp == NULL) {
 		json_decref(lx);

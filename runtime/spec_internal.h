@@ -33,8 +33,8 @@ int rt_mount_options_parse(struct rt_mount *m, const char *const *opts, size_t n
 int rt_spec_linux_from_json(json_t *obj, const struct rt_jpath *p, struct rt_linux *lx,
 			    struct rt_error *err);
 void rt_linux_clear(struct rt_linux *lx);
-int rt_spec_id_mappings_from_json(json_t *arr, const struct rt_jpath *p,
-				  struct rt_id_mapping **ret, size_t *ret_n, struct rt_error *err);
+int rt_spec_id_mappings_from_json(json_t *arr, const struct rt_jpath *p, struct rt_id_mapping **ret,
+				  size_t *ret_n, struct rt_error *err);
 /* The runc rule: may this sysctl be set given the namespaces in lx->ns?  0 or -1 with a
  * "linux.sysctl: ..." message. */
 int rt_sysctl_check(const struct rt_linux *lx, const char *key, struct rt_error *err);
@@ -45,6 +45,9 @@ int rt_spec_seccomp_from_json(json_t *obj, const struct rt_jpath *p, struct rt_s
 void rt_seccomp_free(struct rt_seccomp *s);
 
 /* Helpers shared by the spec_*.c files. */
-static inline int rt_spec_is_abs(const char *path) { return path[0] == '/'; }
+static inline int rt_spec_is_abs(const char *path)
+{
+	return path[0] == '/';
+}
 
 #endif

@@ -17,10 +17,10 @@ static const struct {
 	const char *name;
 	int flag;
 } ns_types[RT_NS_TYPES] = {
-	[RT_NS_PID] = {"pid", CLONE_NEWPID},	     [RT_NS_NET] = {"network", CLONE_NEWNET},
-	[RT_NS_MNT] = {"mount", CLONE_NEWNS},	     [RT_NS_IPC] = {"ipc", CLONE_NEWIPC},
-	[RT_NS_UTS] = {"uts", CLONE_NEWUTS},	     [RT_NS_USER] = {"user", CLONE_NEWUSER},
-	[RT_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [RT_NS_TIME] = {"time", CLONE_NEWTIME},
+    [RT_NS_PID] = {"pid", CLONE_NEWPID},	  [RT_NS_NET] = {"network", CLONE_NEWNET},
+    [RT_NS_MNT] = {"mount", CLONE_NEWNS},	  [RT_NS_IPC] = {"ipc", CLONE_NEWIPC},
+    [RT_NS_UTS] = {"uts", CLONE_NEWUTS},	  [RT_NS_USER] = {"user", CLONE_NEWUSER},
+    [RT_NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [RT_NS_TIME] = {"time", CLONE_NEWTIME},
 };
 
 const char *rt_ns_type_name(enum rt_ns_type t)
@@ -108,8 +108,8 @@ static int parse_namespaces(json_t *obj, const struct rt_jpath *pp, struct rt_li
 	return 0;
 }
 
-int rt_spec_id_mappings_from_json(json_t *arr, const struct rt_jpath *p,
-				  struct rt_id_mapping **ret, size_t *ret_n, struct rt_error *err)
+int rt_spec_id_mappings_from_json(json_t *arr, const struct rt_jpath *p, struct rt_id_mapping **ret,
+				  size_t *ret_n, struct rt_error *err)
 {
 	static const char *const keys[] = {"containerID", "hostID", "size"};
 	cleanup_free struct rt_id_mapping *maps = NULL;
@@ -135,7 +135,8 @@ int rt_spec_id_mappings_from_json(json_t *arr, const struct rt_jpath *p,
 		if (v[2] == 0)
 			return rt_json_error(err, &ep, "size must be greater than 0");
 		/* The kernel refuses ranges that wrap around the 32-bit id space. */
-		if (v[0] + v[2] > (uint64_t)UINT32_MAX + 1 || v[1] + v[2] > (uint64_t)UINT32_MAX + 1)
+		if (v[0] + v[2] > (uint64_t)UINT32_MAX + 1 ||
+		    v[1] + v[2] > (uint64_t)UINT32_MAX + 1)
 			return rt_json_error(err, &ep, "range exceeds the 32-bit id space");
 		maps[i] = (struct rt_id_mapping){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
 	}
@@ -251,8 +252,8 @@ static int parse_devices(json_t *obj, const struct rt_jpath *pp, struct rt_linux
 int rt_sysctl_check(const struct rt_linux *lx, const char *key, struct rt_error *err)
 {
 	static const char *const ipc_keys[] = {
-		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+	    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 	};
 	int ipc = strncmp(key, "fs.mqueue.", 10) == 0;
 
@@ -261,10 +262,11 @@ int rt_sysctl_check(const struct rt_linux *lx, const char *key, struct rt_error 
 	if (ipc) {
 		if (lx->ns[RT_NS_IPC].present)
 			return 0;
-		return rt_error_set(err, 0,
-				    "linux.sysctl: \"%s\" needs an ipc namespace of the container's "
-				    "own, it would change the host's",
-				    key);
+		return rt_error_set(
+		    err, 0,
+		    "linux.sysctl: \"%s\" needs an ipc namespace of the container's "
+		    "own, it would change the host's",
+		    key);
 	}
 	if (strncmp(key, "net.", 4) == 0) {
 		if (lx->ns[RT_NS_NET].present)
@@ -317,8 +319,8 @@ static int parse_sysctl(json_t *obj, const struct rt_jpath *pp, struct rt_linux 
 	return 0;
 }
 
-static int parse_path_list(json_t *obj, const char *key, const struct rt_jpath *pp,
-			   char ***ret, size_t *ret_n, struct rt_error *err)
+static int parse_path_list(json_t *obj, const char *key, const struct rt_jpath *pp, char ***ret,
+			   size_t *ret_n, struct rt_error *err)
 {
 	struct rt_jpath p = RT_JPATH_KEY(pp, key);
 
@@ -327,7 +329,8 @@ static int parse_path_list(json_t *obj, const char *key, const struct rt_jpath *
 	for (size_t i = 0; i < *ret_n; i++)
 		if (!rt_spec_is_abs((*ret)[i])) {
 			struct rt_jpath ep = RT_JPATH_IDX(&p, i);
-			return rt_json_error(err, &ep, "\"%s\" must be an absolute path", (*ret)[i]);
+			return rt_json_error(err, &ep, "\"%s\" must be an absolute path",
+					     (*ret)[i]);
 		}
 	return 0;
 }
@@ -339,10 +342,10 @@ static int parse_rootfs_propagation(json_t *obj, const struct rt_jpath *pp, stru
 		const char *name;
 		unsigned long flags;
 	} props[] = {
-		{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
-		{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
-		{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-		{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+	    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+	    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+	    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+	    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 	struct rt_jpath p = RT_JPATH_KEY(pp, "rootfsPropagation");
 	const char *s = NULL;
@@ -382,8 +385,8 @@ static int parse_personality(json_t *obj, const struct rt_jpath *pp, struct rt_l
 	lx->has_personality = 1;
 	return rt_json_get_strv(o, "flags", &p, &lx->personality.flags, &lx->personality.n_flags,
 				err) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
 static int parse_time_offsets(json_t *obj, const struct rt_jpath *pp, struct rt_linux *lx,
@@ -400,8 +403,9 @@ static int parse_time_offsets(json_t *obj, const struct rt_jpath *pp, struct rt_
 		return rt_json_error(err, &p, "given without a time namespace");
 	/* Offsets can only be written before the first process enters the namespace. */
 	if (lx->ns[RT_NS_TIME].path)
-		return rt_json_error(err, &p, "cannot be set when joining an existing time "
-					      "namespace");
+		return rt_json_error(err, &p,
+				     "cannot be set when joining an existing time "
+				     "namespace");
 	lx->time_offsets = calloc(json_object_size(o) + 1, sizeof(*lx->time_offsets));
 	if (lx->time_offsets == NULL)
 		return rt_error_set(err, ENOMEM, "allocate timeOffsets");
@@ -435,7 +439,7 @@ static int parse_linux_misc(json_t *obj, const struct rt_jpath *p, struct rt_lin
 	if (rt_json_get_strdup(obj, "cgroupsPath", p, &lx->cgroups_path, err) < 0 ||
 	    rt_json_get_strdup(obj, "mountLabel", p, &lx->mount_label, err) < 0 ||
 	    parse_path_list(obj, "maskedPaths", p, &lx->masked_paths, &lx->n_masked_paths, err) <
-		    0 ||
+		0 ||
 	    parse_path_list(obj, "readonlyPaths", p, &lx->readonly_paths, &lx->n_readonly_paths,
 			    err) < 0 ||
 	    parse_rootfs_propagation(obj, p, lx, err) < 0 || parse_personality(obj, p, lx, err) < 0)
@@ -461,11 +465,11 @@ static int allow_created_devices(struct rt_linux *lx, struct rt_error *err)
 	for (size_t i = 0; i < lx->n_devices; i++) {
 		const struct rt_device *d = &lx->devices[i];
 		struct cg_device_rule rule = {
-			.allow = 1,
-			.type = d->type == 'b' ? 'b' : 'c',
-			.major = d->major,
-			.minor = d->minor,
-			.access = CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD,
+		    .allow = 1,
+		    .type = d->type == 'b' ? 'b' : 'c',
+		    .major = d->major,
+		    .minor = d->minor,
+		    .access = CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD,
 		};
 		if (d->type == 'p')
 			continue; /* FIFOs are not devices to the cgroup */

@@ -9,16 +9,16 @@
 #include "spec_internal.h"
 
 enum opt_kind {
-	OPT_NOOP,       /* "defaults": the kernel defaults, nothing to set */
-	OPT_SET,        /* MS_* to set */
-	OPT_CLEAR,      /* MS_* to clear */
-	OPT_BIND,       /* MS_BIND, value has MS_REC for rbind */
+	OPT_NOOP,  /* "defaults": the kernel defaults, nothing to set */
+	OPT_SET,   /* MS_* to set */
+	OPT_CLEAR, /* MS_* to clear */
+	OPT_BIND,  /* MS_BIND, value has MS_REC for rbind */
 	OPT_PROPAGATION,
-	OPT_ATTR_SET,   /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) */
+	OPT_ATTR_SET, /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) */
 	OPT_ATTR_CLEAR,
-	OPT_ATIME,      /* an atime mode: an enum inside MOUNT_ATTR__ATIME, not a bit */
-	OPT_IDMAP,      /* value 1: ridmap */
-	OPT_TMPCOPYUP,  /* value 1: tmpcopyup, 0: notmpcopyup */
+	OPT_ATIME,     /* an atime mode: an enum inside MOUNT_ATTR__ATIME, not a bit */
+	OPT_IDMAP,     /* value 1: ridmap */
+	OPT_TMPCOPYUP, /* value 1: tmpcopyup, 0: notmpcopyup */
 };
 
 struct mount_opt {
@@ -28,68 +28,68 @@ struct mount_opt {
 };
 
 static const struct mount_opt mount_opts[] = {
-	{"defaults", OPT_NOOP, 0},
-	{"ro", OPT_SET, MS_RDONLY},
-	{"rw", OPT_CLEAR, MS_RDONLY},
-	{"nosuid", OPT_SET, MS_NOSUID},
-	{"suid", OPT_CLEAR, MS_NOSUID},
-	{"nodev", OPT_SET, MS_NODEV},
-	{"dev", OPT_CLEAR, MS_NODEV},
-	{"noexec", OPT_SET, MS_NOEXEC},
-	{"exec", OPT_CLEAR, MS_NOEXEC},
-	{"sync", OPT_SET, MS_SYNCHRONOUS},
-	{"async", OPT_CLEAR, MS_SYNCHRONOUS},
-	{"dirsync", OPT_SET, MS_DIRSYNC},
-	{"remount", OPT_SET, MS_REMOUNT},
-	{"mand", OPT_SET, MS_MANDLOCK},
-	{"nomand", OPT_CLEAR, MS_MANDLOCK},
-	{"noatime", OPT_SET, MS_NOATIME},
-	{"atime", OPT_CLEAR, MS_NOATIME},
-	{"nodiratime", OPT_SET, MS_NODIRATIME},
-	{"diratime", OPT_CLEAR, MS_NODIRATIME},
-	{"relatime", OPT_SET, MS_RELATIME},
-	{"norelatime", OPT_CLEAR, MS_RELATIME},
-	{"strictatime", OPT_SET, MS_STRICTATIME},
-	{"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
-	{"lazytime", OPT_SET, MS_LAZYTIME},
-	{"nolazytime", OPT_CLEAR, MS_LAZYTIME},
-	{"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
-	{"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
-	{"bind", OPT_BIND, 0},
-	{"rbind", OPT_BIND, MS_REC},
-	{"shared", OPT_PROPAGATION, MS_SHARED},
-	{"rshared", OPT_PROPAGATION, MS_SHARED | MS_REC},
-	{"slave", OPT_PROPAGATION, MS_SLAVE},
-	{"rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC},
-	{"private", OPT_PROPAGATION, MS_PRIVATE},
-	{"rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC},
-	{"unbindable", OPT_PROPAGATION, MS_UNBINDABLE},
-	{"runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC},
-	{"rro", OPT_ATTR_SET, MOUNT_ATTR_RDONLY},
-	{"rrw", OPT_ATTR_CLEAR, MOUNT_ATTR_RDONLY},
-	{"rnosuid", OPT_ATTR_SET, MOUNT_ATTR_NOSUID},
-	{"rsuid", OPT_ATTR_CLEAR, MOUNT_ATTR_NOSUID},
-	{"rnodev", OPT_ATTR_SET, MOUNT_ATTR_NODEV},
-	{"rdev", OPT_ATTR_CLEAR, MOUNT_ATTR_NODEV},
-	{"rnoexec", OPT_ATTR_SET, MOUNT_ATTR_NOEXEC},
-	{"rexec", OPT_ATTR_CLEAR, MOUNT_ATTR_NOEXEC},
-	{"rnodiratime", OPT_ATTR_SET, MOUNT_ATTR_NODIRATIME},
-	{"rdiratime", OPT_ATTR_CLEAR, MOUNT_ATTR_NODIRATIME},
-	{"rnosymfollow", OPT_ATTR_SET, MOUNT_ATTR_NOSYMFOLLOW},
-	{"rsymfollow", OPT_ATTR_CLEAR, MOUNT_ATTR_NOSYMFOLLOW},
-	/* Undoing noatime or strictatime gives the kernel default, relatime; "no relatime" can
-	 * only mean updating atime on every access, which is strictatime. */
-	{"rnoatime", OPT_ATIME, MOUNT_ATTR_NOATIME},
-	{"ratime", OPT_ATIME, MOUNT_ATTR_RELATIME},
-	{"rstrictatime", OPT_ATIME, MOUNT_ATTR_STRICTATIME},
-	{"rnostrictatime", OPT_ATIME, MOUNT_ATTR_RELATIME},
-	{"rrelatime", OPT_ATIME, MOUNT_ATTR_RELATIME},
-	{"rnorelatime", OPT_ATIME, MOUNT_ATTR_STRICTATIME},
-	{"idmap", OPT_IDMAP, 0},
-	{"ridmap", OPT_IDMAP, 1},
-	/* runc and crun extensions: copy the image's directory content up into a new tmpfs */
-	{"tmpcopyup", OPT_TMPCOPYUP, 1},
-	{"notmpcopyup", OPT_TMPCOPYUP, 0},
+    {"defaults", OPT_NOOP, 0},
+    {"ro", OPT_SET, MS_RDONLY},
+    {"rw", OPT_CLEAR, MS_RDONLY},
+    {"nosuid", OPT_SET, MS_NOSUID},
+    {"suid", OPT_CLEAR, MS_NOSUID},
+    {"nodev", OPT_SET, MS_NODEV},
+    {"dev", OPT_CLEAR, MS_NODEV},
+    {"noexec", OPT_SET, MS_NOEXEC},
+    {"exec", OPT_CLEAR, MS_NOEXEC},
+    {"sync", OPT_SET, MS_SYNCHRONOUS},
+    {"async", OPT_CLEAR, MS_SYNCHRONOUS},
+    {"dirsync", OPT_SET, MS_DIRSYNC},
+    {"remount", OPT_SET, MS_REMOUNT},
+    {"mand", OPT_SET, MS_MANDLOCK},
+    {"nomand", OPT_CLEAR, MS_MANDLOCK},
+    {"noatime", OPT_SET, MS_NOATIME},
+    {"atime", OPT_CLEAR, MS_NOATIME},
+    {"nodiratime", OPT_SET, MS_NODIRATIME},
+    {"diratime", OPT_CLEAR, MS_NODIRATIME},
+    {"relatime", OPT_SET, MS_RELATIME},
+    {"norelatime", OPT_CLEAR, MS_RELATIME},
+    {"strictatime", OPT_SET, MS_STRICTATIME},
+    {"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
+    {"lazytime", OPT_SET, MS_LAZYTIME},
+    {"nolazytime", OPT_CLEAR, MS_LAZYTIME},
+    {"nosymfollow", OPT_SET, MS_NOSYMFOLLOW},
+    {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
+    {"bind", OPT_BIND, 0},
+    {"rbind", OPT_BIND, MS_REC},
+    {"shared", OPT_PROPAGATION, MS_SHARED},
+    {"rshared", OPT_PROPAGATION, MS_SHARED | MS_REC},
+    {"slave", OPT_PROPAGATION, MS_SLAVE},
+    {"rslave", OPT_PROPAGATION, MS_SLAVE | MS_REC},
+    {"private", OPT_PROPAGATION, MS_PRIVATE},
+    {"rprivate", OPT_PROPAGATION, MS_PRIVATE | MS_REC},
+    {"unbindable", OPT_PROPAGATION, MS_UNBINDABLE},
+    {"runbindable", OPT_PROPAGATION, MS_UNBINDABLE | MS_REC},
+    {"rro", OPT_ATTR_SET, MOUNT_ATTR_RDONLY},
+    {"rrw", OPT_ATTR_CLEAR, MOUNT_ATTR_RDONLY},
+    {"rnosuid", OPT_ATTR_SET, MOUNT_ATTR_NOSUID},
+    {"rsuid", OPT_ATTR_CLEAR, MOUNT_ATTR_NOSUID},
+    {"rnodev", OPT_ATTR_SET, MOUNT_ATTR_NODEV},
+    {"rdev", OPT_ATTR_CLEAR, MOUNT_ATTR_NODEV},
+    {"rnoexec", OPT_ATTR_SET, MOUNT_ATTR_NOEXEC},
+    {"rexec", OPT_ATTR_CLEAR, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", OPT_ATTR_SET, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", OPT_ATTR_CLEAR, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", OPT_ATTR_SET, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", OPT_ATTR_CLEAR, MOUNT_ATTR_NOSYMFOLLOW},
+    /* Undoing noatime or strictatime gives the kernel default, relatime; "no relatime" can
+     * only mean updating atime on every access, which is strictatime. */
+    {"rnoatime", OPT_ATIME, MOUNT_ATTR_NOATIME},
+    {"ratime", OPT_ATIME, MOUNT_ATTR_RELATIME},
+    {"rstrictatime", OPT_ATIME, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", OPT_ATIME, MOUNT_ATTR_RELATIME},
+    {"rrelatime", OPT_ATIME, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", OPT_ATIME, MOUNT_ATTR_STRICTATIME},
+    {"idmap", OPT_IDMAP, 0},
+    {"ridmap", OPT_IDMAP, 1},
+    /* runc and crun extensions: copy the image's directory content up into a new tmpfs */
+    {"tmpcopyup", OPT_TMPCOPYUP, 1},
+    {"notmpcopyup", OPT_TMPCOPYUP, 0},
 };
 
 static int append_data(struct rt_mount *m, const char *opt, struct rt_error *err)
@@ -119,8 +119,7 @@ int rt_mount_option_apply(struct rt_mount *m, const char *opt, struct rt_error *
 		return opt[0] ? append_data(m, opt, err) : 0;
 	/* The last of two contradicting options wins, as with mount(8). */
 	switch (o->kind) {
-	case OPT_NOOP:
-		break;
+	case OPT_NOOP: break;
 	case OPT_SET:
 		m->flags |= o->value;
 		m->clear_flags &= ~o->value;
@@ -134,9 +133,7 @@ int rt_mount_option_apply(struct rt_mount *m, const char *opt, struct rt_error *
 		if (o->value & MS_REC)
 			m->recursive = 1;
 		break;
-	case OPT_PROPAGATION:
-		m->propagation = o->value;
-		break;
+	case OPT_PROPAGATION: m->propagation = o->value; break;
 	case OPT_ATTR_SET:
 		m->attr_set |= o->value;
 		m->attr_clr &= ~o->value;
@@ -154,9 +151,7 @@ int rt_mount_option_apply(struct rt_mount *m, const char *opt, struct rt_error *
 		m->idmap = 1;
 		m->recursive_idmap = (int)o->value;
 		break;
-	case OPT_TMPCOPYUP:
-		m->tmpcopyup = (int)o->value;
-		break;
+	case OPT_TMPCOPYUP: m->tmpcopyup = (int)o->value; break;
 	}
 	return 0;
 }

@@ -14,8 +14,8 @@
 #ifndef SCHED_DEADLINE
 #define SCHED_DEADLINE 6
 #endif
-#define RT_IOPRIO_CLASS_RT 1
-#define RT_IOPRIO_CLASS_BE 2
+#define RT_IOPRIO_CLASS_RT   1
+#define RT_IOPRIO_CLASS_BE   2
 #define RT_IOPRIO_CLASS_IDLE 3
 
 struct name_value {
@@ -24,33 +24,41 @@ struct name_value {
 };
 
 static const struct name_value rlimit_names[] = {
-	{"RLIMIT_AS", RLIMIT_AS},		{"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_CPU", RLIMIT_CPU},		{"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},		{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},		{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},		{"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static const struct name_value sched_policies[] = {
-	{"SCHED_OTHER", SCHED_OTHER}, {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE},
-	{"SCHED_FIFO", SCHED_FIFO},   {"SCHED_RR", SCHED_RR},	    {"SCHED_DEADLINE", SCHED_DEADLINE},
+    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE},
+    {"SCHED_FIFO", SCHED_FIFO},	  {"SCHED_RR", SCHED_RR},	{"SCHED_DEADLINE", SCHED_DEADLINE},
 };
 
 /* SCHED_FLAG_* of linux/sched.h (sched_setattr(2)) */
 static const struct name_value sched_flags[] = {
-	{"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
-	{"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
-	{"SCHED_FLAG_KEEP_PARAMS", 0x10},   {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-	{"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
+    {"SCHED_FLAG_RESET_ON_FORK", 0x01},	 {"SCHED_FLAG_RECLAIM", 0x02},
+    {"SCHED_FLAG_DL_OVERRUN", 0x04},	 {"SCHED_FLAG_KEEP_POLICY", 0x08},
+    {"SCHED_FLAG_KEEP_PARAMS", 0x10},	 {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
 };
 
 static const struct name_value ioprio_classes[] = {
-	{"IOPRIO_CLASS_RT", RT_IOPRIO_CLASS_RT},
-	{"IOPRIO_CLASS_BE", RT_IOPRIO_CLASS_BE},
-	{"IOPRIO_CLASS_IDLE", RT_IOPRIO_CLASS_IDLE},
+    {"IOPRIO_CLASS_RT", RT_IOPRIO_CLASS_RT},
+    {"IOPRIO_CLASS_BE", RT_IOPRIO_CLASS_BE},
+    {"IOPRIO_CLASS_IDLE", RT_IOPRIO_CLASS_IDLE},
 };
 
 static int lookup(const struct name_value *t, size_t n, const char *name, int *ret)
@@ -201,8 +209,8 @@ static int parse_cwd(json_t *obj, const struct rt_jpath *pp, struct rt_process *
 	return 0;
 }
 
-static int parse_cap_set(json_t *caps, const char *key, const struct rt_jpath *pp,
-			 uint64_t *ret, struct rt_error *err)
+static int parse_cap_set(json_t *caps, const char *key, const struct rt_jpath *pp, uint64_t *ret,
+			 struct rt_error *err)
 {
 	struct rt_jpath p = RT_JPATH_KEY(pp, key);
 	json_t *arr = NULL;
@@ -277,8 +285,9 @@ static int parse_rlimit(json_t *v, const struct rt_jpath *p, struct rt_process *
 	if (r == 0)
 		return rt_json_error(err, p, "hard is required");
 	if (rl->soft > rl->hard)
-		return rt_json_error(err, p, "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64,
-				     type, rl->soft, rl->hard);
+		return rt_json_error(err, p,
+				     "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64, type,
+				     rl->soft, rl->hard);
 	rl->name = strdup(type);
 	if (rl->name == NULL)
 		return rt_error_set(err, ENOMEM, "allocate rlimit name");
@@ -365,7 +374,8 @@ static int parse_scheduler(json_t *obj, const struct rt_jpath *pp, struct rt_pro
 			return rt_json_error(err, &p, "priority %d must be in [1, 99] for %s",
 					     sc->priority, policy);
 	} else if (sc->priority != 0) {
-		return rt_json_error(err, &p, "priority is only allowed for SCHED_FIFO and SCHED_RR");
+		return rt_json_error(err, &p,
+				     "priority is only allowed for SCHED_FIFO and SCHED_RR");
 	}
 	if (sc->policy != SCHED_DEADLINE && (sc->runtime || sc->deadline || sc->period))
 		return rt_json_error(err, &p,
@@ -390,8 +400,7 @@ static int parse_io_priority(json_t *obj, const struct rt_jpath *pp, struct rt_p
 		return -1;
 	if (r == 0)
 		return rt_json_error(err, &cp, "is required");
-	if (lookup(ioprio_classes, ARRAY_SIZE(ioprio_classes), klass, &proc->io_priority.klass) <
-	    0)
+	if (lookup(ioprio_classes, ARRAY_SIZE(ioprio_classes), klass, &proc->io_priority.klass) < 0)
 		return rt_json_error(err, &cp, "unknown I/O priority class \"%s\"", klass);
 	if (rt_json_get_int64(io, "priority", &p, 0, 7, &v, err) < 0)
 		return -1;

@@ -106,8 +106,8 @@ static int parse_cpuset(json_t *o, const char *key, const struct rt_jpath *p, ch
 	return *ret ? 0 : rt_error_set(err, ENOMEM, "%s", path);
 }
 
-static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
-		     enum parse_mode mode, struct rt_error *err)
+static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, enum parse_mode mode,
+		     struct rt_error *err)
 {
 	struct rt_jpath shp = RT_JPATH_KEY(p, "shares"), qp = RT_JPATH_KEY(p, "quota"),
 			pp = RT_JPATH_KEY(p, "period"), ip = RT_JPATH_KEY(p, "idle");
@@ -130,7 +130,8 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 	if (r && u != 0) {
 		/* the kernel's bounds for cpu.max's period */
 		if (u < 1000 || u > 1000000)
-			return rt_json_error(err, &pp, "%" PRIu64 " is outside 1000..1000000 (usec)", u);
+			return rt_json_error(err, &pp,
+					     "%" PRIu64 " is outside 1000..1000000 (usec)", u);
 		l->has_cpu_period = 1;
 		l->cpu_period = u;
 	}
@@ -138,7 +139,8 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 		return -1;
 	if (r && v != 0) {
 		if (v < -1 || (v > 0 && v < 1000))
-			return rt_json_error(err, &qp, "must be at least 1000 (usec), or -1 for no limit");
+			return rt_json_error(err, &qp,
+					     "must be at least 1000 (usec), or -1 for no limit");
 		if (mode == MODE_CONFIG && v > 0 && !l->has_cpu_period)
 			return rt_json_error(err, &qp, "a quota needs cpu.period");
 		l->has_cpu_quota = 1;
@@ -164,9 +166,10 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 		if ((r = get_i64(o, rt_keys[i], p, &v, err)) < 0)
 			return -1;
 		if (r && v != 0)
-			return rt_json_error(err, &kp,
-					     "realtime CPU bandwidth is a cgroup v1 feature; cgroup v2 "
-					     "has no equivalent");
+			return rt_json_error(
+			    err, &kp,
+			    "realtime CPU bandwidth is a cgroup v1 feature; cgroup v2 "
+			    "has no equivalent");
 	}
 	if (parse_cpuset(o, "cpus", p, &l->cpuset_cpus, err) < 0 ||
 	    parse_cpuset(o, "mems", p, &l->cpuset_mems, err) < 0)
@@ -232,10 +235,10 @@ static int parse_block_io(json_t *o, const struct rt_jpath *p, struct cg_limits 
 		const char *key;
 		enum cg_throttle_kind kind;
 	} throttles[] = {
-		{"throttleReadBpsDevice", CG_THROTTLE_RBPS},
-		{"throttleWriteBpsDevice", CG_THROTTLE_WBPS},
-		{"throttleReadIOPSDevice", CG_THROTTLE_RIOPS},
-		{"throttleWriteIOPSDevice", CG_THROTTLE_WIOPS},
+	    {"throttleReadBpsDevice", CG_THROTTLE_RBPS},
+	    {"throttleWriteBpsDevice", CG_THROTTLE_WBPS},
+	    {"throttleReadIOPSDevice", CG_THROTTLE_RIOPS},
+	    {"throttleWriteIOPSDevice", CG_THROTTLE_WIOPS},
 	};
 	json_t *a = NULL, *e;
 	size_t i;
@@ -271,8 +274,9 @@ static int parse_block_io(json_t *o, const struct rt_jpath *p, struct cg_limits 
 			return -1;
 		if (r == 0)
 			continue;
-		struct cg_throttle_device *n = reallocarray(
-			l->throttle_devices, l->n_throttle_devices + json_array_size(a) + 1, sizeof(*n));
+		struct cg_throttle_device *n =
+		    reallocarray(l->throttle_devices,
+				 l->n_throttle_devices + json_array_size(a) + 1, sizeof(*n));
 		if (n == NULL)
 			return rt_error_set(err, ENOMEM, "%s", throttles[t].key);
 		l->throttle_devices = n;
@@ -368,8 +372,8 @@ static int parse_rdma(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 /* Interface files that belong to the runtime, not to a limit: writing them from the spec
  * would move processes, kill or freeze the container behind the runtime's back. */
 static const char *const unified_refused[] = {
-	"cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill",
-	"cgroup.freeze", "cgroup.type",
+    "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+    "cgroup.kill",  "cgroup.freeze",  "cgroup.type",
 };
 
 static int parse_unified(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
@@ -389,7 +393,8 @@ static int parse_unified(json_t *o, const struct rt_jpath *p, struct cg_limits *
 		/* a key is opened below the cgroup directory: a plain file name only, so that it
 		 * can never reach a parent cgroup or another file of the host */
 		if (*key == '\0' || key[0] == '.' || strchr(key, '/') || strchr(key, '\n'))
-			return rt_json_error(err, &kp, "must be a cgroup file name (no \"/\", no \"..\")");
+			return rt_json_error(err, &kp,
+					     "must be a cgroup file name (no \"/\", no \"..\")");
 		for (size_t i = 0; i < ARRAY_SIZE(unified_refused); i++)
 			if (strcmp(key, unified_refused[i]) == 0)
 				return rt_json_error(err, &kp, "is managed by the runtime");
@@ -433,8 +438,8 @@ static int parse_devices(json_t *a, const struct rt_jpath *p, struct cg_limits *
 	json_array_foreach (a, i, e) {
 		struct rt_jpath ep = RT_JPATH_IDX(p, i), tp = RT_JPATH_KEY(&ep, "type"),
 				ap = RT_JPATH_KEY(&ep, "access");
-		struct cg_device_rule rule = {.type = 'a', .access = CG_DEV_READ | CG_DEV_WRITE |
-								      CG_DEV_MKNOD};
+		struct cg_device_rule rule = {.type = 'a',
+					      .access = CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD};
 		const char *s = NULL;
 		int r;
 		if (rt_json_check_object(e, &ep, err) < 0)
@@ -476,13 +481,13 @@ static int parse_all(json_t *res, const struct rt_jpath *p, enum parse_mode mode
 	l = cg_limits_new();
 	if (l == NULL)
 		return rt_error_set(err, ENOMEM, "linux.resources");
-#define SECTION(key, call)                                                                         \
-	do {                                                                                       \
-		struct rt_jpath sp_ = RT_JPATH_KEY(p, key);                                        \
-		v = json_object_get(res, key);                                                     \
-		if (v && !json_is_null(v) && (call) < 0)                                           \
-			return -1;                                                                 \
-		(void)sp_;                                                                         \
+#define SECTION(key, call)                                  \
+	do {                                                \
+		struct rt_jpath sp_ = RT_JPATH_KEY(p, key); \
+		v = json_object_get(res, key);              \
+		if (v && !json_is_null(v) && (call) < 0)    \
+			return -1;                          \
+		(void)sp_;                                  \
 	} while (0)
 	SECTION("devices", parse_devices(v, &sp_, l, err));
 	SECTION("memory", parse_memory(v, &sp_, l, mode, err));

@@ -9,30 +9,33 @@
 #include "spec_internal.h"
 
 static const char *const action_names[] = {
-	[RT_SCMP_KILL] = "SCMP_ACT_KILL",
-	[RT_SCMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-	[RT_SCMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-	[RT_SCMP_TRAP] = "SCMP_ACT_TRAP",
-	[RT_SCMP_ERRNO] = "SCMP_ACT_ERRNO",
-	[RT_SCMP_TRACE] = "SCMP_ACT_TRACE",
-	[RT_SCMP_ALLOW] = "SCMP_ACT_ALLOW",
-	[RT_SCMP_LOG] = "SCMP_ACT_LOG",
-	[RT_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
+    [RT_SCMP_KILL] = "SCMP_ACT_KILL",
+    [RT_SCMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
+    [RT_SCMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
+    [RT_SCMP_TRAP] = "SCMP_ACT_TRAP",
+    [RT_SCMP_ERRNO] = "SCMP_ACT_ERRNO",
+    [RT_SCMP_TRACE] = "SCMP_ACT_TRACE",
+    [RT_SCMP_ALLOW] = "SCMP_ACT_ALLOW",
+    [RT_SCMP_LOG] = "SCMP_ACT_LOG",
+    [RT_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
 };
 
 static const char *const op_names[] = {
-	[RT_SCMP_CMP_NE] = "SCMP_CMP_NE", [RT_SCMP_CMP_LT] = "SCMP_CMP_LT",
-	[RT_SCMP_CMP_LE] = "SCMP_CMP_LE", [RT_SCMP_CMP_EQ] = "SCMP_CMP_EQ",
-	[RT_SCMP_CMP_GE] = "SCMP_CMP_GE", [RT_SCMP_CMP_GT] = "SCMP_CMP_GT",
-	[RT_SCMP_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+    [RT_SCMP_CMP_NE] = "SCMP_CMP_NE",
+    [RT_SCMP_CMP_LT] = "SCMP_CMP_LT",
+    [RT_SCMP_CMP_LE] = "SCMP_CMP_LE",
+    [RT_SCMP_CMP_EQ] = "SCMP_CMP_EQ",
+    [RT_SCMP_CMP_GE] = "SCMP_CMP_GE",
+    [RT_SCMP_CMP_GT] = "SCMP_CMP_GT",
+    [RT_SCMP_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
 /* What the kernel's seccomp(2) takes and husk knows how to apply. */
 static const char *const filter_flags[] = {
-	"SECCOMP_FILTER_FLAG_TSYNC",
-	"SECCOMP_FILTER_FLAG_LOG",
-	"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-	"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
 static int index_of(const char *const *names, size_t n, const char *s)
@@ -77,8 +80,8 @@ static int parse_action(json_t *obj, const char *key, const struct rt_jpath *pp,
 	return 1;
 }
 
-static int parse_errno_ret(json_t *obj, const char *key, const struct rt_jpath *p,
-			   int *ret_has, unsigned *ret, struct rt_error *err)
+static int parse_errno_ret(json_t *obj, const char *key, const struct rt_jpath *p, int *ret_has,
+			   unsigned *ret, struct rt_error *err)
 {
 	uint64_t v;
 	int r;
@@ -223,8 +226,7 @@ static int parse_rules(json_t *obj, const struct rt_jpath *pp, struct rt_seccomp
 	return 0;
 }
 
-static int check_notify(const struct rt_seccomp *s, const struct rt_jpath *p,
-			struct rt_error *err)
+static int check_notify(const struct rt_seccomp *s, const struct rt_jpath *p, struct rt_error *err)
 {
 	/* libseccomp refuses NOTIFY as the default action; and with no listenerPath nobody would
 	 * ever receive the notify fd, so the trapped syscalls would block forever. */

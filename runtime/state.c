@@ -29,16 +29,19 @@ int rt_validate_id(const char *id, struct rt_error *err)
 		return rt_error_set(err, 0, "invalid container id: longer than 1024 bytes");
 	/* pods/ and networks/ live beside the containers under --root */
 	if (strcmp(id, "pods") == 0 || strcmp(id, "networks") == 0)
-		return rt_error_set(err, 0, "invalid container id `%s`: reserved for husk's own state", id);
+		return rt_error_set(err, 0,
+				    "invalid container id `%s`: reserved for husk's own state", id);
 	for (const char *p = id; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') ||
 			 (p != id && (c == '_' || c == '-' || c == '.' || c == '+'));
 		if (!ok)
-			return rt_error_set(err, 0,
-					    "invalid container id `%s`: only letters, digits and _ . + - "
-					    "(not first) are allowed",
-					    id);
+			return rt_error_set(
+			    err, 0,
+			    "invalid container id `%s`: only letters, digits and _ . + - "
+			    "(not first) are allowed",
+			    id);
 	}
 	return 0;
 }
@@ -73,8 +76,8 @@ int rt_state_root_open(const char *root, struct rt_error *err)
 	return fd;
 }
 
-static int dir_lock_open(const char *root, const char *id, int create,
-			 struct rt_container_dir *ret, struct rt_error *err)
+static int dir_lock_open(const char *root, const char *id, int create, struct rt_container_dir *ret,
+			 struct rt_error *err)
 {
 	cleanup_close int rootfd = -1, dirfd = -1;
 
@@ -158,11 +161,13 @@ static json_t *annotations_json(const struct rt_state *st)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < st->n_annotations; i++)
-		json_object_set_new(o, st->annotations[i].key, json_string(st->annotations[i].value));
+		json_object_set_new(o, st->annotations[i].key,
+				    json_string(st->annotations[i].value));
 	return o;
 }
 
-int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st, struct rt_error *err)
+int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
+		   struct rt_error *err)
 {
 	json_auto_t *o = json_object();
 	cleanup_free char *text = NULL;
@@ -209,16 +214,18 @@ int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct
 	memset(ret, 0, sizeof(*ret));
 	if (rt_read_file_at(d->dirfd, RT_STATE_FILE, &text, NULL, err) < 0) {
 		if (err->errnum == ENOENT) {
-			/* create holds the lock until state.json exists, so this is a crashed create */
+			/* create holds the lock until state.json exists, so this is a crashed
+			 * create */
 			rt_error_release(err);
-			return rt_error_set(err, ENOENT, "container `%s` has no state (create failed?)",
-					    d->path);
+			return rt_error_set(
+			    err, ENOENT, "container `%s` has no state (create failed?)", d->path);
 		}
 		return -1;
 	}
 	o = json_loads(text, 0, &jerr);
 	if (o == NULL)
-		return rt_error_set(err, EINVAL, "state of `%s` is corrupt: %s", d->path, jerr.text);
+		return rt_error_set(err, EINVAL, "state of `%s` is corrupt: %s", d->path,
+				    jerr.text);
 	ret->id = dup_str(o, "id");
 	ret->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	ret->start_time = (unsigned long long)json_integer_value(json_object_get(o, "start_time"));
@@ -235,10 +242,10 @@ int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct
 		ret->annotations = calloc(json_object_size(ann), sizeof(*ret->annotations));
 		if (ret->annotations == NULL)
 			return rt_error_set(err, ENOMEM, "read state");
-		json_object_foreach(ann, key, val)
-		{
+		json_object_foreach (ann, key, val) {
 			ret->annotations[ret->n_annotations].key = strdup(key);
-			ret->annotations[ret->n_annotations].value = strdup(json_string_value(val) ?: "");
+			ret->annotations[ret->n_annotations].value =
+			    strdup(json_string_value(val) ?: "");
 			ret->n_annotations++;
 		}
 	}
@@ -307,5 +314,6 @@ char *rt_state_to_json(const struct rt_state *st, enum rt_status status, int pre
 	json_object_set_new(o, "created", json_string(st->created ? st->created : ""));
 	json_object_set_new(o, "owner", json_string(""));
 	json_object_set_new(o, "annotations", annotations_json(st));
-	return json_dumps(o, pretty ? JSON_INDENT(2) | JSON_PRESERVE_ORDER : JSON_COMPACT | JSON_PRESERVE_ORDER);
+	return json_dumps(o, pretty ? JSON_INDENT(2) | JSON_PRESERVE_ORDER
+				    : JSON_COMPACT | JSON_PRESERVE_ORDER);
 }

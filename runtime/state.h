@@ -9,29 +9,35 @@
 #include "../common/error.h"
 #include "spec.h"
 
-enum rt_status { RT_STATUS_CREATING, RT_STATUS_CREATED, RT_STATUS_RUNNING, RT_STATUS_PAUSED, RT_STATUS_STOPPED };
+enum rt_status {
+	RT_STATUS_CREATING,
+	RT_STATUS_CREATED,
+	RT_STATUS_RUNNING,
+	RT_STATUS_PAUSED,
+	RT_STATUS_STOPPED
+};
 
 struct rt_state {
 	char *id;
-	pid_t pid;                       /* host pid of the container's init, 0 when never started */
-	unsigned long long start_time;   /* its start time, to detect pid reuse */
+	pid_t pid;		       /* host pid of the container's init, 0 when never started */
+	unsigned long long start_time; /* its start time, to detect pid reuse */
 	char *bundle;
 	char *rootfs;
-	char *created;                   /* RFC 3339 */
+	char *created; /* RFC 3339 */
 	uid_t owner;
 	struct rt_kv *annotations;
 	size_t n_annotations;
-	char *cgroup_path;               /* relative to the cgroup2 root, NULL when none */
-	char *pod;                       /* pod name or NULL */
-	char *image_bundle;              /* bundle dir husk made from an image (deleted with us) */
+	char *cgroup_path;  /* relative to the cgroup2 root, NULL when none */
+	char *pod;	    /* pod name or NULL */
+	char *image_bundle; /* bundle dir husk made from an image (deleted with us) */
 	int systemd_cgroup;
 };
 
 /* Paths and the lock of one container. */
 struct rt_container_dir {
-	int rootfd;  /* --root */
-	int dirfd;   /* <root>/<id>, flock'ed */
-	char *path;  /* <root>/<id> */
+	int rootfd; /* --root */
+	int dirfd;  /* <root>/<id>, flock'ed */
+	char *path; /* <root>/<id> */
 };
 
 /* Validate a container ID: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 bytes, no ".."-like names. */
@@ -50,7 +56,8 @@ void rt_container_dir_close(struct rt_container_dir *d);
 /* Remove the directory and its files (the lock goes with it). */
 int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err);
 
-int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st, struct rt_error *err);
+int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
+		   struct rt_error *err);
 int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct rt_error *err);
 void rt_state_clear(struct rt_state *st);
 
@@ -64,7 +71,7 @@ char *rt_state_to_json(const struct rt_state *st, enum rt_status status, int pre
 /* Current time in RFC 3339 with nanoseconds, UTC. */
 char *rt_now_rfc3339(void);
 
-#define RT_EXEC_FIFO "exec.fifo"
+#define RT_EXEC_FIFO  "exec.fifo"
 #define RT_STATE_FILE "state.json"
 
 #endif

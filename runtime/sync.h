@@ -9,20 +9,20 @@
 #include "../common/error.h"
 
 enum rt_sync_type {
-	RT_SYNC_ERROR = 1,   /* child -> parent: errnum + message; the child exits after it */
-	RT_SYNC_USERMAP,     /* child -> parent: write my uid/gid maps; parent replies CONTINUE */
-	RT_SYNC_HOOKS,       /* child -> parent: mounts done, run prestart/createRuntime hooks */
-	RT_SYNC_CONTINUE,    /* parent -> child: go on (after HOOKS: text = the state JSON) */
-	RT_SYNC_CHILD_PID,   /* intermediate -> parent: pid of the real init (value) */
-	RT_SYNC_READY,       /* child -> parent: everything set up, waiting for start */
-	RT_SYNC_START,       /* parent -> child (run): exec now */
-	RT_SYNC_SECCOMP_FD,  /* child -> parent: seccomp notify fd attached */
+	RT_SYNC_ERROR = 1,  /* child -> parent: errnum + message; the child exits after it */
+	RT_SYNC_USERMAP,    /* child -> parent: write my uid/gid maps; parent replies CONTINUE */
+	RT_SYNC_HOOKS,	    /* child -> parent: mounts done, run prestart/createRuntime hooks */
+	RT_SYNC_CONTINUE,   /* parent -> child: go on (after HOOKS: text = the state JSON) */
+	RT_SYNC_CHILD_PID,  /* intermediate -> parent: pid of the real init (value) */
+	RT_SYNC_READY,	    /* child -> parent: everything set up, waiting for start */
+	RT_SYNC_START,	    /* parent -> child (run): exec now */
+	RT_SYNC_SECCOMP_FD, /* child -> parent: seccomp notify fd attached */
 };
 
 struct rt_sync_msg {
 	int type;
-	int value;           /* errnum, pid, ... */
-	char text[32768];    /* error message, or the state JSON for the container's hooks */
+	int value;	  /* errnum, pid, ... */
+	char text[32768]; /* error message, or the state JSON for the container's hooks */
 };
 
 int rt_sync_send(int fd, int type, int value, const char *text, int passfd);

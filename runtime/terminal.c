@@ -44,7 +44,9 @@ static int send_fd(int sock, int fd, const char *name)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c;
 
@@ -57,7 +59,8 @@ static int send_fd(int sock, int fd, const char *name)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave, struct rt_error *err)
+int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave,
+		      struct rt_error *err)
 {
 	cleanup_close int master = -1, slave = -1;
 	char slave_path[64];
@@ -65,10 +68,12 @@ int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave
 	int unlock = 0;
 
 	if (console_fd < 0)
-		return rt_error_set(err, EINVAL, "process.terminal is set but no console socket was given");
+		return rt_error_set(err, EINVAL,
+				    "process.terminal is set but no console socket was given");
 	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
-		return rt_error_set(err, errno, "open `/dev/ptmx` (is devpts mounted on /dev/pts?)");
+		return rt_error_set(err, errno,
+				    "open `/dev/ptmx` (is devpts mounted on /dev/pts?)");
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0)
 		return rt_error_set(err, errno, "unlock pty");
 	snprintf(slave_path, sizeof(slave_path), "/dev/pts/%u", ptn);
@@ -104,7 +109,9 @@ int rt_terminal_recv_master(int fd, int *ret_master, struct rt_error *err)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	ssize_t n;
 

@@ -8,7 +8,8 @@
 
 /* In the container, after pivot_root: open /dev/ptmx, size it, send the master over
  * console_fd, bind the slave on /dev/console, make it the controlling terminal and stdio. */
-int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave, struct rt_error *err);
+int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave,
+		      struct rt_error *err);
 
 /* Connect to the --console-socket path (host side, before the container exists). */
 int rt_console_socket_connect(const char *path, struct rt_error *err);

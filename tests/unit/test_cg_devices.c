@@ -24,7 +24,7 @@ static int run(const struct bpf_insn *p, size_t n, char type, unsigned access, u
 	       uint32_t minor)
 {
 	uint32_t ctx[3] = {(uint32_t)(type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR) |
-				   (access << 16),
+			       (access << 16),
 			   major, minor};
 	uint64_t r[11] = {0};
 
@@ -41,12 +41,8 @@ static int run(const struct bpf_insn *p, size_t n, char type, unsigned access, u
 		case BPF_ALU | BPF_RSH | BPF_K:
 			r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> i->imm;
 			break;
-		case BPF_ALU | BPF_MOV | BPF_X:
-			r[i->dst_reg] = (uint32_t)r[i->src_reg];
-			break;
-		case BPF_ALU64 | BPF_MOV | BPF_K:
-			r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
-			break;
+		case BPF_ALU | BPF_MOV | BPF_X: r[i->dst_reg] = (uint32_t)r[i->src_reg]; break;
+		case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = (uint64_t)(int64_t)i->imm; break;
 		case BPF_JMP | BPF_JNE | BPF_K:
 			if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
 				pc += (size_t)i->off;
@@ -55,10 +51,8 @@ static int run(const struct bpf_insn *p, size_t n, char type, unsigned access, u
 			if (r[i->dst_reg] == (uint64_t)(int64_t)i->imm)
 				pc += (size_t)i->off;
 			break;
-		case BPF_JMP | BPF_EXIT:
-			return (int)r[0];
-		default:
-			fail_msg("unexpected opcode 0x%x at %zu", i->code, pc);
+		case BPF_JMP | BPF_EXIT: return (int)r[0];
+		default: fail_msg("unexpected opcode 0x%x at %zu", i->code, pc);
 		}
 		assert_true(pc + 1 <= n);
 	}
@@ -132,12 +126,12 @@ static void test_defaults(void **state)
 	struct prog p = build(&deny_all, 1, 1);
 
 	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ | CG_DEV_WRITE, 1, 3), 1); /* null */
-	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 9), 1);		   /* urandom */
-	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_WRITE, 136, 7), 1);	  /* pts/7 */
-	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 5, 2), 1);		   /* ptmx */
-	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 1), 0);		   /* mem */
-	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 11), 0);	   /* kmsg */
-	assert_int_equal(run(p.insns, p.n, 'b', CG_DEV_READ, 8, 0), 0);		   /* sda */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 9), 1);		       /* urandom */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_WRITE, 136, 7), 1);	       /* pts/7 */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 5, 2), 1);		       /* ptmx */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 1), 0);		       /* mem */
+	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_READ, 1, 11), 0);	       /* kmsg */
+	assert_int_equal(run(p.insns, p.n, 'b', CG_DEV_READ, 8, 0), 0);		       /* sda */
 	/* mknod of anything, but not opening it */
 	assert_int_equal(run(p.insns, p.n, 'b', CG_DEV_MKNOD, 8, 0), 1);
 	assert_int_equal(run(p.insns, p.n, 'c', CG_DEV_MKNOD, 1, 1), 1);
@@ -159,10 +153,10 @@ static void test_last_match_wins(void **state)
 {
 	(void)state;
 	const struct cg_device_rule rules[] = {
-		{1, 'a', -1, -1, RWM},		      /* privileged: everything */
-		{0, 'b', 8, -1, RWM},		      /* but no sd* disks */
-		{1, 'b', 8, 16, CG_DEV_READ},	      /* except reading sdb */
-		{0, 'c', 1, 3, CG_DEV_WRITE},	      /* and no writing /dev/null */
+	    {1, 'a', -1, -1, RWM},	  /* privileged: everything */
+	    {0, 'b', 8, -1, RWM},	  /* but no sd* disks */
+	    {1, 'b', 8, 16, CG_DEV_READ}, /* except reading sdb */
+	    {0, 'c', 1, 3, CG_DEV_WRITE}, /* and no writing /dev/null */
 	};
 	struct prog p = build(rules, ARRAY_SIZE(rules), 0);
 
@@ -225,11 +219,9 @@ static void test_bad_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_no_rules_denies),
-		cmocka_unit_test(test_last_match_wins),
-		cmocka_unit_test(test_spec_default_catch_all),
-		cmocka_unit_test(test_bad_rules),
+	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_no_rules_denies),
+	    cmocka_unit_test(test_last_match_wins), cmocka_unit_test(test_spec_default_catch_all),
+	    cmocka_unit_test(test_bad_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,9 +27,9 @@ struct fake {
 };
 
 static const char *const fake_files[] = {
-	"memory.max",	 "memory.low",	   "memory.swap.max", "memory.high",  "cpu.weight",
-	"cpu.max",	 "cpu.max.burst",  "cpu.idle",	      "cpuset.cpus",  "cpuset.mems",
-	"pids.max",	 "io.weight",	   "io.max",	      "hugetlb.2MB.max", "rdma.max",
+    "memory.max", "memory.low",	   "memory.swap.max", "memory.high",	 "cpu.weight",
+    "cpu.max",	  "cpu.max.burst", "cpu.idle",	      "cpuset.cpus",	 "cpuset.mems",
+    "pids.max",	  "io.weight",	   "io.max",	      "hugetlb.2MB.max", "rdma.max",
 };
 
 static int setup(void **state)
@@ -194,7 +194,7 @@ static void test_apply_all(void **state)
 	assert_string_equal(slurp(f, "rdma.max"), "mlx5_1 hca_handle=3 hca_object=1000");
 	assert_int_equal(cg_limits_controllers(l),
 			 CG_BIT(CG_MEMORY) | CG_BIT(CG_CPU) | CG_BIT(CG_CPUSET) | CG_BIT(CG_PIDS) |
-				 CG_BIT(CG_IO) | CG_BIT(CG_HUGETLB) | CG_BIT(CG_RDMA));
+			     CG_BIT(CG_IO) | CG_BIT(CG_HUGETLB) | CG_BIT(CG_RDMA));
 	cg_limits_free(l);
 }
 
@@ -254,16 +254,17 @@ static void test_unavailable_controller(void **state)
 	l->has_pids_limit = 1;
 	l->pids_limit = 7;
 	assert_int_equal(cg_apply_at(f->fd, "husk/c1", l, CG_BIT(CG_PIDS), 0, &skipped, &err), -1);
-	assert_string_equal(err.msg, "cgroup `husk/c1`: linux.resources need the memory controller, "
-				     "which the cgroup v2 hierarchy does not provide");
+	assert_string_equal(err.msg,
+			    "cgroup `husk/c1`: linux.resources need the memory controller, "
+			    "which the cgroup v2 hierarchy does not provide");
 	assert_int_equal(err.errnum, EOPNOTSUPP);
 	rt_error_release(&err);
 	/* nothing was written before the refusal */
 	assert_string_equal(slurp(f, "pids.max"), "");
 
-	assert_int_equal(cg_apply_at(f->fd, "husk/c1", l, CG_BIT(CG_PIDS), CG_SKIP_UNAVAILABLE,
-				     &skipped, &err),
-			 0);
+	assert_int_equal(
+	    cg_apply_at(f->fd, "husk/c1", l, CG_BIT(CG_PIDS), CG_SKIP_UNAVAILABLE, &skipped, &err),
+	    0);
 	assert_int_equal(skipped, CG_BIT(CG_MEMORY));
 	assert_string_equal(slurp(f, "pids.max"), "7");
 	assert_string_equal(slurp(f, "memory.max"), "");
@@ -289,15 +290,16 @@ static void test_write_error_names_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpu_weight),
-		cmocka_unit_test(test_io_weight),
-		cmocka_unit_test(test_swap_arithmetic),
-		cmocka_unit_test(test_cpulist),
-		cmocka_unit_test_setup_teardown(test_apply_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlimited_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_swap_only_update_reads_memory_max, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unavailable_controller, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_error_names_file, setup, teardown),
+	    cmocka_unit_test(test_cpu_weight),
+	    cmocka_unit_test(test_io_weight),
+	    cmocka_unit_test(test_swap_arithmetic),
+	    cmocka_unit_test(test_cpulist),
+	    cmocka_unit_test_setup_teardown(test_apply_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlimited_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swap_only_update_reads_memory_max, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unavailable_controller, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_error_names_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

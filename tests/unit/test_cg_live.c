@@ -57,9 +57,8 @@ static int exists(const char *path)
 static pid_t spawn_in(struct cg_cgroup *cg, int *ret_status_fd)
 {
 	int p[2];
-	struct clone_args args = {.flags = CLONE_INTO_CGROUP,
-				  .exit_signal = SIGCHLD,
-				  .cgroup = (uint64_t)cg->fd};
+	struct clone_args args = {
+	    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg->fd};
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	pid_t pid = (pid_t)rt_sys_clone3(&args, sizeof(args));
@@ -174,8 +173,8 @@ static void test_unavailable_controller(void **state)
 	(void)state;
 
 	for (c = 0; c < CG_N_CONTROLLERS; c++)
-		if (!(h->controllers & CG_BIT(c)) && c != CG_CPUSET && c != CG_RDMA && c != CG_HUGETLB &&
-		    c != CG_MISC)
+		if (!(h->controllers & CG_BIT(c)) && c != CG_CPUSET && c != CG_RDMA &&
+		    c != CG_HUGETLB && c != CG_MISC)
 			break;
 	if (c == CG_N_CONTROLLERS) {
 		cg_limits_free(l);
@@ -245,7 +244,8 @@ static void test_spec_default_devices_load(void **state)
 {
 	struct rt_error err = RT_ERROR_INIT;
 	struct cg_cgroup *cg = NULL;
-	const struct cg_device_rule spec_rules[] = {{0, 'a', -1, -1, CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD}};
+	const struct cg_device_rule spec_rules[] = {
+	    {0, 'a', -1, -1, CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD}};
 	char path[128], r[2];
 	int fd;
 	(void)state;
@@ -283,11 +283,11 @@ int main(void)
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lifecycle),
-		cmocka_unit_test(test_remove_with_children_and_processes),
-		cmocka_unit_test(test_unavailable_controller),
-		cmocka_unit_test(test_update_devices_replaces_program),
-		cmocka_unit_test(test_spec_default_devices_load),
+	    cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_remove_with_children_and_processes),
+	    cmocka_unit_test(test_unavailable_controller),
+	    cmocka_unit_test(test_update_devices_replaces_program),
+	    cmocka_unit_test(test_spec_default_devices_load),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -93,10 +93,10 @@ static void test_controllers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_absolute_relative_default),
-		cmocka_unit_test(test_escape_refused),
-		cmocka_unit_test(test_systemd),
-		cmocka_unit_test(test_controllers),
+	    cmocka_unit_test(test_absolute_relative_default),
+	    cmocka_unit_test(test_escape_refused),
+	    cmocka_unit_test(test_systemd),
+	    cmocka_unit_test(test_controllers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

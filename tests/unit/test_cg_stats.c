@@ -33,8 +33,9 @@ static void test_full(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	put(fd, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 20\n"
-			    "nr_throttled 7\nthrottled_usec 3000\nnr_bursts 0\nburst_usec 0\n");
+	put(fd, "cpu.stat",
+	    "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 20\n"
+	    "nr_throttled 7\nthrottled_usec 3000\nnr_bursts 0\nburst_usec 0\n");
 	put(fd, "memory.current", "4096\n");
 	put(fd, "memory.max", "max\n");
 	put(fd, "memory.peak", "8192\n");
@@ -44,8 +45,9 @@ static void test_full(void **state)
 	put(fd, "memory.stat", "anon 1024\nfile 2048\npgfault 17\n");
 	put(fd, "pids.current", "3\n");
 	put(fd, "pids.max", "16\n");
-	put(fd, "io.stat", "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
-			   "253:1 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=7 dios=8\n");
+	put(fd, "io.stat",
+	    "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
+	    "253:1 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=7 dios=8\n");
 	put(fd, "hugetlb.2MB.current", "2097152\n");
 	put(fd, "hugetlb.2MB.max", "max\n");
 	put(fd, "hugetlb.2MB.events", "max 9\n");
@@ -88,8 +90,8 @@ static void test_full(void **state)
 	assert_int_equal(s.n_io, 0);
 
 	/* only cpu.stat (no controllers enabled): everything else absent, not an error */
-	for (const char *const *f = (const char *const[]){"memory.current", "pids.current", "io.stat",
-							   "hugetlb.2MB.current", NULL};
+	for (const char *const *f = (const char *const[]){"memory.current", "pids.current",
+							  "io.stat", "hugetlb.2MB.current", NULL};
 	     *f; f++)
 		unlinkat(fd, *f, 0);
 	put(fd, "cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
@@ -109,7 +111,7 @@ static void test_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@
 
 struct member {
 	const char *name;
-	char type; /* f file, d dir, l symlink, h hardlink, c chardev */
+	char type;	  /* f file, d dir, l symlink, h hardlink, c chardev */
 	const char *data; /* content, or link target */
 	mode_t mode;
 };
@@ -67,9 +67,7 @@ static const char *write_tar(const struct member *m, size_t n, int gzip)
 			archive_entry_set_filetype(e, AE_IFREG);
 			archive_entry_set_size(e, (la_int64_t)strlen(m[i].data));
 			break;
-		case 'd':
-			archive_entry_set_filetype(e, AE_IFDIR);
-			break;
+		case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
 		case 'l':
 			archive_entry_set_filetype(e, AE_IFLNK);
 			archive_entry_set_symlink(e, m[i].data);
@@ -102,7 +100,7 @@ static int unpack(const char *tar, const char *name, enum img_compression c,
 	assert_int_equal(mkdir(dir, 0755), 0);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	int fd = open(tar, O_RDONLY);
-	struct img_layer_src src = { .fd = fd, .size = -1, .name = "layer", .compression = c };
+	struct img_layer_src src = {.fd = fd, .size = -1, .name = "layer", .compression = c};
 	int r = img_unpack_layer(&src, dfd, st, err);
 	close(fd);
 	close(dfd);
@@ -154,16 +152,16 @@ static void test_whiteout_classify(void **state)
 static void test_unpack_tree(void **state)
 {
 	static const struct member m[] = {
-		{ "./", 'd', NULL, 0755 },
-		{ "./etc/", 'd', NULL, 0755 },
-		{ "./etc/hosts", 'f', "127.0.0.1 localhost\n", 0644 },
-		{ "./etc/hosts2", 'h', "./etc/hosts", 0 },
-		{ "./etc/link", 'l', "/etc/hosts", 0 },
-		{ "./bin/", 'd', NULL, 0755 },
-		{ "./bin/su", 'f', "#!", 04755 },
-		{ "./etc/.wh.shadow", 'f', "", 0 },
-		{ "./opt/.wh..wh..opq", 'f', "", 0 },
-		{ "./etc/hosts", 'f', "replaced\n", 0600 }, /* a later member wins */
+	    {"./", 'd', NULL, 0755},
+	    {"./etc/", 'd', NULL, 0755},
+	    {"./etc/hosts", 'f', "127.0.0.1 localhost\n", 0644},
+	    {"./etc/hosts2", 'h', "./etc/hosts", 0},
+	    {"./etc/link", 'l', "/etc/hosts", 0},
+	    {"./bin/", 'd', NULL, 0755},
+	    {"./bin/su", 'f', "#!", 04755},
+	    {"./etc/.wh.shadow", 'f', "", 0},
+	    {"./opt/.wh..wh..opq", 'f', "", 0},
+	    {"./etc/hosts", 'f', "replaced\n", 0600}, /* a later member wins */
 	};
 	struct rt_error err = RT_ERROR_INIT;
 	struct img_unpack_stats st;
@@ -196,7 +194,7 @@ static void test_unpack_tree(void **state)
 
 static void test_digests(void **state)
 {
-	static const struct member m[] = { { "a", 'f', "hello", 0644 } };
+	static const struct member m[] = {{"a", 'f', "hello", 0644}};
 	struct rt_error err = RT_ERROR_INIT;
 	struct img_unpack_stats st;
 	const char *tar = write_tar(m, 1, 0);
@@ -223,9 +221,12 @@ static void test_digests(void **state)
 	snprintf(dir, sizeof(dir), "%s/mismatch", tmp);
 	mkdir(dir, 0755);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd = open(tar, O_RDONLY);
-	struct img_layer_src src = { .fd = fd, .size = -1, .name = "layer x",
-				     .compression = IMG_COMPRESSION_NONE,
-				     .diff_id = "sha256:0000000000000000000000000000000000000000000000000000000000000000" };
+	struct img_layer_src src = {
+	    .fd = fd,
+	    .size = -1,
+	    .name = "layer x",
+	    .compression = IMG_COMPRESSION_NONE,
+	    .diff_id = "sha256:0000000000000000000000000000000000000000000000000000000000000000"};
 	assert_int_equal(img_unpack_layer(&src, dfd, NULL, &err), -1);
 	assert_int_equal(err.errnum, EBADMSG);
 	assert_non_null(strstr(err.msg, "diff_id mismatch"));
@@ -236,8 +237,8 @@ static void test_digests(void **state)
 
 static void test_truncated_gzip(void **state)
 {
-	static const struct member m[] = { { "a", 'f', "some content that compresses", 0644 },
-					   { "b", 'f', "more content", 0644 } };
+	static const struct member m[] = {{"a", 'f', "some content that compresses", 0644},
+					  {"b", 'f', "more content", 0644}};
 	struct rt_error err = RT_ERROR_INIT;
 	const char *tar = write_tar(m, 2, 1);
 	struct stat s;
@@ -269,31 +270,30 @@ static void test_hostile(void **state)
 	mkdir(outside, 0755);
 	snprintf(target, sizeof(target), "%s/outside/pwned", tmp);
 
-	const struct member abs[] = { { target, 'f', "x", 0644 } };
+	const struct member abs[] = {{target, 'f', "x", 0644}};
 	expect_refused(abs, 1, "abs", "absolute path");
 
-	const struct member dotdot[] = { { "../outside/pwned", 'f', "x", 0644 } };
+	const struct member dotdot[] = {{"../outside/pwned", 'f', "x", 0644}};
 	expect_refused(dotdot, 1, "dotdot", "../outside/pwned");
 
-	const struct member through[] = { { "link", 'l', outside, 0 },
-					  { "link/pwned", 'f', "x", 0644 } };
+	const struct member through[] = {{"link", 'l', outside, 0}, {"link/pwned", 'f', "x", 0644}};
 	expect_refused(through, 2, "through", "link/pwned");
 
-	const struct member rel_through[] = { { "up", 'l', "../outside", 0 },
-					      { "up/pwned", 'f', "x", 0644 } };
+	const struct member rel_through[] = {{"up", 'l', "../outside", 0},
+					     {"up/pwned", 'f', "x", 0644}};
 	expect_refused(rel_through, 2, "relthrough", "up/pwned");
 
-	const struct member hard_out[] = { { "h", 'h', "../outside/x", 0 } };
+	const struct member hard_out[] = {{"h", 'h', "../outside/x", 0}};
 	expect_refused(hard_out, 1, "hardout", "`h`");
 
 	snprintf(sneaky, sizeof(sneaky), "%s/outside", tmp);
-	const struct member hard_through[] = { { "l", 'l', sneaky, 0 }, { "h", 'h', "l/x", 0 } };
+	const struct member hard_through[] = {{"l", 'l', sneaky, 0}, {"h", 'h', "l/x", 0}};
 	expect_refused(hard_through, 2, "hardthrough", "`h`");
 
-	const struct member hard_missing[] = { { "h", 'h', "nothere", 0 } };
+	const struct member hard_missing[] = {{"h", 'h', "nothere", 0}};
 	expect_refused(hard_missing, 1, "hardmissing", "not in this layer");
 
-	const struct member wh[] = { { "sub/", 'd', NULL, 0755 }, { "sub/.wh..", 'f', "", 0 } };
+	const struct member wh[] = {{"sub/", 'd', NULL, 0755}, {"sub/.wh..", 'f', "", 0}};
 	expect_refused(wh, 2, "whdotdot", "sub/.wh..");
 
 	assert_int_equal(stat(target, &s), -1);
@@ -302,12 +302,12 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_whiteout_classify),
-		cmocka_unit_test_setup_teardown(test_unpack_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_gzip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_whiteout_classify),
+	    cmocka_unit_test_setup_teardown(test_unpack_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_gzip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

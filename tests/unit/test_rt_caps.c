@@ -23,13 +23,13 @@
 
 #define BIT(c) (UINT64_C(1) << (c))
 
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__,   \
-				#cond, errno);                                                     \
-			_exit(__LINE__ % 250 + 1);                                                 \
-		}                                                                                  \
+#define CHILD_CHECK(cond)                                                                        \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__, \
+				#cond, errno);                                                   \
+			_exit(__LINE__ % 250 + 1);                                               \
+		}                                                                                \
 	} while (0)
 
 static void test_cap_from_name(void **state)
@@ -115,12 +115,12 @@ static void child_full_sequence(void)
 {
 	/* bit 63 is unknown to every kernel: it must be ignored, not fail */
 	struct rt_caps caps = {
-		.bounding = BIT(CAP_CHOWN) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) |
-			    BIT(CAP_AUDIT_WRITE) | BIT(63),
-		.permitted = BIT(CAP_CHOWN) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
-		.effective = BIT(CAP_CHOWN) | BIT(CAP_KILL),
-		.inheritable = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
-		.ambient = BIT(CAP_NET_BIND_SERVICE),
+	    .bounding = BIT(CAP_CHOWN) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) |
+			BIT(CAP_AUDIT_WRITE) | BIT(63),
+	    .permitted = BIT(CAP_CHOWN) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
+	    .effective = BIT(CAP_CHOWN) | BIT(CAP_KILL),
+	    .inheritable = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
+	    .ambient = BIT(CAP_NET_BIND_SERVICE),
 	};
 	struct rt_error err = RT_ERROR_INIT;
 
@@ -186,11 +186,11 @@ static void test_empty_sets(void **state)
 static void child_apply_clears_ambient(void)
 {
 	struct rt_caps caps = {
-		.bounding = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP),
-		.permitted = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
-		.effective = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
-		.inheritable = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
-		.ambient = BIT(CAP_NET_BIND_SERVICE),
+	    .bounding = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP),
+	    .permitted = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
+	    .effective = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
+	    .inheritable = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE),
+	    .ambient = BIT(CAP_NET_BIND_SERVICE),
 	};
 	struct rt_error err = RT_ERROR_INIT;
 	cleanup_cap cap_t start = cap_get_proc();
@@ -226,11 +226,11 @@ static void test_apply_clears_ambient(void **state)
 static void child_ambient_not_inheritable(void)
 {
 	struct rt_caps caps = {
-		.bounding = BIT(CAP_KILL) | BIT(CAP_NET_RAW),
-		.permitted = BIT(CAP_KILL) | BIT(CAP_NET_RAW),
-		.effective = BIT(CAP_KILL),
-		.inheritable = BIT(CAP_KILL),
-		.ambient = BIT(CAP_NET_RAW), /* not inheritable: the kernel refuses; husk warns */
+	    .bounding = BIT(CAP_KILL) | BIT(CAP_NET_RAW),
+	    .permitted = BIT(CAP_KILL) | BIT(CAP_NET_RAW),
+	    .effective = BIT(CAP_KILL),
+	    .inheritable = BIT(CAP_KILL),
+	    .ambient = BIT(CAP_NET_RAW), /* not inheritable: the kernel refuses; husk warns */
 	};
 	struct rt_error err = RT_ERROR_INIT;
 
@@ -281,13 +281,13 @@ static void test_drop_needs_setpcap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cap_from_name),
-		cmocka_unit_test(test_cap_names),
-		cmocka_unit_test(test_drop_setuid_apply),
-		cmocka_unit_test(test_empty_sets),
-		cmocka_unit_test(test_apply_clears_ambient),
-		cmocka_unit_test(test_ambient_not_inheritable),
-		cmocka_unit_test(test_drop_needs_setpcap),
+	    cmocka_unit_test(test_cap_from_name),
+	    cmocka_unit_test(test_cap_names),
+	    cmocka_unit_test(test_drop_setuid_apply),
+	    cmocka_unit_test(test_empty_sets),
+	    cmocka_unit_test(test_apply_clears_ambient),
+	    cmocka_unit_test(test_ambient_not_inheritable),
+	    cmocka_unit_test(test_drop_needs_setpcap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

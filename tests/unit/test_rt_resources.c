@@ -50,21 +50,22 @@ static void test_everything(void **state)
 {
 	(void)state;
 	struct cg_limits *l = parse_ok(
-		"{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
-		"   {\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 229, \"access\": \"rw\"}],"
-		" \"memory\": {\"limit\": 536870912, \"reservation\": 268435456, \"swap\": 1073741824,"
-		"   \"kernel\": -1, \"kernelTCP\": -1, \"swappiness\": 0, \"disableOOMKiller\": true},"
-		" \"cpu\": {\"shares\": 2048, \"quota\": 50000, \"period\": 100000, \"burst\": 10000,"
-		"   \"idle\": 0, \"cpus\": \"0-1\", \"mems\": \"0\", \"realtimeRuntime\": 0},"
-		" \"pids\": {\"limit\": 100},"
-		" \"blockIO\": {\"weight\": 500, \"leafWeight\": 300,"
-		"   \"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 600}],"
-		"   \"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 1048576}],"
-		"   \"throttleWriteIOPSDevice\": [{\"major\": 8, \"minor\": 16, \"rate\": 100}]},"
-		" \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 209715200}],"
-		" \"network\": {\"classID\": 1048577},"
-		" \"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
-		" \"unified\": {\"memory.high\": \"400000000\", \"io.latency\": \"8:0 target=60\"}}");
+	    "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+	    "   {\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 229, \"access\": "
+	    "\"rw\"}],"
+	    " \"memory\": {\"limit\": 536870912, \"reservation\": 268435456, \"swap\": 1073741824,"
+	    "   \"kernel\": -1, \"kernelTCP\": -1, \"swappiness\": 0, \"disableOOMKiller\": true},"
+	    " \"cpu\": {\"shares\": 2048, \"quota\": 50000, \"period\": 100000, \"burst\": 10000,"
+	    "   \"idle\": 0, \"cpus\": \"0-1\", \"mems\": \"0\", \"realtimeRuntime\": 0},"
+	    " \"pids\": {\"limit\": 100},"
+	    " \"blockIO\": {\"weight\": 500, \"leafWeight\": 300,"
+	    "   \"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 600}],"
+	    "   \"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 1048576}],"
+	    "   \"throttleWriteIOPSDevice\": [{\"major\": 8, \"minor\": 16, \"rate\": 100}]},"
+	    " \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 209715200}],"
+	    " \"network\": {\"classID\": 1048577},"
+	    " \"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
+	    " \"unified\": {\"memory.high\": \"400000000\", \"io.latency\": \"8:0 target=60\"}}");
 
 	assert_int_equal(l->n_devices, 2);
 	assert_true(l->has_devices);
@@ -104,7 +105,7 @@ static void test_everything(void **state)
 	assert_string_equal(l->unified[1].key, "io.latency");
 	assert_int_equal(cg_limits_controllers(l),
 			 CG_BIT(CG_MEMORY) | CG_BIT(CG_CPU) | CG_BIT(CG_CPUSET) | CG_BIT(CG_PIDS) |
-				 CG_BIT(CG_IO) | CG_BIT(CG_HUGETLB) | CG_BIT(CG_RDMA));
+			     CG_BIT(CG_IO) | CG_BIT(CG_HUGETLB) | CG_BIT(CG_RDMA));
 	cg_limits_free(l);
 }
 
@@ -148,39 +149,47 @@ static void test_refusals(void **state)
 		  "linux.resources.memory.limit: must be positive, or -1 for no limit");
 	parse_bad("{\"memory\": {\"limit\": \"1G\"}}",
 		  "linux.resources.memory.limit: must be an integer");
-	parse_bad("{\"memory\": {\"limit\": 100, \"swap\": 50}}",
-		  "linux.resources.memory.swap: memory+swap 50 must not be below the memory limit 100");
+	parse_bad(
+	    "{\"memory\": {\"limit\": 100, \"swap\": 50}}",
+	    "linux.resources.memory.swap: memory+swap 50 must not be below the memory limit 100");
 	parse_bad("{\"memory\": {\"swap\": 50}}",
 		  "linux.resources.memory.swap: a swap limit needs memory.limit");
-	parse_bad("{\"cpu\": {\"quota\": 20000}}", "linux.resources.cpu.quota: a quota needs cpu.period");
+	parse_bad("{\"cpu\": {\"quota\": 20000}}",
+		  "linux.resources.cpu.quota: a quota needs cpu.period");
 	parse_bad("{\"cpu\": {\"quota\": -7, \"period\": 100000}}",
 		  "linux.resources.cpu.quota: must be at least 1000 (usec), or -1 for no limit");
 	parse_bad("{\"cpu\": {\"period\": 10}}",
 		  "linux.resources.cpu.period: 10 is outside 1000..1000000 (usec)");
-	parse_bad("{\"cpu\": {\"shares\": 1}}", "linux.resources.cpu.shares: 1 is outside 2..262144");
+	parse_bad("{\"cpu\": {\"shares\": 1}}",
+		  "linux.resources.cpu.shares: 1 is outside 2..262144");
 	parse_bad("{\"cpu\": {\"idle\": 2}}", "linux.resources.cpu.idle: must be 0 or 1");
 	parse_bad("{\"cpu\": {\"realtimeRuntime\": 950000}}",
 		  "linux.resources.cpu.realtimeRuntime: realtime CPU bandwidth is a cgroup v1 "
 		  "feature; cgroup v2 has no equivalent");
 	parse_bad("{\"cpu\": {\"cpus\": \"0-a\"}}",
 		  "linux.resources.cpu.cpus: `0-a` is not a list like \"0-3,7\"");
-	parse_bad("{\"blockIO\": {\"weight\": 5}}", "linux.resources.blockIO.weight: 5 is outside 10..1000");
+	parse_bad("{\"blockIO\": {\"weight\": 5}}",
+		  "linux.resources.blockIO.weight: 5 is outside 10..1000");
 	parse_bad("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, \"minor\": 0}]}}",
 		  "linux.resources.blockIO.throttleReadBpsDevice[0].rate: is required");
 	parse_bad("{\"blockIO\": {\"weightDevice\": [{\"minor\": 0, \"weight\": 10}]}}",
 		  "linux.resources.blockIO.weightDevice[0]: major is required");
-	parse_bad("{\"hugepageLimits\": [{\"pageSize\": \"2MB/../x\", \"limit\": 1}]}",
-		  "linux.resources.hugepageLimits[0].pageSize: must be a size like \"2MB\" or \"1GB\"");
+	parse_bad(
+	    "{\"hugepageLimits\": [{\"pageSize\": \"2MB/../x\", \"limit\": 1}]}",
+	    "linux.resources.hugepageLimits[0].pageSize: must be a size like \"2MB\" or \"1GB\"");
 	parse_bad("{\"hugepageLimits\": [{\"pageSize\": \"2MB\"}]}",
 		  "linux.resources.hugepageLimits[0]: limit is required");
 	parse_bad("{\"rdma\": {\"mlx 1\": {\"hcaHandles\": 1}}}",
 		  "linux.resources.rdma[\"mlx 1\"]: not a valid RDMA device name");
 	parse_bad("{\"unified\": {\"../memory.max\": \"1\"}}",
-		  "linux.resources.unified[\"../memory.max\"]: must be a cgroup file name (no \"/\", no \"..\")");
-	parse_bad("{\"unified\": {\"..\": \"1\"}}",
-		  "linux.resources.unified[\"..\"]: must be a cgroup file name (no \"/\", no \"..\")");
-	parse_bad("{\"unified\": {\"a/b\": \"1\"}}",
-		  "linux.resources.unified[\"a/b\"]: must be a cgroup file name (no \"/\", no \"..\")");
+		  "linux.resources.unified[\"../memory.max\"]: must be a cgroup file name (no "
+		  "\"/\", no \"..\")");
+	parse_bad(
+	    "{\"unified\": {\"..\": \"1\"}}",
+	    "linux.resources.unified[\"..\"]: must be a cgroup file name (no \"/\", no \"..\")");
+	parse_bad(
+	    "{\"unified\": {\"a/b\": \"1\"}}",
+	    "linux.resources.unified[\"a/b\"]: must be a cgroup file name (no \"/\", no \"..\")");
 	parse_bad("{\"unified\": {\"cgroup.procs\": \"1\"}}",
 		  "linux.resources.unified[\"cgroup.procs\"]: is managed by the runtime");
 	parse_bad("{\"unified\": {\"memory.high\": 5}}",
@@ -222,10 +231,10 @@ static void test_update_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_everything),
-		cmocka_unit_test(test_absent_and_unset),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_update_file),
+	    cmocka_unit_test(test_everything),
+	    cmocka_unit_test(test_absent_and_unset),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_update_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,19 +32,22 @@
 #include "../../runtime/seccomp.h"
 #include "../../runtime/seccomp_default.h"
 
-#define STRV(...) ((char *[]){__VA_ARGS__, NULL})
+#define STRV(...)  ((char *[]){__VA_ARGS__, NULL})
 #define NSTRV(...) (sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))
 
-#define RULE(act, ...) {.names = STRV(__VA_ARGS__), .n_names = NSTRV(__VA_ARGS__), .action = (act)}
+#define RULE(act, ...)                                                                     \
+	{                                                                                  \
+		.names = STRV(__VA_ARGS__), .n_names = NSTRV(__VA_ARGS__), .action = (act) \
+	}
 
 /* --- child helpers: a child reports a failed check by its exit code (the line number) --- */
-#define CHILD_CHECK(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__,   \
-				#cond, errno);                                                     \
-			_exit(__LINE__ % 250 + 1);                                                 \
-		}                                                                                  \
+#define CHILD_CHECK(cond)                                                                        \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__, \
+				#cond, errno);                                                   \
+			_exit(__LINE__ % 250 + 1);                                               \
+		}                                                                                \
 	} while (0)
 
 static int run_child(void (*fn)(const void *), const void *arg)
@@ -116,17 +119,20 @@ static struct rt_seccomp *seccomp_from_json(const char *text)
 	size_t i;
 
 	assert_non_null(root);
-	cfg->default_action = action_from_name(json_string_value(json_object_get(root, "defaultAction")));
+	cfg->default_action =
+	    action_from_name(json_string_value(json_object_get(root, "defaultAction")));
 	if (json_object_get(root, "defaultErrnoRet")) {
 		cfg->has_default_errno_ret = 1;
-		cfg->default_errno_ret = json_integer_value(json_object_get(root, "defaultErrnoRet"));
+		cfg->default_errno_ret =
+		    json_integer_value(json_object_get(root, "defaultErrnoRet"));
 	}
-	cfg->architectures = strv_from_json(json_object_get(root, "architectures"), &cfg->n_architectures);
+	cfg->architectures =
+	    strv_from_json(json_object_get(root, "architectures"), &cfg->n_architectures);
 	cfg->flags = calloc(1, sizeof(char *));
 	rules = json_object_get(root, "syscalls");
 	cfg->n_rules = json_array_size(rules);
 	cfg->rules = calloc(cfg->n_rules, sizeof(*cfg->rules));
-	json_array_foreach(rules, i, r) {
+	json_array_foreach (rules, i, r) {
 		struct rt_seccomp_rule *rule = &cfg->rules[i];
 		json_t *args = json_object_get(r, "args"), *a;
 		size_t k;
@@ -139,12 +145,14 @@ static struct rt_seccomp *seccomp_from_json(const char *text)
 		}
 		rule->n_args = json_array_size(args);
 		rule->args = calloc(rule->n_args + 1, sizeof(*rule->args));
-		json_array_foreach(args, k, a) {
+		json_array_foreach (args, k, a) {
 			rule->args[k].index = json_integer_value(json_object_get(a, "index"));
-			rule->args[k].value = (uint64_t)json_integer_value(json_object_get(a, "value"));
+			rule->args[k].value =
+			    (uint64_t)json_integer_value(json_object_get(a, "value"));
 			rule->args[k].value_two =
-				(uint64_t)json_integer_value(json_object_get(a, "valueTwo"));
-			rule->args[k].op = op_from_name(json_string_value(json_object_get(a, "op")));
+			    (uint64_t)json_integer_value(json_object_get(a, "valueTwo"));
+			rule->args[k].op =
+			    op_from_name(json_string_value(json_object_get(a, "op")));
 		}
 	}
 	json_decref(root);
@@ -178,45 +186,58 @@ static size_t export_size(scmp_filter_ctx ctx)
 static void test_build_every_action_and_op(void **state)
 {
 	struct rt_seccomp_arg masked[] = {
-		{.index = 0, .value = 0x7E020000, .value_two = 0, .op = RT_SCMP_CMP_MASKED_EQ}};
-	struct rt_seccomp_arg same_index[] = {
-		{.index = 0, .value = 1, .op = RT_SCMP_CMP_EQ},
-		{.index = 0, .value = 10, .op = RT_SCMP_CMP_GT},
-		{.index = 1, .value = 3, .op = RT_SCMP_CMP_LE}};
-	struct rt_seccomp_arg distinct[] = {
-		{.index = 0, .value = 5, .op = RT_SCMP_CMP_NE},
-		{.index = 1, .value = 6, .op = RT_SCMP_CMP_LT},
-		{.index = 2, .value = 7, .op = RT_SCMP_CMP_GE}};
+	    {.index = 0, .value = 0x7E020000, .value_two = 0, .op = RT_SCMP_CMP_MASKED_EQ}};
+	struct rt_seccomp_arg same_index[] = {{.index = 0, .value = 1, .op = RT_SCMP_CMP_EQ},
+					      {.index = 0, .value = 10, .op = RT_SCMP_CMP_GT},
+					      {.index = 1, .value = 3, .op = RT_SCMP_CMP_LE}};
+	struct rt_seccomp_arg distinct[] = {{.index = 0, .value = 5, .op = RT_SCMP_CMP_NE},
+					    {.index = 1, .value = 6, .op = RT_SCMP_CMP_LT},
+					    {.index = 2, .value = 7, .op = RT_SCMP_CMP_GE}};
 	struct rt_seccomp_rule rules[] = {
-		RULE(RT_SCMP_ALLOW, "read", "write", "exit_group", "no_such_syscall", "chown32"),
-		{.names = STRV("getcwd"), .n_names = 1, .action = RT_SCMP_ERRNO, .has_errno_ret = 1,
-		 .errno_ret = ENOMSG},
-		RULE(RT_SCMP_KILL, "uname"),
-		RULE(RT_SCMP_KILL_PROCESS, "getppid"),
-		RULE(RT_SCMP_KILL_THREAD, "gettid"),
-		RULE(RT_SCMP_TRAP, "getpgrp"),
-		{.names = STRV("getsid"), .n_names = 1, .action = RT_SCMP_TRACE, .has_errno_ret = 1,
-		 .errno_ret = 7},
-		RULE(RT_SCMP_LOG, "getuid"),
-		RULE(RT_SCMP_NOTIFY, "mkdir"),
-		/* equal to the default action: skipped, not refused */
-		RULE(RT_SCMP_ERRNO, "getgid"),
-		{.names = STRV("clone"), .n_names = 1, .action = RT_SCMP_ALLOW, .args = masked,
-		 .n_args = 1},
-		{.names = STRV("socket"), .n_names = 1, .action = RT_SCMP_ALLOW, .args = same_index,
-		 .n_args = 3},
-		{.names = STRV("mkdirat"), .n_names = 1, .action = RT_SCMP_ALLOW, .args = distinct,
-		 .n_args = 3},
+	    RULE(RT_SCMP_ALLOW, "read", "write", "exit_group", "no_such_syscall", "chown32"),
+	    {.names = STRV("getcwd"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ERRNO,
+	     .has_errno_ret = 1,
+	     .errno_ret = ENOMSG},
+	    RULE(RT_SCMP_KILL, "uname"),
+	    RULE(RT_SCMP_KILL_PROCESS, "getppid"),
+	    RULE(RT_SCMP_KILL_THREAD, "gettid"),
+	    RULE(RT_SCMP_TRAP, "getpgrp"),
+	    {.names = STRV("getsid"),
+	     .n_names = 1,
+	     .action = RT_SCMP_TRACE,
+	     .has_errno_ret = 1,
+	     .errno_ret = 7},
+	    RULE(RT_SCMP_LOG, "getuid"),
+	    RULE(RT_SCMP_NOTIFY, "mkdir"),
+	    /* equal to the default action: skipped, not refused */
+	    RULE(RT_SCMP_ERRNO, "getgid"),
+	    {.names = STRV("clone"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ALLOW,
+	     .args = masked,
+	     .n_args = 1},
+	    {.names = STRV("socket"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ALLOW,
+	     .args = same_index,
+	     .n_args = 3},
+	    {.names = STRV("mkdirat"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ALLOW,
+	     .args = distinct,
+	     .n_args = 3},
 	};
 	struct rt_seccomp cfg = {
-		.default_action = RT_SCMP_ERRNO,
-		.architectures = STRV("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
-		.n_architectures = 3,
-		.flags = STRV("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-			      "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
-		.n_flags = 3,
-		.rules = rules,
-		.n_rules = ARRAY_SIZE(rules),
+	    .default_action = RT_SCMP_ERRNO,
+	    .architectures = STRV("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+	    .n_architectures = 3,
+	    .flags = STRV("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+			  "SECCOMP_FILTER_FLAG_SPEC_ALLOW"),
+	    .n_flags = 3,
+	    .rules = rules,
+	    .n_rules = ARRAY_SIZE(rules),
 	};
 	cleanup_seccomp scmp_filter_ctx ctx = NULL;
 	struct rt_error err = RT_ERROR_INIT;
@@ -270,19 +291,35 @@ static void test_build_errors(void **state)
 	struct rt_seccomp_arg arg2 = {.index = 2, .value = 1, .op = RT_SCMP_CMP_EQ};
 	struct rt_seccomp_arg arg6 = {.index = 6, .value = 1, .op = RT_SCMP_CMP_EQ};
 	struct rt_seccomp_arg badop = {.index = 0, .value = 1, .op = (enum rt_seccomp_op)42};
-	struct rt_seccomp_rule r_getpid = {.names = STRV("getpid"), .n_names = 1,
-					   .action = RT_SCMP_ERRNO, .args = &arg0, .n_args = 1};
-	struct rt_seccomp_rule r_getcwd = {.names = STRV("getcwd"), .n_names = 1,
-					   .action = RT_SCMP_ERRNO, .args = &arg2, .n_args = 1};
-	struct rt_seccomp_rule r_idx = {.names = STRV("mmap"), .n_names = 1,
-					.action = RT_SCMP_ERRNO, .args = &arg6, .n_args = 1};
-	struct rt_seccomp_rule r_op = {.names = STRV("mmap"), .n_names = 1,
-				       .action = RT_SCMP_ERRNO, .args = &badop, .n_args = 1};
-	struct rt_seccomp_rule r_errno_allow = {.names = STRV("getcwd"), .n_names = 1,
-						.action = RT_SCMP_ALLOW, .has_errno_ret = 1,
+	struct rt_seccomp_rule r_getpid = {.names = STRV("getpid"),
+					   .n_names = 1,
+					   .action = RT_SCMP_ERRNO,
+					   .args = &arg0,
+					   .n_args = 1};
+	struct rt_seccomp_rule r_getcwd = {.names = STRV("getcwd"),
+					   .n_names = 1,
+					   .action = RT_SCMP_ERRNO,
+					   .args = &arg2,
+					   .n_args = 1};
+	struct rt_seccomp_rule r_idx = {.names = STRV("mmap"),
+					.n_names = 1,
+					.action = RT_SCMP_ERRNO,
+					.args = &arg6,
+					.n_args = 1};
+	struct rt_seccomp_rule r_op = {.names = STRV("mmap"),
+				       .n_names = 1,
+				       .action = RT_SCMP_ERRNO,
+				       .args = &badop,
+				       .n_args = 1};
+	struct rt_seccomp_rule r_errno_allow = {.names = STRV("getcwd"),
+						.n_names = 1,
+						.action = RT_SCMP_ALLOW,
+						.has_errno_ret = 1,
 						.errno_ret = 5};
-	struct rt_seccomp_rule r_big_errno = {.names = STRV("getcwd"), .n_names = 1,
-					      .action = RT_SCMP_ERRNO, .has_errno_ret = 1,
+	struct rt_seccomp_rule r_big_errno = {.names = STRV("getcwd"),
+					      .n_names = 1,
+					      .action = RT_SCMP_ERRNO,
+					      .has_errno_ret = 1,
 					      .errno_ret = 70000};
 	struct rt_seccomp_rule r_notify_write = RULE(RT_SCMP_NOTIFY, "write");
 	struct rt_seccomp_rule r_bad_action = RULE((enum rt_seccomp_action)77, "getcwd");
@@ -332,22 +369,35 @@ static void child_errno_and_args(const void *arg)
 {
 	struct rt_seccomp_arg mode_700 = {.index = 2, .value = 0700, .op = RT_SCMP_CMP_EQ};
 	struct rt_seccomp_arg pers[] = {
-		/* two comparisons of arg 0: either one matching denies (separate rules) */
-		{.index = 0, .value = 0x0040000, .op = RT_SCMP_CMP_EQ}, /* ADDR_NO_RANDOMIZE */
-		{.index = 0, .value = 0x0400000, .value_two = 0x0400000,
-		 .op = RT_SCMP_CMP_MASKED_EQ}, /* READ_IMPLIES_EXEC set */
+	    /* two comparisons of arg 0: either one matching denies (separate rules) */
+	    {.index = 0, .value = 0x0040000, .op = RT_SCMP_CMP_EQ}, /* ADDR_NO_RANDOMIZE */
+	    {.index = 0,
+	     .value = 0x0400000,
+	     .value_two = 0x0400000,
+	     .op = RT_SCMP_CMP_MASKED_EQ}, /* READ_IMPLIES_EXEC set */
 	};
 	struct rt_seccomp_rule rules[] = {
-		{.names = STRV("getcwd"), .n_names = 1, .action = RT_SCMP_ERRNO, .has_errno_ret = 1,
-		 .errno_ret = ENOMSG},
-		{.names = STRV("mkdirat"), .n_names = 1, .action = RT_SCMP_ERRNO, .has_errno_ret = 1,
-		 .errno_ret = EXDEV, .args = &mode_700, .n_args = 1},
-		{.names = STRV("personality"), .n_names = 1, .action = RT_SCMP_ERRNO, .args = pers,
-		 .n_args = 2},
-		RULE(RT_SCMP_ERRNO, "no_such_syscall_at_all"),
+	    {.names = STRV("getcwd"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ERRNO,
+	     .has_errno_ret = 1,
+	     .errno_ret = ENOMSG},
+	    {.names = STRV("mkdirat"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ERRNO,
+	     .has_errno_ret = 1,
+	     .errno_ret = EXDEV,
+	     .args = &mode_700,
+	     .n_args = 1},
+	    {.names = STRV("personality"),
+	     .n_names = 1,
+	     .action = RT_SCMP_ERRNO,
+	     .args = pers,
+	     .n_args = 2},
+	    RULE(RT_SCMP_ERRNO, "no_such_syscall_at_all"),
 	};
-	struct rt_seccomp cfg = {.default_action = RT_SCMP_ALLOW, .rules = rules,
-				 .n_rules = ARRAY_SIZE(rules)};
+	struct rt_seccomp cfg = {
+	    .default_action = RT_SCMP_ALLOW, .rules = rules, .n_rules = ARRAY_SIZE(rules)};
 	char buf[256];
 	(void)arg;
 
@@ -404,8 +454,11 @@ static void test_install_kill_and_trap(void **state)
 static void child_default_errno_ret(const void *arg)
 {
 	struct rt_seccomp_rule rule = RULE(RT_SCMP_ALLOW, "exit_group", "exit", "write", "getpid");
-	struct rt_seccomp cfg = {.default_action = RT_SCMP_ERRNO, .has_default_errno_ret = 1,
-				 .default_errno_ret = ENOLINK, .rules = &rule, .n_rules = 1};
+	struct rt_seccomp cfg = {.default_action = RT_SCMP_ERRNO,
+				 .has_default_errno_ret = 1,
+				 .default_errno_ret = ENOLINK,
+				 .rules = &rule,
+				 .n_rules = 1};
 	char buf[64];
 	(void)arg;
 
@@ -442,12 +495,12 @@ static void test_default_profile_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(root, "defaultErrnoRet")), EPERM);
 	assert_true(json_array_size(json_object_get(root, "architectures")) >= 1);
 	rules = json_object_get(root, "syscalls");
-	json_array_foreach(rules, i, r) {
+	json_array_foreach (rules, i, r) {
 		const char *action = json_string_value(json_object_get(r, "action"));
 		json_t *names = json_object_get(r, "names"), *n;
 		size_t j;
 
-		json_array_foreach(names, j, n) {
+		json_array_foreach (names, j, n) {
 			const char *name = json_string_value(n);
 
 			if (strcmp(action, "SCMP_ACT_ALLOW") == 0 &&
@@ -524,7 +577,8 @@ static void test_listener_message(void **state)
 				 "\"pid\":1234,\"bundle\":\"/b\"}";
 	(void)state;
 
-	assert_int_equal(rt_seccomp_listener_message(state_json, 1234, "meta data", &text, &err), 0);
+	assert_int_equal(rt_seccomp_listener_message(state_json, 1234, "meta data", &text, &err),
+			 0);
 	msg = json_loads(text, 0, NULL);
 	assert_non_null(msg);
 	assert_string_equal(json_string_value(json_object_get(msg, "ociVersion")), "1.2.0");
@@ -586,7 +640,9 @@ static int agent_receive(struct agent *a, char **ret_text)
 	} control;
 	char *text = calloc(1, 65536);
 	struct iovec iov = {.iov_base = text, .iov_len = 65535};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	struct cmsghdr *cmsg;
 	ssize_t n, off;
@@ -630,7 +686,8 @@ static void test_send_listener(void **state)
 	assert_int_equal(fcntl(recv_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 
 	assert_int_equal(rt_seccomp_send_listener("/nonexistent/agent.sock", msg, memfd, &err), -1);
-	assert_non_null(strstr(err.msg, "connect to seccomp listenerPath \"/nonexistent/agent.sock\""));
+	assert_non_null(
+	    strstr(err.msg, "connect to seccomp listenerPath \"/nonexistent/agent.sock\""));
 	rt_error_release(&err);
 	agent_stop(&a);
 }
@@ -764,19 +821,19 @@ static void test_features(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_build_every_action_and_op),
-		cmocka_unit_test(test_native_arch_only_and_foreign_syscall),
-		cmocka_unit_test(test_build_errors),
-		cmocka_unit_test(test_install_errno_and_args),
-		cmocka_unit_test(test_install_kill_and_trap),
-		cmocka_unit_test(test_install_default_errno_ret),
-		cmocka_unit_test(test_default_profile_json),
-		cmocka_unit_test(test_default_profile_enforced),
-		cmocka_unit_test(test_listener_message),
-		cmocka_unit_test(test_send_listener),
-		cmocka_unit_test(test_send_listener_two_steps),
-		cmocka_unit_test(test_notify_agent_roundtrip),
-		cmocka_unit_test(test_features),
+	    cmocka_unit_test(test_build_every_action_and_op),
+	    cmocka_unit_test(test_native_arch_only_and_foreign_syscall),
+	    cmocka_unit_test(test_build_errors),
+	    cmocka_unit_test(test_install_errno_and_args),
+	    cmocka_unit_test(test_install_kill_and_trap),
+	    cmocka_unit_test(test_install_default_errno_ret),
+	    cmocka_unit_test(test_default_profile_json),
+	    cmocka_unit_test(test_default_profile_enforced),
+	    cmocka_unit_test(test_listener_message),
+	    cmocka_unit_test(test_send_listener),
+	    cmocka_unit_test(test_send_listener_two_steps),
+	    cmocka_unit_test(test_notify_agent_roundtrip),
+	    cmocka_unit_test(test_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

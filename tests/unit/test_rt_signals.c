@@ -17,14 +17,18 @@ static void test_parse_ok(void **state)
 		const char *s;
 		int sig;
 	} cases[] = {
-		{"KILL", SIGKILL},	   {"SIGKILL", SIGKILL},	{"kill", SIGKILL},
-		{"sigkill", SIGKILL},	   {"SigTerm", SIGTERM},	{"9", SIGKILL},
-		{"15", SIGTERM},	   {"HUP", SIGHUP},		{"SIGUSR1", SIGUSR1},
-		{"USR2", SIGUSR2},	   {"WINCH", SIGWINCH},		{"CHLD", SIGCHLD},
-		{"CLD", SIGCHLD},	   {"IOT", SIGABRT},		{"POLL", SIGIO},
-		{"SIGSTKFLT", SIGSTKFLT},  {"PWR", SIGPWR},		{"SYS", SIGSYS},
-		{"RTMIN", 0},		   {"SIGRTMIN+1", 1},		{"rtmin+3", 3},
-		{"RTMAX", 100},		   {"SIGRTMAX-2", 98},		{"64", 64},
+	    {"KILL", SIGKILL},	  {"SIGKILL", SIGKILL},
+	    {"kill", SIGKILL},	  {"sigkill", SIGKILL},
+	    {"SigTerm", SIGTERM}, {"9", SIGKILL},
+	    {"15", SIGTERM},	  {"HUP", SIGHUP},
+	    {"SIGUSR1", SIGUSR1}, {"USR2", SIGUSR2},
+	    {"WINCH", SIGWINCH},  {"CHLD", SIGCHLD},
+	    {"CLD", SIGCHLD},	  {"IOT", SIGABRT},
+	    {"POLL", SIGIO},	  {"SIGSTKFLT", SIGSTKFLT},
+	    {"PWR", SIGPWR},	  {"SYS", SIGSYS},
+	    {"RTMIN", 0},	  {"SIGRTMIN+1", 1},
+	    {"rtmin+3", 3},	  {"RTMAX", 100},
+	    {"SIGRTMAX-2", 98},	  {"64", 64},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -46,9 +50,10 @@ static void test_parse_ok(void **state)
 static void test_parse_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",	 "0",	  "65",	       "-9",	   "+9",	"9x",	      "SIG",
-		"KILLL", "SIGSIGKILL", "FOO", "RTMIN-1", "RTMAX+1", "RTMIN+31", "RTMIN+", "SIG 9",
-		"99999999999999999999",
+	    "",		  "0",	    "65",      "-9",
+	    "+9",	  "9x",	    "SIG",     "KILLL",
+	    "SIGSIGKILL", "FOO",    "RTMIN-1", "RTMAX+1",
+	    "RTMIN+31",	  "RTMIN+", "SIG 9",   "99999999999999999999",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -98,10 +103,10 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_ok),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_parse_ok),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

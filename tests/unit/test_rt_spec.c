@@ -27,88 +27,88 @@
 #include "../../runtime/spec_internal.h"
 
 static const char full_config[] =
-	"{\n"
-	"  \"ociVersion\": \"1.2.0\",\n"
-	"  \"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
-	"  \"hostname\": \"box\",\n"
-	"  \"domainname\": \"example.org\",\n"
-	"  \"process\": {\n"
-	"    \"terminal\": true,\n"
-	"    \"consoleSize\": {\"height\": 25, \"width\": 80},\n"
-	"    \"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 18, \"additionalGids\": [5, 6]},\n"
-	"    \"args\": [\"/bin/sh\", \"-c\", \"echo hi\"],\n"
-	"    \"env\": [\"PATH=/usr/bin:/bin\", \"EMPTY=\"],\n"
-	"    \"cwd\": \"/work\",\n"
-	"    \"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_CHOWN\"],\n"
-	"      \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"],\n"
-	"      \"ambient\": [], \"inheritable\": [\"CAP_SYS_ADMIN\"]},\n"
-	"    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": 4096},\n"
-	"                {\"type\": \"RLIMIT_MEMLOCK\", \"soft\": 18446744073709551615,\n"
-	"                 \"hard\": 18446744073709551615}],\n"
-	"    \"noNewPrivileges\": true,\n"
-	"    \"apparmorProfile\": \"husk-default\",\n"
-	"    \"selinuxLabel\": \"system_u:system_r:container_t:s0\",\n"
-	"    \"oomScoreAdj\": -500,\n"
-	"    \"scheduler\": {\"policy\": \"SCHED_FIFO\", \"priority\": 10,\n"
-	"                   \"flags\": [\"SCHED_FLAG_RESET_ON_FORK\"]},\n"
-	"    \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 4},\n"
-	"    \"execCPUAffinity\": {\"initial\": \"0-3,7\", \"final\": \"1\"}\n"
-	"  },\n"
-	"  \"mounts\": [\n"
-	"    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-	"    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
-	"     \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
-	"    {\"destination\": \"/data\", \"type\": \"none\", \"source\": \"data\",\n"
-	"     \"options\": [\"rbind\", \"ro\", \"rprivate\", \"rnoexec\"]},\n"
-	"    {\"destination\": \"/abs\", \"type\": \"bind\", \"source\": \"/srv/abs\",\n"
-	"     \"options\": [\"idmap\"],\n"
-	"     \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],\n"
-	"     \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}\n"
-	"  ],\n"
-	"  \"hooks\": {\n"
-	"    \"prestart\": [{\"path\": \"/usr/bin/hook\", \"args\": [\"hook\", \"pre\"],\n"
-	"                   \"env\": [\"A=1\"], \"timeout\": 5}],\n"
-	"    \"createRuntime\": [{\"path\": \"/bin/true\"}],\n"
-	"    \"poststop\": [{\"path\": \"/bin/a\"}, {\"path\": \"/bin/b\"}]\n"
-	"  },\n"
-	"  \"annotations\": {\"z.last\": \"1\", \"a.first\": \"2\", \"m\": \"3\"},\n"
-	"  \"linux\": {\n"
-	"    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\", \"path\": "
-	"\"/var/run/netns/x\"},\n"
-	"      {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"user\"},\n"
-	"      {\"type\": \"cgroup\"}, {\"type\": \"time\"}],\n"
-	"    \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],\n"
-	"    \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],\n"
-	"    \"timeOffsets\": {\"monotonic\": {\"secs\": -10, \"nanosecs\": 5},\n"
-	"                    \"boottime\": {\"secs\": 3600}},\n"
-	"    \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229,\n"
-	"                 \"fileMode\": 438, \"uid\": 0, \"gid\": 0},\n"
-	"                {\"path\": \"/dev/myfifo\", \"type\": \"p\"}],\n"
-	"    \"cgroupsPath\": \"/husk/ctr\",\n"
-	"    \"resources\": {\"memory\": {\"limit\": 1000000}},\n"
-	"    \"sysctl\": {\"net.ipv4.ip_forward\": \"1\", \"kernel.shmmax\": \"100\",\n"
-	"               \"fs.mqueue.msg_max\": \"10\", \"kernel.domainname\": \"x\"},\n"
-	"    \"maskedPaths\": [\"/proc/kcore\", \"/sys/firmware\"],\n"
-	"    \"readonlyPaths\": [\"/proc/sys\"],\n"
-	"    \"rootfsPropagation\": \"rslave\",\n"
-	"    \"mountLabel\": \"system_u:object_r:container_file_t:s0\",\n"
-	"    \"personality\": {\"domain\": \"LINUX32\", \"flags\": []},\n"
-	"    \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1,\n"
-	"      \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_AARCH64\"],\n"
-	"      \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],\n"
-	"      \"listenerPath\": \"/run/notify.sock\", \"listenerMetadata\": \"meta\",\n"
-	"      \"syscalls\": [\n"
-	"        {\"names\": [\"read\", \"write\", \"no_such_syscall_yet\"], \"action\": "
-	"\"SCMP_ACT_ALLOW\"},\n"
-	"        {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
-	"         \"args\": [{\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"},\n"
-	"                  {\"index\": 5, \"value\": 255, \"valueTwo\": 4, \"op\": "
-	"\"SCMP_CMP_MASKED_EQ\"}]},\n"
-	"        {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38},\n"
-	"        {\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_NOTIFY\"}\n"
-	"      ]}\n"
-	"  }\n"
-	"}\n";
+    "{\n"
+    "  \"ociVersion\": \"1.2.0\",\n"
+    "  \"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
+    "  \"hostname\": \"box\",\n"
+    "  \"domainname\": \"example.org\",\n"
+    "  \"process\": {\n"
+    "    \"terminal\": true,\n"
+    "    \"consoleSize\": {\"height\": 25, \"width\": 80},\n"
+    "    \"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 18, \"additionalGids\": [5, 6]},\n"
+    "    \"args\": [\"/bin/sh\", \"-c\", \"echo hi\"],\n"
+    "    \"env\": [\"PATH=/usr/bin:/bin\", \"EMPTY=\"],\n"
+    "    \"cwd\": \"/work\",\n"
+    "    \"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_CHOWN\"],\n"
+    "      \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"],\n"
+    "      \"ambient\": [], \"inheritable\": [\"CAP_SYS_ADMIN\"]},\n"
+    "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": 4096},\n"
+    "                {\"type\": \"RLIMIT_MEMLOCK\", \"soft\": 18446744073709551615,\n"
+    "                 \"hard\": 18446744073709551615}],\n"
+    "    \"noNewPrivileges\": true,\n"
+    "    \"apparmorProfile\": \"husk-default\",\n"
+    "    \"selinuxLabel\": \"system_u:system_r:container_t:s0\",\n"
+    "    \"oomScoreAdj\": -500,\n"
+    "    \"scheduler\": {\"policy\": \"SCHED_FIFO\", \"priority\": 10,\n"
+    "                   \"flags\": [\"SCHED_FLAG_RESET_ON_FORK\"]},\n"
+    "    \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 4},\n"
+    "    \"execCPUAffinity\": {\"initial\": \"0-3,7\", \"final\": \"1\"}\n"
+    "  },\n"
+    "  \"mounts\": [\n"
+    "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+    "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+    "     \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+    "    {\"destination\": \"/data\", \"type\": \"none\", \"source\": \"data\",\n"
+    "     \"options\": [\"rbind\", \"ro\", \"rprivate\", \"rnoexec\"]},\n"
+    "    {\"destination\": \"/abs\", \"type\": \"bind\", \"source\": \"/srv/abs\",\n"
+    "     \"options\": [\"idmap\"],\n"
+    "     \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],\n"
+    "     \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}\n"
+    "  ],\n"
+    "  \"hooks\": {\n"
+    "    \"prestart\": [{\"path\": \"/usr/bin/hook\", \"args\": [\"hook\", \"pre\"],\n"
+    "                   \"env\": [\"A=1\"], \"timeout\": 5}],\n"
+    "    \"createRuntime\": [{\"path\": \"/bin/true\"}],\n"
+    "    \"poststop\": [{\"path\": \"/bin/a\"}, {\"path\": \"/bin/b\"}]\n"
+    "  },\n"
+    "  \"annotations\": {\"z.last\": \"1\", \"a.first\": \"2\", \"m\": \"3\"},\n"
+    "  \"linux\": {\n"
+    "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\", \"path\": "
+    "\"/var/run/netns/x\"},\n"
+    "      {\"type\": \"mount\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"user\"},\n"
+    "      {\"type\": \"cgroup\"}, {\"type\": \"time\"}],\n"
+    "    \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],\n"
+    "    \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],\n"
+    "    \"timeOffsets\": {\"monotonic\": {\"secs\": -10, \"nanosecs\": 5},\n"
+    "                    \"boottime\": {\"secs\": 3600}},\n"
+    "    \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229,\n"
+    "                 \"fileMode\": 438, \"uid\": 0, \"gid\": 0},\n"
+    "                {\"path\": \"/dev/myfifo\", \"type\": \"p\"}],\n"
+    "    \"cgroupsPath\": \"/husk/ctr\",\n"
+    "    \"resources\": {\"memory\": {\"limit\": 1000000}},\n"
+    "    \"sysctl\": {\"net.ipv4.ip_forward\": \"1\", \"kernel.shmmax\": \"100\",\n"
+    "               \"fs.mqueue.msg_max\": \"10\", \"kernel.domainname\": \"x\"},\n"
+    "    \"maskedPaths\": [\"/proc/kcore\", \"/sys/firmware\"],\n"
+    "    \"readonlyPaths\": [\"/proc/sys\"],\n"
+    "    \"rootfsPropagation\": \"rslave\",\n"
+    "    \"mountLabel\": \"system_u:object_r:container_file_t:s0\",\n"
+    "    \"personality\": {\"domain\": \"LINUX32\", \"flags\": []},\n"
+    "    \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1,\n"
+    "      \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_AARCH64\"],\n"
+    "      \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],\n"
+    "      \"listenerPath\": \"/run/notify.sock\", \"listenerMetadata\": \"meta\",\n"
+    "      \"syscalls\": [\n"
+    "        {\"names\": [\"read\", \"write\", \"no_such_syscall_yet\"], \"action\": "
+    "\"SCMP_ACT_ALLOW\"},\n"
+    "        {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
+    "         \"args\": [{\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"},\n"
+    "                  {\"index\": 5, \"value\": 255, \"valueTwo\": 4, \"op\": "
+    "\"SCMP_CMP_MASKED_EQ\"}]},\n"
+    "        {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38},\n"
+    "        {\"names\": [\"ioctl\"], \"action\": \"SCMP_ACT_NOTIFY\"}\n"
+    "      ]}\n"
+    "  }\n"
+    "}\n";
 
 static struct rt_spec *parse_ok(const char *text, const char *bundle)
 {
@@ -287,9 +287,9 @@ static void test_full_config(void **state)
 
 /* --- errors: a minimal valid config merged with a patch, and the text the message must hold */
 static const char base_config[] =
-	"{\"ociVersion\": \"1.0.2-dev\", \"root\": {\"path\": \"rootfs\"},"
-	" \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
-	" \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}";
+    "{\"ociVersion\": \"1.0.2-dev\", \"root\": {\"path\": \"rootfs\"},"
+    " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
+    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}";
 
 struct error_case {
 	const char *patch;
@@ -297,208 +297,208 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-	/* top level */
-	{"{\"ociVersion\": null}", "config.json: ociVersion: is required"},
-	{"{\"ociVersion\": 1}", "config.json: ociVersion: must be a string"},
-	{"{\"ociVersion\": \"2.0.0\"}", "config.json: ociVersion: \"2.0.0\": major version 2 is not"},
-	{"{\"ociVersion\": \"0.9.0\"}", "config.json: ociVersion: \"0.9.0\": major version 0"},
-	{"{\"ociVersion\": \"latest\"}", "config.json: ociVersion: \"latest\" is not a version"},
-	{"{\"root\": null}", "config.json: root: is required"},
-	{"{\"root\": {\"path\": null}}", "config.json: root.path: is required"},
-	{"{\"root\": {\"readonly\": 1}}", "config.json: root.readonly: must be true or false"},
-	{"{\"hostname\": \"h\"}", "config.json: hostname: \"h\" cannot be set without a uts"},
-	{"{\"domainname\": \"d\"}", "config.json: domainname: \"d\" cannot be set without a uts"},
-	{"{\"annotations\": {\"io.x\": 1}}", "config.json: annotations[\"io.x\"]: must be a string"},
-	{"{\"annotations\": []}", "config.json: annotations: must be an object"},
-	/* process */
-	{"{\"process\": 3}", "config.json: process: must be an object"},
-	{"{\"process\": {\"args\": null}}", "config.json: process.args: must be a non-empty array"},
-	{"{\"process\": {\"args\": []}}", "config.json: process.args: must be a non-empty array"},
-	{"{\"process\": {\"args\": \"sh\"}}", "config.json: process.args: must be an array"},
-	{"{\"process\": {\"args\": [\"sh\", \"-c\", 3]}}",
-	 "config.json: process.args[2]: must be a string"},
-	{"{\"process\": {\"cwd\": \"tmp\"}}",
-	 "config.json: process.cwd: \"tmp\" must be an absolute path"},
-	{"{\"process\": {\"env\": [\"A=1\", \"NOEQUALS\"]}}",
-	 "config.json: process.env[1]: \"NOEQUALS\" is not of the form KEY=VALUE"},
-	{"{\"process\": {\"env\": [\"=x\"]}}", "config.json: process.env[0]: \"=x\" is not"},
-	{"{\"process\": {\"terminal\": \"yes\"}}", "config.json: process.terminal: must be true"},
-	{"{\"process\": {\"terminal\": true, \"consoleSize\": {\"height\": -1}}}",
-	 "config.json: process.consoleSize.height: -1 must not be negative"},
-	{"{\"process\": {\"user\": {\"uid\": \"root\"}}}",
-	 "config.json: process.user.uid: must be an integer"},
-	{"{\"process\": {\"user\": {\"gid\": 4294967295}}}",
-	 "config.json: process.user.gid: 4294967295 is out of range"},
-	{"{\"process\": {\"user\": {\"uid\": 0, \"additionalGids\": [1, \"x\"]}}}",
-	 "config.json: process.user.additionalGids[1]: must be an integer"},
-	{"{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_FLY\"]}}}",
-	 "config.json: process.capabilities.bounding[1]: unknown capability \"CAP_FLY\""},
-	{"{\"process\": {\"capabilities\": {\"ambient\": [\"chown\"]}}}",
-	 "config.json: process.capabilities.ambient[0]: unknown capability \"chown\""},
-	{"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_FOO\", \"soft\": 1, \"hard\": 1}]}}",
-	 "config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\""},
-	{"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 1, \"hard\": 1},"
-	 " {\"type\": \"RLIMIT_CORE\", \"soft\": 1, \"hard\": 1}]}}",
-	 "config.json: process.rlimits[1].type: duplicate rlimit \"RLIMIT_CORE\""},
-	{"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 5}]}}",
-	 "config.json: process.rlimits[0]: RLIMIT_NOFILE: soft limit 10 exceeds hard limit 5"},
-	{"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10}]}}",
-	 "config.json: process.rlimits[0]: hard is required"},
-	{"{\"process\": {\"noNewPrivileges\": 1}}",
-	 "config.json: process.noNewPrivileges: must be true or false"},
-	{"{\"process\": {\"oomScoreAdj\": 1001}}",
-	 "config.json: process.oomScoreAdj: 1001 is out of range [-1000, 1000]"},
-	{"{\"process\": {\"oomScoreAdj\": -1001}}", "config.json: process.oomScoreAdj: -1001 is out"},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_FAST\"}}}",
-	 "config.json: process.scheduler.policy: unknown scheduling policy \"SCHED_FAST\""},
-	{"{\"process\": {\"scheduler\": {\"nice\": 1}}}",
-	 "config.json: process.scheduler.policy: is required"},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"nice\": 20}}}",
-	 "config.json: process.scheduler.nice: 20 is out of range [-20, 19]"},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"flags\": [\"X\"]}}}",
-	 "config.json: process.scheduler.flags[0]: unknown scheduler flag \"X\""},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"priority\": 5}}}",
-	 "config.json: process.scheduler: priority is only allowed for SCHED_FIFO"},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_RR\"}}}",
-	 "config.json: process.scheduler: priority 0 must be in [1, 99] for SCHED_RR"},
-	{"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_BATCH\", \"runtime\": 5}}}",
-	 "config.json: process.scheduler: runtime/deadline/period are only allowed"},
-	{"{\"process\": {\"ioPriority\": {\"class\": \"IOPRIO_CLASS_FAST\"}}}",
-	 "config.json: process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_FAST\""},
-	{"{\"process\": {\"ioPriority\": {\"class\": \"IOPRIO_CLASS_RT\", \"priority\": 8}}}",
-	 "config.json: process.ioPriority.priority: 8 is out of range [0, 7]"},
-	{"{\"process\": {\"execCPUAffinity\": {\"initial\": \"0-\"}}}",
-	 "config.json: process.execCPUAffinity.initial: \"0-\" is not a cpu list"},
-	{"{\"process\": {\"execCPUAffinity\": {\"final\": \"3-1\"}}}",
-	 "config.json: process.execCPUAffinity.final: \"3-1\" has a range whose end"},
-	{"{\"process\": {\"execCPUAffinity\": {\"final\": \"1,,2\"}}}",
-	 "config.json: process.execCPUAffinity.final: \"1,,2\" is not a cpu list"},
-	/* namespaces and user mappings */
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"net\"}]}}",
-	 "config.json: linux.namespaces[1].type: unknown namespace type \"net\""},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]}}",
-	 "config.json: linux.namespaces[1].type: namespace \"pid\" is listed twice"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"run/netns/x\"}]}}",
-	 "config.json: linux.namespaces[0].path: \"run/netns/x\" must be an absolute path"},
-	{"{\"linux\": {\"namespaces\": [{}]}}", "config.json: linux.namespaces[0].type: is required"},
-	{"{\"linux\": {\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}",
-	 "config.json: linux.uidMappings: given without a user namespace"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}]}}",
-	 "config.json: linux.uidMappings: a new user namespace needs uid mappings"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
-	 " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}",
-	 "config.json: linux.gidMappings: a new user namespace needs gid mappings"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
-	 " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 0}]}}",
-	 "config.json: linux.uidMappings[0]: size must be greater than 0"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
-	 " \"uidMappings\": [{\"containerID\": 0, \"size\": 1}]}}",
-	 "config.json: linux.uidMappings[0]: hostID is required"},
-	{"{\"linux\": {\"timeOffsets\": {\"monotonic\": {\"secs\": 1}}}}",
-	 "config.json: linux.timeOffsets: given without a time namespace"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"time\"}],"
-	 " \"timeOffsets\": {\"realtime\": {\"secs\": 1}}}}",
-	 "config.json: linux.timeOffsets.realtime: unknown clock"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"time\"}],"
-	 " \"timeOffsets\": {\"boottime\": {\"nanosecs\": 1000000000}}}}",
-	 "config.json: linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range"},
-	/* mounts */
-	{"{\"mounts\": [{\"destination\": \"/a\", \"type\": \"tmpfs\"}, {\"destination\": \"b\"}]}",
-	 "config.json: mounts[1].destination: \"b\" must be an absolute path"},
-	{"{\"mounts\": [{\"type\": \"tmpfs\"}]}", "config.json: mounts[0].destination: is required"},
-	{"{\"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\"}]}",
-	 "config.json: mounts[0].source: is required for a bind mount of \"/a\""},
-	{"{\"mounts\": [{\"destination\": \"/a\", \"options\": [\"ro\", 1]}]}",
-	 "config.json: mounts[0].options[1]: must be a string"},
-	{"{\"mounts\": [{\"destination\": \"/a\", \"source\": \"/x\", \"options\": [\"bind\"],"
-	 " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]}",
-	 "config.json: mounts[0]: uidMappings given without gidMappings"},
-	{"{\"mounts\": {}}", "config.json: mounts: must be an array"},
-	/* devices */
-	{"{\"linux\": {\"devices\": [{\"path\": \"dev/x\", \"type\": \"c\"}]}}",
-	 "config.json: linux.devices[0].path: \"dev/x\" must be an absolute path"},
-	{"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"x\"}]}}",
-	 "config.json: linux.devices[0].type: \"x\" must be one of c, b, u, p"},
-	{"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"b\", \"minor\": 1}]}}",
-	 "config.json: linux.devices[0]: major is required for type \"b\""},
-	{"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"u\", \"major\": 1}]}}",
-	 "config.json: linux.devices[0]: minor is required for type \"u\""},
-	{"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"p\", \"fileMode\": 65535}]}}",
-	 "config.json: linux.devices[0].fileMode: 65535 is out of range"},
-	/* sysctl */
-	{"{\"linux\": {\"sysctl\": {\"vm.swappiness\": \"10\"}}}",
-	 "config.json: linux.sysctl: \"vm.swappiness\" is not namespaced"},
-	{"{\"linux\": {\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}",
-	 "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs a network namespace"},
-	{"{\"linux\": {\"sysctl\": {\"kernel.shmmax\": \"1\"}}}",
-	 "config.json: linux.sysctl: \"kernel.shmmax\" needs an ipc namespace"},
-	{"{\"linux\": {\"sysctl\": {\"fs.mqueue.msg_max\": \"1\"}}}",
-	 "config.json: linux.sysctl: \"fs.mqueue.msg_max\" needs an ipc namespace"},
-	{"{\"linux\": {\"sysctl\": {\"kernel.hostname\": \"x\"}}}",
-	 "config.json: linux.sysctl: \"kernel.hostname\" needs a uts namespace"},
-	{"{\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"kernel.sem\": 1}}}",
-	 "config.json: linux.sysctl[\"kernel.sem\"]: must be a string"},
-	/* paths, propagation, personality, intelRdt */
-	{"{\"linux\": {\"maskedPaths\": [\"/proc/kcore\", \"proc/keys\"]}}",
-	 "config.json: linux.maskedPaths[1]: \"proc/keys\" must be an absolute path"},
-	{"{\"linux\": {\"readonlyPaths\": [\"sys\"]}}",
-	 "config.json: linux.readonlyPaths[0]: \"sys\" must be an absolute path"},
-	{"{\"linux\": {\"rootfsPropagation\": \"rshard\"}}",
-	 "config.json: linux.rootfsPropagation: unknown propagation \"rshard\""},
-	{"{\"linux\": {\"personality\": {\"domain\": \"LINUX64\"}}}",
-	 "config.json: linux.personality.domain: unknown domain \"LINUX64\""},
-	{"{\"linux\": {\"intelRdt\": {\"closID\": \"x\"}}}",
-	 "config.json: linux.intelRdt: Intel RDT is not supported"},
-	/* seccomp */
-	{"{\"linux\": {\"seccomp\": {}}}", "config.json: linux.seccomp.defaultAction: is required"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_PANIC\"}}}",
-	 "config.json: linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_PANIC\""},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}}",
-	 "config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"architectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_VAX\"]}}}",
-	 "config.json: linux.seccomp.architectures[1]: unknown architecture \"SCMP_ARCH_VAX\""},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"architectures\": [\"x86_64\"]}}}",
-	 "config.json: linux.seccomp.architectures[0]: unknown architecture \"x86_64\""},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"flags\": [\"SECCOMP_FILTER_FLAG_NOPE\"]}}}",
-	 "config.json: linux.seccomp.flags[0]: unknown seccomp flag \"SECCOMP_FILTER_FLAG_NOPE\""},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"listenerPath\": \"run/x.sock\"}}}",
-	 "config.json: linux.seccomp.listenerPath: \"run/x.sock\" must be an absolute path"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_ERRNO\"}]}}}",
-	 "config.json: linux.seccomp.syscalls[0].names: must be a non-empty array"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [\"read\"]}]}}}",
-	 "config.json: linux.seccomp.syscalls[0].action: is required"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_BLOCK\"}]}}}",
-	 "config.json: linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_BLOCK\""},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
-	 " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
-	 "config.json: linux.seccomp.syscalls[0].args[0].index: 6 is out of range [0, 5]"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
-	 " \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_SIMILAR\"}]}]}}}",
-	 "config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator"},
-	{"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
-	 " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}}",
-	 "config.json: linux.seccomp.listenerPath: is required when SCMP_ACT_NOTIFY is used"},
-	/* hooks */
-	{"{\"hooks\": {\"prestart\": [{\"path\": \"hook\"}]}}",
-	 "config.json: hooks.prestart[0].path: \"hook\" must be an absolute path"},
-	{"{\"hooks\": {\"poststart\": [{\"args\": [\"x\"]}]}}",
-	 "config.json: hooks.poststart[0].path: is required"},
-	{"{\"hooks\": {\"createContainer\": [{\"path\": \"/h\", \"timeout\": 0}]}}",
-	 "config.json: hooks.createContainer[0].timeout: 0 is out of range"},
-	{"{\"hooks\": {\"startContainer\": [{\"path\": \"/h\", \"args\": [\"h\", 2]}]}}",
-	 "config.json: hooks.startContainer[0].args[1]: must be a string"},
-	{"{\"hooks\": {\"poststop\": [{\"path\": \"/h\", \"env\": [\"X\"]}]}}",
-	 "config.json: hooks.poststop[0].env[0]: \"X\" is not of the form"},
-	{"{\"hooks\": {\"createRuntime\": {}}}", "config.json: hooks.createRuntime: must be an array"},
+    /* top level */
+    {"{\"ociVersion\": null}", "config.json: ociVersion: is required"},
+    {"{\"ociVersion\": 1}", "config.json: ociVersion: must be a string"},
+    {"{\"ociVersion\": \"2.0.0\"}", "config.json: ociVersion: \"2.0.0\": major version 2 is not"},
+    {"{\"ociVersion\": \"0.9.0\"}", "config.json: ociVersion: \"0.9.0\": major version 0"},
+    {"{\"ociVersion\": \"latest\"}", "config.json: ociVersion: \"latest\" is not a version"},
+    {"{\"root\": null}", "config.json: root: is required"},
+    {"{\"root\": {\"path\": null}}", "config.json: root.path: is required"},
+    {"{\"root\": {\"readonly\": 1}}", "config.json: root.readonly: must be true or false"},
+    {"{\"hostname\": \"h\"}", "config.json: hostname: \"h\" cannot be set without a uts"},
+    {"{\"domainname\": \"d\"}", "config.json: domainname: \"d\" cannot be set without a uts"},
+    {"{\"annotations\": {\"io.x\": 1}}", "config.json: annotations[\"io.x\"]: must be a string"},
+    {"{\"annotations\": []}", "config.json: annotations: must be an object"},
+    /* process */
+    {"{\"process\": 3}", "config.json: process: must be an object"},
+    {"{\"process\": {\"args\": null}}", "config.json: process.args: must be a non-empty array"},
+    {"{\"process\": {\"args\": []}}", "config.json: process.args: must be a non-empty array"},
+    {"{\"process\": {\"args\": \"sh\"}}", "config.json: process.args: must be an array"},
+    {"{\"process\": {\"args\": [\"sh\", \"-c\", 3]}}",
+     "config.json: process.args[2]: must be a string"},
+    {"{\"process\": {\"cwd\": \"tmp\"}}",
+     "config.json: process.cwd: \"tmp\" must be an absolute path"},
+    {"{\"process\": {\"env\": [\"A=1\", \"NOEQUALS\"]}}",
+     "config.json: process.env[1]: \"NOEQUALS\" is not of the form KEY=VALUE"},
+    {"{\"process\": {\"env\": [\"=x\"]}}", "config.json: process.env[0]: \"=x\" is not"},
+    {"{\"process\": {\"terminal\": \"yes\"}}", "config.json: process.terminal: must be true"},
+    {"{\"process\": {\"terminal\": true, \"consoleSize\": {\"height\": -1}}}",
+     "config.json: process.consoleSize.height: -1 must not be negative"},
+    {"{\"process\": {\"user\": {\"uid\": \"root\"}}}",
+     "config.json: process.user.uid: must be an integer"},
+    {"{\"process\": {\"user\": {\"gid\": 4294967295}}}",
+     "config.json: process.user.gid: 4294967295 is out of range"},
+    {"{\"process\": {\"user\": {\"uid\": 0, \"additionalGids\": [1, \"x\"]}}}",
+     "config.json: process.user.additionalGids[1]: must be an integer"},
+    {"{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_FLY\"]}}}",
+     "config.json: process.capabilities.bounding[1]: unknown capability \"CAP_FLY\""},
+    {"{\"process\": {\"capabilities\": {\"ambient\": [\"chown\"]}}}",
+     "config.json: process.capabilities.ambient[0]: unknown capability \"chown\""},
+    {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_FOO\", \"soft\": 1, \"hard\": 1}]}}",
+     "config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\""},
+    {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 1, \"hard\": 1},"
+     " {\"type\": \"RLIMIT_CORE\", \"soft\": 1, \"hard\": 1}]}}",
+     "config.json: process.rlimits[1].type: duplicate rlimit \"RLIMIT_CORE\""},
+    {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 5}]}}",
+     "config.json: process.rlimits[0]: RLIMIT_NOFILE: soft limit 10 exceeds hard limit 5"},
+    {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10}]}}",
+     "config.json: process.rlimits[0]: hard is required"},
+    {"{\"process\": {\"noNewPrivileges\": 1}}",
+     "config.json: process.noNewPrivileges: must be true or false"},
+    {"{\"process\": {\"oomScoreAdj\": 1001}}",
+     "config.json: process.oomScoreAdj: 1001 is out of range [-1000, 1000]"},
+    {"{\"process\": {\"oomScoreAdj\": -1001}}", "config.json: process.oomScoreAdj: -1001 is out"},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_FAST\"}}}",
+     "config.json: process.scheduler.policy: unknown scheduling policy \"SCHED_FAST\""},
+    {"{\"process\": {\"scheduler\": {\"nice\": 1}}}",
+     "config.json: process.scheduler.policy: is required"},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"nice\": 20}}}",
+     "config.json: process.scheduler.nice: 20 is out of range [-20, 19]"},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"flags\": [\"X\"]}}}",
+     "config.json: process.scheduler.flags[0]: unknown scheduler flag \"X\""},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_OTHER\", \"priority\": 5}}}",
+     "config.json: process.scheduler: priority is only allowed for SCHED_FIFO"},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_RR\"}}}",
+     "config.json: process.scheduler: priority 0 must be in [1, 99] for SCHED_RR"},
+    {"{\"process\": {\"scheduler\": {\"policy\": \"SCHED_BATCH\", \"runtime\": 5}}}",
+     "config.json: process.scheduler: runtime/deadline/period are only allowed"},
+    {"{\"process\": {\"ioPriority\": {\"class\": \"IOPRIO_CLASS_FAST\"}}}",
+     "config.json: process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_FAST\""},
+    {"{\"process\": {\"ioPriority\": {\"class\": \"IOPRIO_CLASS_RT\", \"priority\": 8}}}",
+     "config.json: process.ioPriority.priority: 8 is out of range [0, 7]"},
+    {"{\"process\": {\"execCPUAffinity\": {\"initial\": \"0-\"}}}",
+     "config.json: process.execCPUAffinity.initial: \"0-\" is not a cpu list"},
+    {"{\"process\": {\"execCPUAffinity\": {\"final\": \"3-1\"}}}",
+     "config.json: process.execCPUAffinity.final: \"3-1\" has a range whose end"},
+    {"{\"process\": {\"execCPUAffinity\": {\"final\": \"1,,2\"}}}",
+     "config.json: process.execCPUAffinity.final: \"1,,2\" is not a cpu list"},
+    /* namespaces and user mappings */
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"net\"}]}}",
+     "config.json: linux.namespaces[1].type: unknown namespace type \"net\""},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]}}",
+     "config.json: linux.namespaces[1].type: namespace \"pid\" is listed twice"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"run/netns/x\"}]}}",
+     "config.json: linux.namespaces[0].path: \"run/netns/x\" must be an absolute path"},
+    {"{\"linux\": {\"namespaces\": [{}]}}", "config.json: linux.namespaces[0].type: is required"},
+    {"{\"linux\": {\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}",
+     "config.json: linux.uidMappings: given without a user namespace"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}]}}",
+     "config.json: linux.uidMappings: a new user namespace needs uid mappings"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
+     " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}",
+     "config.json: linux.gidMappings: a new user namespace needs gid mappings"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
+     " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 0}]}}",
+     "config.json: linux.uidMappings[0]: size must be greater than 0"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
+     " \"uidMappings\": [{\"containerID\": 0, \"size\": 1}]}}",
+     "config.json: linux.uidMappings[0]: hostID is required"},
+    {"{\"linux\": {\"timeOffsets\": {\"monotonic\": {\"secs\": 1}}}}",
+     "config.json: linux.timeOffsets: given without a time namespace"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"time\"}],"
+     " \"timeOffsets\": {\"realtime\": {\"secs\": 1}}}}",
+     "config.json: linux.timeOffsets.realtime: unknown clock"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"time\"}],"
+     " \"timeOffsets\": {\"boottime\": {\"nanosecs\": 1000000000}}}}",
+     "config.json: linux.timeOffsets.boottime.nanosecs: 1000000000 is out of range"},
+    /* mounts */
+    {"{\"mounts\": [{\"destination\": \"/a\", \"type\": \"tmpfs\"}, {\"destination\": \"b\"}]}",
+     "config.json: mounts[1].destination: \"b\" must be an absolute path"},
+    {"{\"mounts\": [{\"type\": \"tmpfs\"}]}", "config.json: mounts[0].destination: is required"},
+    {"{\"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\"}]}",
+     "config.json: mounts[0].source: is required for a bind mount of \"/a\""},
+    {"{\"mounts\": [{\"destination\": \"/a\", \"options\": [\"ro\", 1]}]}",
+     "config.json: mounts[0].options[1]: must be a string"},
+    {"{\"mounts\": [{\"destination\": \"/a\", \"source\": \"/x\", \"options\": [\"bind\"],"
+     " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]}",
+     "config.json: mounts[0]: uidMappings given without gidMappings"},
+    {"{\"mounts\": {}}", "config.json: mounts: must be an array"},
+    /* devices */
+    {"{\"linux\": {\"devices\": [{\"path\": \"dev/x\", \"type\": \"c\"}]}}",
+     "config.json: linux.devices[0].path: \"dev/x\" must be an absolute path"},
+    {"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"x\"}]}}",
+     "config.json: linux.devices[0].type: \"x\" must be one of c, b, u, p"},
+    {"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"b\", \"minor\": 1}]}}",
+     "config.json: linux.devices[0]: major is required for type \"b\""},
+    {"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"u\", \"major\": 1}]}}",
+     "config.json: linux.devices[0]: minor is required for type \"u\""},
+    {"{\"linux\": {\"devices\": [{\"path\": \"/dev/x\", \"type\": \"p\", \"fileMode\": 65535}]}}",
+     "config.json: linux.devices[0].fileMode: 65535 is out of range"},
+    /* sysctl */
+    {"{\"linux\": {\"sysctl\": {\"vm.swappiness\": \"10\"}}}",
+     "config.json: linux.sysctl: \"vm.swappiness\" is not namespaced"},
+    {"{\"linux\": {\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}",
+     "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs a network namespace"},
+    {"{\"linux\": {\"sysctl\": {\"kernel.shmmax\": \"1\"}}}",
+     "config.json: linux.sysctl: \"kernel.shmmax\" needs an ipc namespace"},
+    {"{\"linux\": {\"sysctl\": {\"fs.mqueue.msg_max\": \"1\"}}}",
+     "config.json: linux.sysctl: \"fs.mqueue.msg_max\" needs an ipc namespace"},
+    {"{\"linux\": {\"sysctl\": {\"kernel.hostname\": \"x\"}}}",
+     "config.json: linux.sysctl: \"kernel.hostname\" needs a uts namespace"},
+    {"{\"linux\": {\"namespaces\": [{\"type\": \"ipc\"}], \"sysctl\": {\"kernel.sem\": 1}}}",
+     "config.json: linux.sysctl[\"kernel.sem\"]: must be a string"},
+    /* paths, propagation, personality, intelRdt */
+    {"{\"linux\": {\"maskedPaths\": [\"/proc/kcore\", \"proc/keys\"]}}",
+     "config.json: linux.maskedPaths[1]: \"proc/keys\" must be an absolute path"},
+    {"{\"linux\": {\"readonlyPaths\": [\"sys\"]}}",
+     "config.json: linux.readonlyPaths[0]: \"sys\" must be an absolute path"},
+    {"{\"linux\": {\"rootfsPropagation\": \"rshard\"}}",
+     "config.json: linux.rootfsPropagation: unknown propagation \"rshard\""},
+    {"{\"linux\": {\"personality\": {\"domain\": \"LINUX64\"}}}",
+     "config.json: linux.personality.domain: unknown domain \"LINUX64\""},
+    {"{\"linux\": {\"intelRdt\": {\"closID\": \"x\"}}}",
+     "config.json: linux.intelRdt: Intel RDT is not supported"},
+    /* seccomp */
+    {"{\"linux\": {\"seccomp\": {}}}", "config.json: linux.seccomp.defaultAction: is required"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_PANIC\"}}}",
+     "config.json: linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_PANIC\""},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}}",
+     "config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"architectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_VAX\"]}}}",
+     "config.json: linux.seccomp.architectures[1]: unknown architecture \"SCMP_ARCH_VAX\""},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"architectures\": [\"x86_64\"]}}}",
+     "config.json: linux.seccomp.architectures[0]: unknown architecture \"x86_64\""},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"flags\": [\"SECCOMP_FILTER_FLAG_NOPE\"]}}}",
+     "config.json: linux.seccomp.flags[0]: unknown seccomp flag \"SECCOMP_FILTER_FLAG_NOPE\""},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"listenerPath\": \"run/x.sock\"}}}",
+     "config.json: linux.seccomp.listenerPath: \"run/x.sock\" must be an absolute path"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [], \"action\": \"SCMP_ACT_ERRNO\"}]}}}",
+     "config.json: linux.seccomp.syscalls[0].names: must be a non-empty array"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [\"read\"]}]}}}",
+     "config.json: linux.seccomp.syscalls[0].action: is required"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_BLOCK\"}]}}}",
+     "config.json: linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_BLOCK\""},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
+     " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
+     "config.json: linux.seccomp.syscalls[0].args[0].index: 6 is out of range [0, 5]"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
+     " \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_SIMILAR\"}]}]}}}",
+     "config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator"},
+    {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+     " \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}}",
+     "config.json: linux.seccomp.listenerPath: is required when SCMP_ACT_NOTIFY is used"},
+    /* hooks */
+    {"{\"hooks\": {\"prestart\": [{\"path\": \"hook\"}]}}",
+     "config.json: hooks.prestart[0].path: \"hook\" must be an absolute path"},
+    {"{\"hooks\": {\"poststart\": [{\"args\": [\"x\"]}]}}",
+     "config.json: hooks.poststart[0].path: is required"},
+    {"{\"hooks\": {\"createContainer\": [{\"path\": \"/h\", \"timeout\": 0}]}}",
+     "config.json: hooks.createContainer[0].timeout: 0 is out of range"},
+    {"{\"hooks\": {\"startContainer\": [{\"path\": \"/h\", \"args\": [\"h\", 2]}]}}",
+     "config.json: hooks.startContainer[0].args[1]: must be a string"},
+    {"{\"hooks\": {\"poststop\": [{\"path\": \"/h\", \"env\": [\"X\"]}]}}",
+     "config.json: hooks.poststop[0].env[0]: \"X\" is not of the form"},
+    {"{\"hooks\": {\"createRuntime\": {}}}", "config.json: hooks.createRuntime: must be an array"},
 };
 
 static char *patched_config(const char *patch)
@@ -569,16 +569,18 @@ static void test_json_syntax_error(void **state)
 static void test_big_integers(void **state)
 {
 	/* Beyond int64 only the "unlimited" value is exact enough to take. */
-	const char *ok = "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"},"
-			 " \"process\": {\"args\": [\"sh\"], \"rlimits\": [{\"type\": \"RLIMIT_CORE\","
-			 " \"soft\": 5, \"hard\": 18446744073709551615}]}}";
+	const char *ok =
+	    "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"},"
+	    " \"process\": {\"args\": [\"sh\"], \"rlimits\": [{\"type\": \"RLIMIT_CORE\","
+	    " \"soft\": 5, \"hard\": 18446744073709551615}]}}";
 	struct rt_spec *spec = parse_ok(ok, "/b");
 	assert_true(spec->process.rlimits[0].hard == UINT64_MAX);
 	assert_int_equal(spec->process.rlimits[0].soft, 5);
 	rt_spec_free(spec);
 
-	const char *bad = "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"},"
-			  " \"process\": {\"args\": [\"sh\"], \"oomScoreAdj\": 12345678901234567890}}";
+	const char *bad =
+	    "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"},"
+	    " \"process\": {\"args\": [\"sh\"], \"oomScoreAdj\": 12345678901234567890}}";
 	struct rt_error err = RT_ERROR_INIT;
 	spec = NULL;
 	assert_int_equal(rt_spec_parse(bad, strlen(bad), "/b", &spec, &err), -1);
@@ -599,73 +601,242 @@ struct mount_case {
 };
 
 static const struct mount_case mount_cases[] = {
-	{{"defaults"}, "tmpfs", RT_MOUNT_FS, 0, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"ro", "nosuid", "nodev", "noexec"}, "proc", RT_MOUNT_FS,
-	 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"ro", "rw"}, "tmpfs", RT_MOUNT_FS, 0, MS_RDONLY, 0, 0, 0, NULL, 0, 0, 0},
-	{{"rw", "ro"}, "tmpfs", RT_MOUNT_FS, MS_RDONLY, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"suid", "dev", "exec", "async", "nomand"}, "tmpfs", RT_MOUNT_FS, 0,
-	 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK, 0, 0, 0, NULL, 0, 0, 0},
-	{{"sync", "dirsync", "remount", "mand"}, "tmpfs", RT_MOUNT_FS,
-	 MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"noatime", "nodiratime", "relatime", "strictatime", "lazytime", "nosymfollow"}, "ext4",
-	 RT_MOUNT_FS,
-	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
-	 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"atime", "diratime", "norelatime", "nostrictatime", "nolazytime", "symfollow"}, "ext4",
-	 RT_MOUNT_FS, 0,
-	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
-	 0, 0, 0, NULL, 0, 0, 0},
-	{{"bind"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"rbind", "ro"}, "none", RT_MOUNT_BIND, MS_BIND | MS_REC | MS_RDONLY, 0, 0, 0, 0, NULL, 1,
-	 0, 0},
-	{{"nosuid"}, "bind", RT_MOUNT_BIND, MS_BIND | MS_NOSUID, 0, 0, 0, 0, NULL, 0, 0, 0},
-	{{"shared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED, 0, 0, NULL, 0, 0, 0},
-	{{"rshared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED | MS_REC, 0, 0, NULL, 0, 0, 0},
-	{{"slave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE, 0, 0, NULL, 0, 0, 0},
-	{{"rslave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE | MS_REC, 0, 0, NULL, 0, 0, 0},
-	{{"private"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE, 0, 0, NULL, 0, 0, 0},
-	{{"shared", "rprivate"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE | MS_REC, 0, 0, NULL, 0, 0,
-	 0},
-	{{"unbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE, 0, 0, NULL, 0, 0, 0},
-	{{"runbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE | MS_REC, 0, 0, NULL, 0, 0, 0},
-	{{"rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"}, NULL, RT_MOUNT_BIND,
-	 MS_BIND | MS_REC, 0, 0,
-	 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-		 MOUNT_ATTR_NOSYMFOLLOW,
-	 0, NULL, 1, 0, 0},
-	{{"rbind", "rrw", "rsuid", "rdev", "rexec", "rsymfollow"}, NULL, RT_MOUNT_BIND,
-	 MS_BIND | MS_REC, 0, 0, 0,
-	 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-		 MOUNT_ATTR_NOSYMFOLLOW,
-	 NULL, 1, 0, 0},
-	{{"rro", "rrw"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_RDONLY, NULL, 0, 0, 0},
-	{{"rnodiratime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_NODIRATIME, 0, NULL, 0,
-	 0, 0},
-	{{"rdiratime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_NODIRATIME, NULL, 0, 0,
-	 0},
-	/* atime modes are an enum: the whole field must be cleared to set one */
-	{{"rnoatime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME,
-	 NULL, 0, 0, 0},
-	{{"rstrictatime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_STRICTATIME,
-	 MOUNT_ATTR__ATIME, NULL, 0, 0, 0},
-	{{"rnoatime", "rrelatime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_RELATIME,
-	 MOUNT_ATTR__ATIME, NULL, 0, 0, 0},
-	{{"rnoatime", "ratime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_RELATIME,
-	 MOUNT_ATTR__ATIME, NULL, 0, 0, 0},
-	{{"rstrictatime", "rnostrictatime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0,
-	 MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME, NULL, 0, 0, 0},
-	{{"rnorelatime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, MOUNT_ATTR_STRICTATIME,
-	 MOUNT_ATTR__ATIME, NULL, 0, 0, 0},
-	{{"bind", "idmap"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 1, 0},
-	{{"rbind", "ridmap"}, NULL, RT_MOUNT_BIND, MS_BIND | MS_REC, 0, 0, 0, 0, NULL, 1, 1, 1},
-	{{"nosuid", "strictatime", "mode=755", "size=65536k"}, "tmpfs", RT_MOUNT_FS,
-	 MS_NOSUID | MS_STRICTATIME, 0, 0, 0, 0, "mode=755,size=65536k", 0, 0, 0},
-	{{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}, "devpts",
-	 RT_MOUNT_FS, MS_NOSUID | MS_NOEXEC, 0, 0, 0, 0, "newinstance,ptmxmode=0666,mode=0620,gid=5",
-	 0, 0, 0},
-	{{"lowerdir=/a:/b", "", "upperdir=/u"}, "overlay", RT_MOUNT_FS, 0, 0, 0, 0, 0,
-	 "lowerdir=/a:/b,upperdir=/u", 0, 0, 0},
+    {{"defaults"}, "tmpfs", RT_MOUNT_FS, 0, 0, 0, 0, 0, NULL, 0, 0, 0},
+    {{"ro", "nosuid", "nodev", "noexec"},
+     "proc",
+     RT_MOUNT_FS,
+     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"ro", "rw"}, "tmpfs", RT_MOUNT_FS, 0, MS_RDONLY, 0, 0, 0, NULL, 0, 0, 0},
+    {{"rw", "ro"}, "tmpfs", RT_MOUNT_FS, MS_RDONLY, 0, 0, 0, 0, NULL, 0, 0, 0},
+    {{"suid", "dev", "exec", "async", "nomand"},
+     "tmpfs",
+     RT_MOUNT_FS,
+     0,
+     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"sync", "dirsync", "remount", "mand"},
+     "tmpfs",
+     RT_MOUNT_FS,
+     MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"noatime", "nodiratime", "relatime", "strictatime", "lazytime", "nosymfollow"},
+     "ext4",
+     RT_MOUNT_FS,
+     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"atime", "diratime", "norelatime", "nostrictatime", "nolazytime", "symfollow"},
+     "ext4",
+     RT_MOUNT_FS,
+     0,
+     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
+     0,
+     0,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"bind"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 0, 0},
+    {{"rbind", "ro"},
+     "none",
+     RT_MOUNT_BIND,
+     MS_BIND | MS_REC | MS_RDONLY,
+     0,
+     0,
+     0,
+     0,
+     NULL,
+     1,
+     0,
+     0},
+    {{"nosuid"}, "bind", RT_MOUNT_BIND, MS_BIND | MS_NOSUID, 0, 0, 0, 0, NULL, 0, 0, 0},
+    {{"shared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED, 0, 0, NULL, 0, 0, 0},
+    {{"rshared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED | MS_REC, 0, 0, NULL, 0, 0, 0},
+    {{"slave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE, 0, 0, NULL, 0, 0, 0},
+    {{"rslave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE | MS_REC, 0, 0, NULL, 0, 0, 0},
+    {{"private"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE, 0, 0, NULL, 0, 0, 0},
+    {{"shared", "rprivate"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE | MS_REC, 0, 0, NULL, 0, 0, 0},
+    {{"unbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE, 0, 0, NULL, 0, 0, 0},
+    {{"runbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE | MS_REC, 0, 0, NULL, 0, 0, 0},
+    {{"rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"},
+     NULL,
+     RT_MOUNT_BIND,
+     MS_BIND | MS_REC,
+     0,
+     0,
+     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+	 MOUNT_ATTR_NOSYMFOLLOW,
+     0,
+     NULL,
+     1,
+     0,
+     0},
+    {{"rbind", "rrw", "rsuid", "rdev", "rexec", "rsymfollow"},
+     NULL,
+     RT_MOUNT_BIND,
+     MS_BIND | MS_REC,
+     0,
+     0,
+     0,
+     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+	 MOUNT_ATTR_NOSYMFOLLOW,
+     NULL,
+     1,
+     0,
+     0},
+    {{"rro", "rrw"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_RDONLY, NULL, 0, 0, 0},
+    {{"rnodiratime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_NODIRATIME,
+     0,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rdiratime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_NODIRATIME, NULL, 0, 0, 0},
+    /* atime modes are an enum: the whole field must be cleared to set one */
+    {{"rnoatime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_NOATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rstrictatime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_STRICTATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rnoatime", "rrelatime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_RELATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rnoatime", "ratime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_RELATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rstrictatime", "rnostrictatime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_RELATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"rnorelatime"},
+     "bind",
+     RT_MOUNT_BIND,
+     MS_BIND,
+     0,
+     0,
+     MOUNT_ATTR_STRICTATIME,
+     MOUNT_ATTR__ATIME,
+     NULL,
+     0,
+     0,
+     0},
+    {{"bind", "idmap"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 1, 0},
+    {{"rbind", "ridmap"}, NULL, RT_MOUNT_BIND, MS_BIND | MS_REC, 0, 0, 0, 0, NULL, 1, 1, 1},
+    {{"nosuid", "strictatime", "mode=755", "size=65536k"},
+     "tmpfs",
+     RT_MOUNT_FS,
+     MS_NOSUID | MS_STRICTATIME,
+     0,
+     0,
+     0,
+     0,
+     "mode=755,size=65536k",
+     0,
+     0,
+     0},
+    {{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"},
+     "devpts",
+     RT_MOUNT_FS,
+     MS_NOSUID | MS_NOEXEC,
+     0,
+     0,
+     0,
+     0,
+     "newinstance,ptmxmode=0666,mode=0620,gid=5",
+     0,
+     0,
+     0},
+    {{"lowerdir=/a:/b", "", "upperdir=/u"},
+     "overlay",
+     RT_MOUNT_FS,
+     0,
+     0,
+     0,
+     0,
+     0,
+     "lowerdir=/a:/b,upperdir=/u",
+     0,
+     0,
+     0},
 };
 
 static void test_mount_options(void **state)
@@ -684,11 +855,12 @@ static void test_mount_options(void **state)
 		    m.propagation != c->propagation || m.attr_set != c->attr_set ||
 		    m.attr_clr != c->attr_clr || m.recursive != c->recursive ||
 		    m.idmap != c->idmap || m.recursive_idmap != c->ridmap)
-			fail_msg("case %zu (%s...): kind %d flags %#lx clear %#lx prop %#lx set %#llx "
-				 "clr %#llx rec %d idmap %d/%d",
-				 i, c->opts[0], m.kind, m.flags, m.clear_flags, m.propagation,
-				 (unsigned long long)m.attr_set, (unsigned long long)m.attr_clr,
-				 m.recursive, m.idmap, m.recursive_idmap);
+			fail_msg(
+			    "case %zu (%s...): kind %d flags %#lx clear %#lx prop %#lx set %#llx "
+			    "clr %#llx rec %d idmap %d/%d",
+			    i, c->opts[0], m.kind, m.flags, m.clear_flags, m.propagation,
+			    (unsigned long long)m.attr_set, (unsigned long long)m.attr_clr,
+			    m.recursive, m.idmap, m.recursive_idmap);
 		if (c->data)
 			assert_string_equal(m.data, c->data);
 		else
@@ -716,15 +888,24 @@ static void test_sysctl_rule(void **state)
 		const char *key;
 		int needs; /* namespace type, or -1: never allowed */
 	} cases[] = {
-		{"net.ipv4.ip_forward", RT_NS_NET},  {"net.core.somaxconn", RT_NS_NET},
-		{"kernel.msgmax", RT_NS_IPC},	     {"kernel.msgmnb", RT_NS_IPC},
-		{"kernel.msgmni", RT_NS_IPC},	     {"kernel.sem", RT_NS_IPC},
-		{"kernel.shmall", RT_NS_IPC},	     {"kernel.shmmax", RT_NS_IPC},
-		{"kernel.shmmni", RT_NS_IPC},	     {"kernel.shm_rmid_forced", RT_NS_IPC},
-		{"fs.mqueue.queues_max", RT_NS_IPC}, {"kernel.hostname", RT_NS_UTS},
-		{"kernel.domainname", RT_NS_UTS},    {"vm.swappiness", -1},
-		{"kernel.pid_max", -1},		     {"kernel.shmmaxx", -1},
-		{"fs.file-max", -1},		     {"netfilter.x", -1},
+	    {"net.ipv4.ip_forward", RT_NS_NET},
+	    {"net.core.somaxconn", RT_NS_NET},
+	    {"kernel.msgmax", RT_NS_IPC},
+	    {"kernel.msgmnb", RT_NS_IPC},
+	    {"kernel.msgmni", RT_NS_IPC},
+	    {"kernel.sem", RT_NS_IPC},
+	    {"kernel.shmall", RT_NS_IPC},
+	    {"kernel.shmmax", RT_NS_IPC},
+	    {"kernel.shmmni", RT_NS_IPC},
+	    {"kernel.shm_rmid_forced", RT_NS_IPC},
+	    {"fs.mqueue.queues_max", RT_NS_IPC},
+	    {"kernel.hostname", RT_NS_UTS},
+	    {"kernel.domainname", RT_NS_UTS},
+	    {"vm.swappiness", -1},
+	    {"kernel.pid_max", -1},
+	    {"kernel.shmmaxx", -1},
+	    {"fs.file-max", -1},
+	    {"netfilter.x", -1},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct rt_error err = RT_ERROR_INIT;
@@ -847,9 +1028,9 @@ static void test_default_spec(void **state)
 	assert_null(spec->process.args[1]);
 	assert_true(spec->process.terminal);
 	assert_true(spec->process.no_new_privileges);
-	assert_int_equal(spec->process.caps.bounding,
-			 (1ULL << CAP_AUDIT_WRITE) | (1ULL << CAP_KILL) |
-				 (1ULL << CAP_NET_BIND_SERVICE));
+	assert_int_equal(spec->process.caps.bounding, (1ULL << CAP_AUDIT_WRITE) |
+							  (1ULL << CAP_KILL) |
+							  (1ULL << CAP_NET_BIND_SERVICE));
 	assert_int_equal(spec->process.caps.effective, spec->process.caps.bounding);
 	assert_int_equal(spec->n_mounts, 7);
 	assert_string_equal(spec->mounts[0].destination, "/proc");
@@ -921,20 +1102,13 @@ static void test_cpu_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_config),
-		cmocka_unit_test(test_base_config_is_valid),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_json_syntax_error),
-		cmocka_unit_test(test_big_integers),
-		cmocka_unit_test(test_mount_options),
-		cmocka_unit_test(test_mount_tmpcopyup),
-		cmocka_unit_test(test_sysctl_rule),
-		cmocka_unit_test(test_parse_process),
-		cmocka_unit_test(test_load_bundle),
-		cmocka_unit_test(test_default_spec),
-		cmocka_unit_test(test_default_spec_rootless),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_cpu_list),
+	    cmocka_unit_test(test_full_config),	    cmocka_unit_test(test_base_config_is_valid),
+	    cmocka_unit_test(test_errors),	    cmocka_unit_test(test_json_syntax_error),
+	    cmocka_unit_test(test_big_integers),    cmocka_unit_test(test_mount_options),
+	    cmocka_unit_test(test_mount_tmpcopyup), cmocka_unit_test(test_sysctl_rule),
+	    cmocka_unit_test(test_parse_process),   cmocka_unit_test(test_load_bundle),
+	    cmocka_unit_test(test_default_spec),    cmocka_unit_test(test_default_spec_rootless),
+	    cmocka_unit_test(test_names),	    cmocka_unit_test(test_cpu_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

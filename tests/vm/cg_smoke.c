@@ -39,9 +39,8 @@ enum child { HOG_64M, FORK_LOOP, SPIN };
  * with the number of forks, SPIN burns CPU. */
 static pid_t spawn(struct cg_cgroup *cg, enum child what)
 {
-	struct clone_args a = {.flags = CLONE_INTO_CGROUP,
-			       .exit_signal = SIGCHLD,
-			       .cgroup = (uint64_t)cg->fd};
+	struct clone_args a = {
+	    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg->fd};
 	pid_t pid = (pid_t)rt_sys_clone3(&a, sizeof(a));
 
 	if (pid != 0)
@@ -81,11 +80,11 @@ static const char *value(struct cg_cgroup *cg, const char *file, char *buf, size
 	return buf;
 }
 
-#define EXPECT_FILE(cg, file, want)                                                                \
-	do {                                                                                       \
-		char b_[128];                                                                      \
-		const char *v_ = value(cg, file, b_, sizeof(b_));                                  \
-		check(strcmp(v_, want) == 0, "%s = %s (want %s)", file, v_, want);                 \
+#define EXPECT_FILE(cg, file, want)                                                \
+	do {                                                                       \
+		char b_[128];                                                      \
+		const char *v_ = value(cg, file, b_, sizeof(b_));                  \
+		check(strcmp(v_, want) == 0, "%s = %s (want %s)", file, v_, want); \
 	} while (0)
 
 static struct cg_limits *limits(void)
@@ -116,7 +115,8 @@ int main(void)
 	struct cg_stats s;
 	int st;
 
-	if (cg_hierarchy_open(NULL, &h, &err) < 0 || cg_create(h, "smoke/c1", l, 0, &cg, &err) < 0) {
+	if (cg_hierarchy_open(NULL, &h, &err) < 0 ||
+	    cg_create(h, "smoke/c1", l, 0, &cg, &err) < 0) {
 		printf("Bail out! %s\n", err.msg);
 		return 1;
 	}
@@ -145,7 +145,8 @@ int main(void)
 	pid_t spin = spawn(cg, SPIN);
 	sleep(2);
 	cg_read_stats(cg, &s, &err);
-	check(s.cpu_nr_throttled > 0, "cpu.max: nr_throttled %lu", (unsigned long)s.cpu_nr_throttled);
+	check(s.cpu_nr_throttled > 0, "cpu.max: nr_throttled %lu",
+	      (unsigned long)s.cpu_nr_throttled);
 	cg_stats_clear(&s);
 
 	check(cg_freeze(cg, 1, &err) == 0, "freeze %s", err.msg ? err.msg : "");

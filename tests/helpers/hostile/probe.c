@@ -116,7 +116,8 @@ static int cmd_exe_scan(int secs)
 		while (d && (e = readdir(d)) && n < 256) {
 			char p[300], t[4096];
 			ssize_t len;
-			if (e->d_name[0] < '0' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0)
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			    strcmp(e->d_name, self) == 0)
 				continue;
 			snprintf(p, sizeof(p), "/proc/%s/exe", e->d_name);
 			int fd = open(p, O_PATH | O_CLOEXEC);
@@ -204,8 +205,8 @@ static int recv_fd(int sock, char *buf, size_t len, int *ret_fd)
 		struct cmsghdr a;
 	} u;
 	struct iovec iov = {.iov_base = buf, .iov_len = len - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = sizeof(u.b)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	struct cmsghdr *c;
 
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 		return cmd_write(argv[2]);
 	if (argc >= 4 && strcmp(argv[1], "agent") == 0)
 		return cmd_agent(argv[2], argv[3]);
-	fprintf(stderr, "usage: probe exe PID | exe-wait PID FILE | exe-hold PID GO | exe-scan SECS | fds | ids | write FILE | agent SOCK OUT\n");
+	fprintf(stderr, "usage: probe exe PID | exe-wait PID FILE | exe-hold PID GO | exe-scan "
+			"SECS | fds | ids | write FILE | agent SOCK OUT\n");
 	return 2;
 }
