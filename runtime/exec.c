@@ -448,6 +448,8 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 	/* nothing of husk's may reach the program: everything past stdio and the preserved fds
 	 * is close-on-exec (the sync socket too: its EOF tells the parent that exec happened).
 	 * Before seccomp, which may deny close_range. */
+	if (rt_process_reset_signals(err) < 0)
+		return;
 	if (rt_process_cloexec_from(3 + c->o->preserve_fds, err) < 0)
 		return;
 	if (p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)

@@ -368,6 +368,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
 	 * preserved ones close-on-exec (the sync socket stays open until exec: its EOF tells the
 	 * parent that exec happened).  Before seccomp, which may deny close_range. */
+	if (rt_process_reset_signals(err) < 0)
+		return;
 	if (rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
 		return;
 	if (p->no_new_privileges &&

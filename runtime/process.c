@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,5 +294,25 @@ int rt_process_cloexec_from(int first, struct rt_error *err)
 	for (int fd = first; fd < 65536; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
 			return rt_error_set(err, errno, "set close-on-exec on fd %d", fd);
+	return 0;
+}
+
+int rt_process_reset_signals(struct rt_error *err)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	/* Ignored signals survive execve: a container started by a caller that ignores SIGHUP
+	 * (nohup, some supervisors) or SIGPIPE would inherit that, and a POSIX shell cannot even
+	 * trap a signal ignored at entry.  runc and crun reset them all; so do we. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+			return rt_error_set(err, errno, "reset the disposition of signal %d", sig);
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return rt_error_set(err, errno, "unblock signals");
 	return 0;
 }

@@ -30,4 +30,8 @@ int rt_process_cloexec_from(int first, struct rt_error *err);
 /* sched_setaffinity from a cpu list ("0-3,7"); NULL or "" does nothing. */
 int rt_process_set_affinity(const char *list, struct rt_error *err);
 
+/* Default dispositions and an empty mask for every signal, as runc and crun give the
+ * container's program. */
+int rt_process_reset_signals(struct rt_error *err);
+
 #endif

@@ -155,3 +155,13 @@ capsh_has_sys_resource() { # CAP_SYS_RESOURCE (24) in this shell's bounding set
 	assert_eq "${lines[-2]}" 7 "nice"
 	[[ "${lines[-1]}" =~ Cpus_allowed_list:[[:space:]]+0$ ]] || fail "affinity: ${lines[-1]}"
 }
+
+@test "signals: the program starts with default dispositions and nothing blocked, whatever the caller had" {
+	# nohup and some supervisors start the runtime with SIGHUP ignored; ignored signals survive
+	# execve, and a shell cannot even trap a signal ignored at entry.  runc resets them all.
+	set_args grep -E "^Sig(Ign|Blk):" /proc/self/status # no shell: ash itself ignores SIGQUIT
+	run bash -c 'trap "" HUP PIPE USR1; "$@"' _ "$HUSK" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	assert_output_contains "SigIgn:	0000000000000000"
+	assert_output_contains "SigBlk:	0000000000000000"
+}
