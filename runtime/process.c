@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,7 +309,19 @@ int rt_process_reset_signals(struct rt_error *err)
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+		if (sigaction(sig, &dfl, NULL) == 0)
+			continue;
+		if (errno != EINVAL)
+			return rt_error_set(err, errno, "reset the disposition of signal %d", sig);
+		/* glibc keeps 32 and 33 for itself and refuses them; a caller may still have left
+		 * them ignored (make does): the kernel call takes them */
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			uint64_t mask;
+		} kdfl = {.handler = SIG_DFL};
+		if (syscall(SYS_rt_sigaction, sig, &kdfl, NULL, sizeof(kdfl.mask)) < 0)
 			return rt_error_set(err, errno, "reset the disposition of signal %d", sig);
 	}
 	sigemptyset(&none);
