@@ -225,7 +225,8 @@ int rt_container_kill(struct rt_globals *g, const char *id, int sig, int all, st
 				goto out;
 		}
 	}
-	if (rt_sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0) {
+	/* with --all the init was signalled with the rest and may be gone already: fine */
+	if (rt_sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0 && !(errno == ESRCH && all)) {
 		if (errno == ESRCH)
 			rt_error_set(err, ESRCH, "container not running");
 		else
