@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -326,4 +327,38 @@ out:
 out_dir:
 	rt_container_dir_close(&d);
 	return rc;
+}
+
+int rt_wait_forward_signals(int pidfd, pid_t pid)
+{
+	static const int fwd[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
+				  SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
+	sigset_t set;
+	cleanup_close int sfd = -1;
+	int status;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaddset(&set, fwd[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
+		if (pidfd < 0 || sfd < 0 || (poll(p, 2, -1) < 0 && errno != EINTR))
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				rt_sys_pidfd_send_signal(pidfd, (int)si.ssi_signo, NULL, 0);
+		}
+		if (p[0].revents & POLLIN)
+			break;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 255;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }

@@ -462,42 +462,6 @@ static int record(struct create_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-/* Foreground run: forward signals to the container until it exits; returns its exit code. */
-static int wait_foreground(struct create_ctx *c)
-{
-	static const int fwd[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
-				  SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
-	sigset_t set;
-	cleanup_close int sfd = -1;
-	int status;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-		sigaddset(&set, fwd[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	for (;;) {
-		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
-				      {.fd = sfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				rt_sys_pidfd_send_signal(c->pidfd, (int)si.ssi_signo, NULL, 0);
-		}
-		if (p[0].revents & POLLIN)
-			break;
-	}
-	while (waitpid(c->pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 255;
-	c->pid = 0;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 /* run: release the child and wait until it exec'd (the sync socket closes on exec). */
 static int start_now(struct create_ctx *c, struct rt_error *err)
 {
@@ -559,7 +523,8 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	flock(c.dir.dirfd, LOCK_UN);
 	if (c.pty_master >= 0)
 		rt_console_proxy_run(c.pty_master, c.pidfd);
-	*ret_exit = wait_foreground(&c);
+	*ret_exit = rt_wait_forward_signals(c.pidfd, c.pid);
+	c.pid = 0;
 	flock(c.dir.dirfd, LOCK_EX);
 	if (!o->keep) {
 		struct rt_error e = RT_ERROR_INIT;

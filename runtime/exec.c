@@ -355,29 +355,6 @@ static int join_namespaces(struct exec_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-static int send_master(int sock, int fd)
-{
-	static const char name[] = "/dev/ptmx";
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof(name) - 1};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-
-	memset(&u, 0, sizeof(u));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
 /* The pty comes from the container's own devpts (opened after joining its mount namespace), so
  * the slave is a /dev/pts/N of the container; unlike the init's, /dev/console is left alone. */
 static int setup_terminal(struct exec_ctx *c, struct rt_error *err)
@@ -402,7 +379,7 @@ static int setup_terminal(struct exec_ctx *c, struct rt_error *err)
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return rt_error_set(err, errno, "process.consoleSize");
 	}
-	if (send_master(c->console_fd, master) < 0)
+	if (rt_terminal_send_master(c->console_fd, master) < 0)
 		return rt_error_set(err, errno, "send pty master to the console socket");
 	close(c->console_fd);
 	c->console_fd = -1;
@@ -595,42 +572,6 @@ static int wait_exec(struct exec_ctx *c, struct rt_error *err)
 	}
 }
 
-/* Foreground: forward signals to the process until it exits; its exit code (128+N). */
-static int wait_foreground(struct exec_ctx *c)
-{
-	static const int fwd[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
-				  SIGUSR2, SIGWINCH, SIGCONT, SIGPIPE};
-	sigset_t set;
-	cleanup_close int sfd = -1;
-	int status;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-		sigaddset(&set, fwd[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	for (;;) {
-		struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN},
-				      {.fd = sfd, .events = POLLIN}};
-		if (c->pidfd < 0 || sfd < 0 || (poll(p, 2, -1) < 0 && errno != EINTR))
-			break;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				rt_sys_pidfd_send_signal(c->pidfd, (int)si.ssi_signo, NULL, 0);
-		}
-		if (p[0].revents & POLLIN)
-			break;
-	}
-	while (waitpid(c->pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 255;
-	c->pid = 0;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static void exec_ctx_free(struct exec_ctx *c)
 {
 	if (c->pid > 0) {
@@ -691,7 +632,8 @@ int rt_exec(struct rt_globals *g, const struct rt_exec_opts *o, int *ret_exit, s
 		goto out;
 	}
 	rt_closep(&c.console_fd);
-	*ret_exit = wait_foreground(&c);
+	*ret_exit = rt_wait_forward_signals(c.pidfd, c.pid);
+	c.pid = 0;
 	rc = 0;
 out:
 	exec_ctx_free(&c);

@@ -37,13 +37,15 @@ int rt_console_socket_connect(const char *path, struct rt_error *err)
 	return TAKE_FD(fd);
 }
 
-static int send_fd(int sock, int fd, const char *name)
+int rt_terminal_send_master(int sock, int fd)
 {
+	/* the payload names the file, as recvtty and conmon expect */
+	static const char name[] = "/dev/ptmx";
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof(name) - 1};
 	struct msghdr mh = {.msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = u.buf,
@@ -88,7 +90,7 @@ int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave
 	}
 	if (rt_rootfs_console(slave_path, err) < 0)
 		return -1;
-	if (send_fd(console_fd, master, "/dev/ptmx") < 0)
+	if (rt_terminal_send_master(console_fd, master) < 0)
 		return rt_error_set(err, errno, "send pty master to the console socket");
 	if (setsid() < 0 && errno != EPERM)
 		return rt_error_set(err, errno, "setsid");

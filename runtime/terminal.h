@@ -14,6 +14,9 @@ int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave
 /* Connect to the --console-socket path (host side, before the container exists). */
 int rt_console_socket_connect(const char *path, struct rt_error *err);
 
+/* Send a pty master over a console socket with SCM_RIGHTS (payload "/dev/ptmx"). */
+int rt_terminal_send_master(int sock, int master);
+
 /* Receive a pty master sent with SCM_RIGHTS on fd. */
 int rt_terminal_recv_master(int fd, int *ret_master, struct rt_error *err);
 
