@@ -489,6 +489,10 @@ int cg_remove(struct cg_cgroup *cg, struct rt_error *err)
 {
 	struct rt_error e2 = RT_ERROR_INIT;
 
+	/* the usual case costs one rmdir: every process is gone (a pid namespace dies with its
+	 * init) and there is no child cgroup; otherwise (EBUSY) kill, wait, and empty it first */
+	if (unlinkat(cg->root_fd, cg->path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
 	if (cg_kill(cg, err) < 0)
 		return -1;
 	/* populated covers the descendants too: when it is 0 every task has exited */
@@ -514,6 +518,9 @@ int cg_remove_path(struct cg_hierarchy *h, const char *path, struct rt_error *er
 	struct cg_cgroup *cg = NULL;
 	struct rt_error e2 = RT_ERROR_INIT;
 
+	/* cg_remove's usual case, before opening anything */
+	if (unlinkat(h->fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
 	if (cg_open(h, path, &cg, &e2) < 0) {
 		if (e2.errnum == ENOENT) {
 			rt_error_release(&e2);

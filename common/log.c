@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "log.h"
+#include "timefmt.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -32,18 +33,6 @@ int rt_log_debug_enabled(void)
 	return log_debug;
 }
 
-static void format_time(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 void rt_log_record(enum rt_log_level level, const char *msg)
 {
 	char when[64];
@@ -52,7 +41,7 @@ void rt_log_record(enum rt_log_level level, const char *msg)
 
 	if (log_fd < 0)
 		return;
-	format_time(when, sizeof(when));
+	rt_time_rfc3339(1, when, sizeof(when));
 	if (log_format == RT_LOG_JSON) {
 		/* runc's shape, which containerd's shim and podman parse back on failure */
 		json_t *o = json_pack("{s:s,s:s,s:s}", "level", level_names[level], "msg", msg,

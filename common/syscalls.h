@@ -65,6 +65,14 @@ static inline long rt_sys_clone3(struct clone_args *args, size_t size)
 	return syscall(__NR_clone3, args, size);
 }
 
+#define RT_STR_(x) #x
+#define RT_STR(x)  RT_STR_(x)
+
+/* clone3 whose child runs fn(arg) on args->stack and exits with its result: for CLONE_VM
+ * children, which must not return through the caller's frames.  The parent gets the pid or -1
+ * with errno; ENOSYS where husk has no trampoline for the architecture (clone3_fn.c). */
+long rt_sys_clone3_fn(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+
 static inline int rt_sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size)
 {
 	return (int)syscall(__NR_openat2, dirfd, path, how, size);

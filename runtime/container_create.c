@@ -15,6 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
@@ -47,6 +52,7 @@ struct create_ctx {
 	struct rt_cgroup cgroup;
 	int console_local; /* our end of the console socketpair (foreground terminal run) */
 	int pty_master;
+	int vforked; /* the init ran in our memory and has exec'd or failed (clone_vfork) */
 };
 
 static int write_id_map(int procfd, pid_t pid, const char *file, const struct rt_id_mapping *m,
@@ -91,18 +97,28 @@ static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 		   : 1;
 }
 
+/* One message from the init; an fd it came with is not for us (a seccomp notify fd goes to
+ * the agent from the init itself). */
+static int recv_from_init(struct create_ctx *c, struct rt_sync_msg *msg, struct rt_error *err)
+{
+	int fd;
+
+	if (rt_sync_recv(c->sync_parent, msg, &fd) < 0)
+		return rt_error_set(err, errno, "read from container init");
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 /* Talk the child through its set-up until it says READY. */
 static int parent_sync(struct create_ctx *c, struct rt_error *err)
 {
 	const struct rt_linux *lx = &c->spec->linux_cfg;
 	struct rt_sync_msg msg;
-	int fd;
 
 	for (;;) {
-		if (rt_sync_recv(c->sync_parent, &msg, &fd) < 0)
-			return rt_error_set(err, errno, "read from container init");
-		if (fd >= 0)
-			close(fd);
+		if (recv_from_init(c, &msg, err) < 0)
+			return -1;
 		switch (msg.type) {
 		case RT_SYNC_USERMAP:
 			/* gid_map first needs no setgroups=deny: we hold CAP_SETGID in the parent
@@ -162,6 +178,76 @@ static int open_namespaces(struct create_ctx *c, int *clone_flags, struct rt_err
 	return 0;
 }
 
+/* What the init closes first, forked or not: the fds only the parent may hold.  The state dir
+ * fd carries create's flock: a copy kept by the init would hold the lock for the container's
+ * whole life and block every later command. */
+static void child_drop_parent_fds(const struct create_ctx *c)
+{
+	close(c->sync_parent);
+	close(c->dir.dirfd);
+	close(c->dir.rootfd);
+	if (c->console_local >= 0)
+		close(c->console_local);
+}
+
+struct vfork_arg {
+	const struct create_ctx *c;
+	struct rt_init_ctx init; /* the init's own copy: what it changes must not reach us */
+};
+
+static int vfork_child(void *p)
+{
+	struct vfork_arg *a = p;
+
+	child_drop_parent_fds(a->c);
+	rt_init_main(&a->init);
+}
+
+/* A forked init costs a copy of husk's page tables, then a fault for every page either side
+ * writes until the init execs, then the teardown of that copy at exec: on a VM, where a page
+ * fault costs tens of microseconds, that was the largest part of a container's start-up.  When
+ * the parent has nothing to do while the init sets up (a `run` with no new user namespace to
+ * map and no hook before start), the init borrows our memory instead, as posix_spawn does
+ * (CLONE_VM|CLONE_VFORK): we sleep until it has exec'd or failed, and it works on its own copy
+ * of the init context and on its own stack. */
+static int vfork_eligible(const struct create_ctx *c)
+{
+	/* a time namespace can be entered only by a process that shares its memory with no other
+	 * (the kernel remaps the vDSO's clock page): EUSERS while we share it */
+	int timens = (c->init.unshare_flags & CLONE_NEWTIME) || c->init.ns_fds[RT_NS_TIME] >= 0;
+
+	return c->o->run && !c->init.userns_new && !c->init.has_hooks && c->init.fifo_fd < 0 &&
+	       !timens;
+}
+
+#define VFORK_STACK_SIZE (512 * 1024)
+
+static __attribute__((noinline)) long clone_vfork(struct create_ctx *c, struct clone_args *args)
+{
+	/* a part of our own stack, below this frame, which stays until the init is done with it:
+	 * untouched pages cost nothing, and the sanitizers know it for a stack */
+	char stack[VFORK_STACK_SIZE] __attribute__((aligned(64)));
+	struct vfork_arg a = {.c = c, .init = c->init};
+	long pid;
+
+	a.init.vfork = 1;
+	args->flags |= CLONE_VM | CLONE_VFORK;
+	args->stack = (unsigned long long)(uintptr_t)stack;
+	args->stack_size = sizeof(stack);
+#if defined(__SANITIZE_ADDRESS__)
+	/* what the init allocates stays in our heap once it has exec'd: not a leak of ours (the
+	 * init shares our thread-local state, so this covers it); and the shadow of its frames,
+	 * left poisoned where it stopped, must not flag our later use of this stack */
+	__lsan_disable();
+#endif
+	pid = rt_sys_clone3_fn(args, sizeof(*args), vfork_child, &a);
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_enable();
+	ASAN_UNPOISON_MEMORY_REGION(stack, sizeof(stack));
+#endif
+	return pid;
+}
+
 static int spawn(struct create_ctx *c, struct rt_error *err)
 {
 	int sv[2];
@@ -192,7 +278,15 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	}
 	args.pidfd = (unsigned long long)(uintptr_t)&c->pidfd;
 	args.exit_signal = SIGCHLD;
-	pid = rt_sys_clone3(&args, sizeof(args));
+	errno = ENOSYS;
+	pid = vfork_eligible(c) ? clone_vfork(c, &args) : -1;
+	c->vforked = pid > 0;
+	if (pid < 0 && errno == ENOSYS) {
+		/* no trampoline for this architecture, or no clone3: fork */
+		args.flags &= ~(unsigned long long)(CLONE_VM | CLONE_VFORK);
+		args.stack = args.stack_size = 0;
+		pid = rt_sys_clone3(&args, sizeof(args));
+	}
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */
 		args.flags &= ~CLONE_INTO_CGROUP;
@@ -214,13 +308,7 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 			return rt_error_wrap(err, "join cgroup `%s`", c->cgroup.cg->path);
 	}
 	if (pid == 0) {
-		/* the state dir fd carries create's flock: a copy kept here would hold the lock
-		 * for the container's whole life and block every later command */
-		close(c->sync_parent);
-		close(c->dir.dirfd);
-		close(c->dir.rootfd);
-		if (c->console_local >= 0)
-			close(c->console_local);
+		child_drop_parent_fds(c);
 		rt_init_main(&c->init);
 	}
 	c->pid = (pid_t)pid;
@@ -234,6 +322,22 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
 		return rt_error_set(err, errno, "restore pid namespace");
 	return 0;
+}
+
+/* Until the init has exec'd (its end of the socket closes on exec) or failed and said why
+ * before it exited. */
+static int wait_for_exec(struct create_ctx *c, struct rt_error *err)
+{
+	struct rt_sync_msg msg;
+
+	for (;;) {
+		if (recv_from_init(c, &msg, err) < 0)
+			return -1;
+		if (msg.type == 0)
+			return 0;
+		if (msg.type == RT_SYNC_ERROR)
+			return rt_error_set_raw(err, msg.value, msg.text);
+	}
 }
 
 /* Undo a failed create: kill the child, run nothing else, remove the state dir. */
@@ -429,18 +533,14 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 }
 
 /* exec's defaults and the poststart and poststop hooks come from the config the container was
- * created with, even if the bundle changed or went away since: keep a copy. */
+ * created with, even if the bundle changed or went away since: keep a copy of the text that
+ * was parsed. */
 static int save_config(struct create_ctx *c, struct rt_error *err)
 {
-	cleanup_free char *text = NULL;
-	cleanup_close int bfd = open(c->spec->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	size_t len;
-
-	if (bfd < 0)
-		return rt_error_set(err, errno, "open bundle `%s`", c->spec->bundle);
-	if (rt_read_file_at(bfd, "config.json", &text, &len, err) < 0)
-		return -1;
-	return rt_write_file_atomic_at(c->dir.dirfd, RT_CONFIG_COPY, text, len, 0600, err);
+	if (c->spec->source == NULL)
+		return rt_error_set(err, EINVAL, "config.json of `%s`: no text to keep", c->o->id);
+	return rt_write_file_atomic_at(c->dir.dirfd, RT_CONFIG_COPY, c->spec->source,
+				       c->spec->source_len, 0600, err);
 }
 
 static int record(struct create_ctx *c, struct rt_error *err)
@@ -462,23 +562,15 @@ static int record(struct create_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-/* run: release the child and wait until it exec'd (the sync socket closes on exec). */
+/* run: release the child and wait until it exec'd (the sync socket closes on exec); a vforked
+ * init has exec'd already. */
 static int start_now(struct create_ctx *c, struct rt_error *err)
 {
-	struct rt_sync_msg msg;
-	int fd;
-
-	if (rt_sync_send(c->sync_parent, RT_SYNC_START, 0, NULL, -1) < 0)
-		return rt_error_set(err, errno, "start container process");
-	for (;;) {
-		if (rt_sync_recv(c->sync_parent, &msg, &fd) < 0)
-			return rt_error_set(err, errno, "read from container init");
-		if (msg.type == 0)
-			break;
-		if (msg.type == RT_SYNC_ERROR)
-			return rt_error_set_raw(err, msg.value, msg.text);
-		if (fd >= 0)
-			close(fd); /* seccomp notify fd: handed to the agent (security issue) */
+	if (!c->vforked) {
+		if (rt_sync_send(c->sync_parent, RT_SYNC_START, 0, NULL, -1) < 0)
+			return rt_error_set(err, errno, "start container process");
+		if (wait_for_exec(c, err) < 0)
+			return -1;
 	}
 	cleanup_free char *json = state_json_for(c, RT_STATUS_RUNNING);
 	rt_hooks_run_warn(&c->spec->hooks[RT_HOOK_POSTSTART], RT_HOOK_POSTSTART, json);
@@ -504,8 +596,8 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	*ret_exit = 0;
 	if (protect_exe(&c, err) < 0)
 		goto fail;
-	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 || parent_sync(&c, err) < 0 ||
-	    record(&c, err) < 0)
+	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 ||
+	    (c.vforked ? wait_for_exec(&c, err) : parent_sync(&c, err)) < 0 || record(&c, err) < 0)
 		goto fail;
 	if (c.console_local >= 0 && rt_console_proxy_recv(c.console_local, &c.pty_master, err) < 0)
 		goto fail;

@@ -353,12 +353,14 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	/* the parent may exit once we are ready (create): its death must not kill us */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (rt_sync_send(ctx->sync_fd, RT_SYNC_READY, 0, NULL, -1) < 0) {
-		rt_error_set(err, errno, "report ready");
-		return;
+	if (!ctx->vfork) {
+		if (rt_sync_send(ctx->sync_fd, RT_SYNC_READY, 0, NULL, -1) < 0) {
+			rt_error_set(err, errno, "report ready");
+			return;
+		}
+		if (wait_for_start(ctx, err) < 0)
+			return;
 	}
-	if (wait_for_start(ctx, err) < 0)
-		return;
 	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
 		return;
 	if (p->has_exec_cpu_affinity &&

@@ -1,5 +1,6 @@
-/* What the parent hands to the container's init process across clone3 (no CLONE_VM: the
- * child gets its own copy of this struct and of every fd in it). */
+/* What the parent hands to the container's init process across clone3.  The child gets its
+ * own copy of every fd in it, and of this struct: a forked init has its own memory, and an init
+ * that borrows the parent's (vfork below) is given a copy made for it. */
 #ifndef HUSK_RUNTIME_INIT_H
 #define HUSK_RUNTIME_INIT_H
 
@@ -27,6 +28,8 @@ struct rt_init_ctx {
 	int fifo_write_fd; /* create, after start: a failure before exec is written here */
 	pid_t parent_pid;
 	int started; /* create: `start` released us, the parent is gone */
+	int vfork;   /* we run in the parent's memory while it sleeps until we exec or exit
+		      * (CLONE_VM|CLONE_VFORK): no READY/START exchange, nobody could answer */
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

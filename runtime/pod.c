@@ -20,6 +20,7 @@
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/jsonutil.h"
+#include "../common/timefmt.h"
 #include "../netns/attach.h"
 #include "../netns/ipam.h"
 #include "container.h"
@@ -146,16 +147,6 @@ static int read_json(const char *path, json_t **ret, struct rt_error *err)
 	if (rt_json_load(text, len, ret, err) < 0)
 		return rt_error_wrap(err, "`%s`", path);
 	return 0;
-}
-
-static void now_rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* --- networks ------------------------------------------------------------------------------ */
@@ -1008,7 +999,7 @@ static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *
 	if (o->hostname && (o->hostname[0] == '\0' || strlen(o->hostname) > HOST_NAME_MAX))
 		return rt_error_set(err, EINVAL, "--hostname: 1-%d characters", HOST_NAME_MAX);
 	snprintf(st->hostname, sizeof(st->hostname), "%s", o->hostname ? o->hostname : o->name);
-	now_rfc3339(st->created, sizeof(st->created));
+	rt_time_rfc3339(0, st->created, sizeof(st->created));
 	if (o->nports > MAX_PORTS)
 		return rt_error_set(err, E2BIG, "at most %d --publish", MAX_PORTS);
 	for (size_t i = 0; i < o->nports; i++) {

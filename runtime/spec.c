@@ -38,6 +38,7 @@ void rt_spec_free(struct rt_spec *spec)
 	if (spec == NULL)
 		return;
 	free(spec->oci_version);
+	free(spec->source);
 	free(spec->bundle);
 	free(spec->root_path);
 	rt_process_clear(&spec->process);
@@ -333,9 +334,12 @@ int rt_spec_load(const char *bundle_dir, struct rt_spec **ret_spec, struct rt_er
 		path = NULL;
 		return rt_error_set(err, ENOMEM, "allocate config.json path");
 	}
-	if (rt_read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
+	if (rt_read_file_at(AT_FDCWD, path, &text, &len, err) < 0 ||
+	    rt_spec_parse(text, len, bundle, ret_spec, err) < 0)
 		return -1;
-	return rt_spec_parse(text, len, bundle, ret_spec, err);
+	(*ret_spec)->source = TAKE_PTR(text);
+	(*ret_spec)->source_len = len;
+	return 0;
 }
 
 int rt_spec_parse_process(const char *json_text, size_t len, struct rt_process **ret_process,

@@ -280,6 +280,10 @@ struct rt_spec {
 	struct rt_kv *annotations;
 	size_t n_annotations;
 	struct rt_linux linux_cfg; /* "linux" is a predefined macro in gnu11 */
+	/* rt_spec_load: the config.json text this was parsed from, byte for byte, for the state
+	 * dir's copy (the bundle's file may change after the parse) */
+	char *source;
+	size_t source_len;
 };
 
 /* Parse config.json in bundle_dir (which may be relative; it is made absolute).  Validates every

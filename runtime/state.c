@@ -18,6 +18,7 @@
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/procfs.h"
+#include "../common/timefmt.h"
 
 int rt_validate_id(const char *id, struct rt_error *err)
 {
@@ -144,15 +145,9 @@ int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err)
 
 char *rt_now_rfc3339(void)
 {
-	struct timespec ts;
-	struct tm tm;
 	char buf[64];
-	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+	rt_time_rfc3339(1, buf, sizeof(buf));
 	return strdup(buf);
 }
 
