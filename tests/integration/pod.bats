@@ -228,7 +228,10 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	in_host ip -o link show "$veth" | grep -q "master husk0"
 	[ "$(cat "$STATE_ROOT/networks/husk0/leases/$ip")" = gone ]
 	[ "$(n_port_maps)" -eq 2 ]
-	[ "$(pod_mounts gone)" -eq 3 ]
+	# the net, ipc and uts namespaces bound onto files of a tmpfs of the pod's own
+	[ "$(pod_mounts gone)" -eq 4 ]
+	[ "$(grep -F "$STATE_ROOT/pods/gone/ns " /proc/self/mountinfo | awk '{print $(NF-2)}')" = tmpfs ]
+	[ "$(grep -F "$STATE_ROOT/pods/gone/ns/" /proc/self/mountinfo | awk '{print $(NF-2)}' | sort | uniq -c | awk '{print $1, $2}')" = "3 nsfs" ]
 	[ "$(n_veths)" -eq 2 ]
 	husk pod delete gone
 	assert_pod_gone gone 1 0
