@@ -11,6 +11,7 @@ long rt_clone3_raw(struct clone_args *args, size_t size, int (*fn)(void *), void
 
 /* rdi = args, rsi = size, rdx = fn, rcx = arg.  The kernel keeps rdx and r8 in the child
  * (syscall clobbers only rcx and r11); the child gets rax = 0 and the new stack. */
+/* clang-format off */
 __asm__(".text\n"
 	".globl rt_clone3_raw\n"
 	".hidden rt_clone3_raw\n"
@@ -32,6 +33,7 @@ __asm__(".text\n"
 	"	syscall\n"
 	"	hlt\n"
 	".size rt_clone3_raw, .-rt_clone3_raw\n");
+/* clang-format on */
 
 long rt_sys_clone3_fn(struct clone_args *args, size_t size, int (*fn)(void *), void *arg)
 {

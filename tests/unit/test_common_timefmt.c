@@ -44,9 +44,9 @@ static void known_values(void **state)
 static void calendar_corners(void **state)
 {
 	/* leap days (2000: divisible by 400; 2100: by 100 only; 2024), year ends, negative */
-	const time_t corners[] = {0,	      -1,	  951782400,  951868800, 4107456000,
-				  4107542400, 1709164800, 1735689599, 1735689600, -86400 * 366,
-				  253402300799};
+	const time_t corners[] = {0,	      -1,	    951782400,	 951868800,
+				  4107456000, 4107542400,   1709164800,	 1735689599,
+				  1735689600, -86400 * 366, 253402300799};
 
 	for (size_t i = 0; i < sizeof(corners) / sizeof(corners[0]); i++)
 		for (time_t d = -2; d <= 2; d++)
