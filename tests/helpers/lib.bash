@@ -30,7 +30,7 @@ export HUSK
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# The tools compiled by tests/helpers/build-tools (recvtty).
+# The tools compiled by tests/helpers/build-tools (recvtty, enosys).
 TOOLS_DIR=${HUSK_TEST_TOOLS:-${HUSK_TEST_CACHE:-/tmp/husk-test-cache}/tools}
 
 is_runc() {
@@ -119,6 +119,8 @@ leftover_ids() {
 # pids of live processes carrying $MARK, or $STATE_ROOT (runc's init has a clean environment
 # with _LIBCONTAINER_STATEDIR=<root>/<id>); zombies have an empty environ.
 marked_pids() {
+	# without setup_common's marks every process would match (and teardown kills them)
+	[ -n "${MARK:-}" ] && [ -n "${STATE_ROOT:-}" ] || return 0
 	grep -lsaF -e "HUSK_TEST_MARK=$MARK" -e "$STATE_ROOT/" /proc/[0-9]*/environ 2>/dev/null |
 		sed -e 's|/proc/||' -e 's|/environ||' | grep -vx "$$" || true
 }

@@ -54,57 +54,6 @@ int main(int argc, char **argv)
 EOF
 }
 
-# img-enosys NAME[,NAME...] CMD [ARG...]: run CMD with those system calls failing with ENOSYS,
-# as on a kernel that predates them.  The filter is inherited by husk and its containers.
-write_enosys() {
-	cat >"$1" <<'EOF'
-#define _GNU_SOURCE
-#include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-static const struct { const char *name; int nr; } calls[] = {
-	{ "open_tree", 428 }, { "move_mount", 429 }, { "fsopen", 430 }, { "fsconfig", 431 },
-	{ "fsmount", 432 }, { "fspick", 433 }, { "openat2", 437 }, { "mount_setattr", 442 },
-	{ "clone3", 435 }, { "close_range", 436 },
-};
-
-int main(int argc, char **argv)
-{
-	struct sock_filter f[64];
-	int n = 0;
-
-	if (argc < 3) { fputs("usage: img-enosys NAME[,NAME...] CMD [ARG...]\n", stderr); return 2; }
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	for (char *tok = strtok(argv[1], ","); tok; tok = strtok(NULL, ",")) {
-		size_t i;
-		for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-			if (strcmp(calls[i].name, tok) == 0)
-				break;
-		if (i == sizeof(calls) / sizeof(calls[0])) { fprintf(stderr, "unknown %s\n", tok); return 2; }
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, calls[i].nr, 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
-	/* root with CAP_SYS_ADMIN: no no_new_privs, so setuid files keep working */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) { perror("seccomp"); return 1; }
-	execvp(argv[2], argv + 2);
-	perror(argv[2]);
-	return 127;
-}
-EOF
-}
-
 # security.capability v2 of cap_net_raw+ep: magic|effective, permitted bit 13, the rest zero
 CAPHEX=0100000200200000000000000000000000000000
 
@@ -112,8 +61,7 @@ setup_file() {
 	T=$BATS_FILE_TMPDIR
 	write_probe "$T/probe.c"
 	cc -static -O2 -o "$T/img-probe" "$T/probe.c"
-	write_enosys "$T/enosys.c"
-	cc -O2 -Wall -Werror -o "$T/img-enosys" "$T/enosys.c"
+	build_tools
 	L=$T/layers
 	mkdir -p $L/1/bin $L/1/etc $L/1/data/keep $L/1/opq $L/1/dirgone/sub $L/1/dev
 	cp /bin/busybox "$T/img-probe" $L/1/bin/
@@ -406,11 +354,11 @@ make_layers() {
 	[ "$(lowerdirs_of "$(pid_of "$ID")" | wc -l)" -eq 151 ]
 	h delete --force "$ID"
 	# a kernel without fsopen & co: mount(2), whose one page holds 151 short names
-	run "$T/img-enosys" fsopen,fsconfig,fsmount,move_mount,open_tree,openat2 \
+	run "$TOOLS_DIR/enosys" fsopen,fsconfig,fsmount,move_mount,open_tree,openat2 \
 		env HUSK_TEST_MARK="$MARK" "$HUSK" --root "$STATE_ROOT" --store "$S" \
 		run --image many "$ID" -- sh -c "$check" </dev/null
 	[ "$status" -eq 0 ] && [ "$output" = "150 135 1" ]
-	"$T/img-enosys" fsopen,fsconfig,fsmount,move_mount,open_tree,openat2 \
+	"$TOOLS_DIR/enosys" fsopen,fsconfig,fsmount,move_mount,open_tree,openat2 \
 		env HUSK_TEST_MARK="$MARK" "$HUSK" --root "$STATE_ROOT" --store "$S" \
 		run -d --image many "$ID" -- sleep 100 </dev/null >/dev/null 2>&1
 	lowerdirs_of "$(pid_of "$ID")" >"$BATS_TEST_TMPDIR/l"
@@ -422,7 +370,7 @@ make_layers() {
 }
 
 @test "without the new mount API and openat2: import (unpack walk), run, hostile member refused" {
-	local X="$T/img-enosys fsopen,fsconfig,fsmount,move_mount,open_tree,openat2"
+	local X="$TOOLS_DIR/enosys fsopen,fsconfig,fsmount,move_mount,open_tree,openat2"
 	$X "$HUSK" --store "$S" image import "oci:$T/oci:v1" img
 	run $X env HUSK_TEST_MARK="$MARK" "$HUSK" --root "$STATE_ROOT" --store "$S" \
 		run --image img "$ID" -- /bin/sh -c "$INSIDE" </dev/null
