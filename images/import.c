@@ -11,6 +11,7 @@
 #include "../common/log.h"
 #include "digest.h"
 #include "image.h"
+#include "pool.h"
 #include "source.h"
 #include "store.h"
 #include "unpack.h"
@@ -421,36 +422,48 @@ static int synth_manifest(struct plan *p, struct rt_error *err)
 	return 0;
 }
 
+/* Locate every layer first (the source is not shared with the workers), then unpack them
+ * all in parallel. */
 static int unpack_layers(struct importer *im, struct plan *p, struct rt_error *err)
 {
+	cleanup_free struct img_layer_job *jobs = calloc(p->n_layers + 1, sizeof(*jobs));
+	cleanup_free char(*names)[300] = calloc(p->n_layers + 1, sizeof(*names));
+
+	if (jobs == NULL || names == NULL)
+		return rt_error_set(err, ENOMEM, "layer jobs");
 	for (size_t i = 0; i < p->n_layers; i++) {
 		struct layer_plan *lp = &p->layers[i];
 		struct img_member m;
-		char name[300];
-		int done_now;
 
-		snprintf(name, sizeof(name), "layer %s", lp->digest[0] ? lp->digest : lp->path);
+		snprintf(names[i], sizeof(names[i]), "layer %s",
+			 lp->digest[0] ? lp->digest : lp->path);
 		/* a missing blob is an error even when its diff_id is in the store already */
 		if (img_source_member(im->src, lp->path, &m, err) < 0)
-			return rt_error_wrap(err, "%s", name);
+			return rt_error_wrap(err, "%s", names[i]);
 		if (lp->size >= 0 && m.size != lp->size)
 			return rt_error_set(err, EBADMSG, "%s: %lld bytes, manifest says %lld",
-					    name, (long long)m.size, (long long)lp->size);
-		struct img_layer_src src = {
+					    names[i], (long long)m.size, (long long)lp->size);
+		jobs[i].src = (struct img_layer_src){
 		    .fd = m.fd,
 		    .offset = m.offset,
 		    .size = m.size,
-		    .name = name,
+		    .name = names[i],
 		    .compression = lp->compression,
 		    .digest = lp->digest[0] ? lp->digest : NULL,
 		    .diff_id = lp->diff_id,
 		};
+		jobs[i].diff_id = lp->diff_id;
 		lp->size = m.size;
-		if (img_layer_ensure(im->s, &src, lp->diff_id, &lp->unpacked, &done_now, err) < 0)
-			return -1;
+	}
+	if (img_layers_ensure(im->s, jobs, p->n_layers, err) < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_layers; i++) {
+		struct layer_plan *lp = &p->layers[i];
+		lp->unpacked = jobs[i].unpacked;
 		if (!lp->digest[0]) /* docker-archive: the tar itself */
 			memcpy(lp->digest, lp->diff_id, IMG_DIGEST_STR_LEN);
-		rt_debug("%s: %s", name, done_now ? "unpacked" : "already in the store");
+		rt_debug("%s: %s", names[i],
+			 jobs[i].done_now ? "unpacked" : "already in the store");
 	}
 	return 0;
 }

@@ -759,6 +759,10 @@ int img_unpack_layer(const struct img_layer_src *src, int dirfd, struct img_unpa
 				     "%s: %s", name, archive_error_string(inner));
 			goto out;
 		}
+		if (src->cancel && atomic_load_explicit(src->cancel, memory_order_relaxed)) {
+			rt_error_set(err, ECANCELED, "%s: abandoned, another layer failed", name);
+			goto out;
+		}
 		if (extract_entry(&x, e, err) < 0) {
 			rt_error_wrap(err, "%s", name);
 			goto out;

@@ -4,6 +4,7 @@
 #ifndef HUSK_IMAGES_UNPACK_H
 #define HUSK_IMAGES_UNPACK_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,6 +28,9 @@ struct img_layer_src {
 	enum img_compression compression;
 	const char *digest;  /* expected blob digest or NULL (not checked) */
 	const char *diff_id; /* expected diff_id or NULL (not checked) */
+	/* NULL, or set by another worker whose layer failed: stop at the next member with
+	 * ECANCELED (the caller then removes what was unpacked) */
+	const atomic_int *cancel;
 };
 
 struct img_unpack_stats {

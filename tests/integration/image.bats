@@ -156,3 +156,34 @@ check_rootfs() {
 	h bundle create --image img "$W/b1"
 	check_rootfs "$W/b1/rootfs"
 }
+
+@test "layers unpack in parallel; one failing layer among several: its error, nothing partial left" {
+	# big enough that the layers are unpacked at the same time on several cores
+	mkdir -p "$W/big1" "$W/big2" "$W/h/x"
+	for i in $(seq 300); do echo "$i" >"$W/big1/f$i"; echo "$i" >"$W/big2/g$i"; done
+	head -c 8M /dev/urandom >"$W/big1/blob"
+	echo x >"$W/h/x/f"
+	tar -C "$W/h" -cf "$W/bad.tar" x
+	for i in $(seq 200); do tar -C "$W/h" -rf "$W/bad.tar" --transform "s,^x/f,x/f$i," x/f; done
+	tar -C "$W/h" -P -rf "$W/bad.tar" --transform 's,^x/f,../outside/pwned,' x/f
+	"$MKIMAGE" "$W/par" $L/1 "$W/big1" "$W/bad.tar" "$W/big2" $L/2
+	m=$(sed 's/.*"digest":"sha256:\([0-9a-f]*\)".*/\1/' "$W/par/index.json")
+	bad=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$W/par/blobs/sha256/$m" | sed -n 4p | cut -d'"' -f4)
+	run h image import "oci:$W/par" par
+	[ "$status" -ne 0 ]
+	# one error, naming the failing layer and its member, not a cancelled sibling
+	[[ $output == *"layer $bad"*"../outside/pwned"* ]]
+	[[ $output != *"abandoned"* ]]
+	[ -z "$(ls "$S/tmp")" ]
+	[ ! -e "$S/layers/$(sha256sum "$W/bad.tar" | cut -d' ' -f1)" ]
+	[ -z "$(ls "$S/images")" ]
+	# every layer that is in the store is complete: the same image without the bad layer
+	# imports, finds them, and gives the right tree
+	"$MKIMAGE" "$W/good" $L/1 "$W/big1" "$W/big2" $L/2
+	h image import "oci:$W/good" good
+	[ "$(ls "$S/layers" | wc -l)" -eq 4 ] && [ -z "$(ls "$S/tmp")" ]
+	h bundle create --image good "$W/b1"
+	check_rootfs "$W/b1/rootfs"
+	cmp "$W/big1/blob" "$W/b1/rootfs/blob"
+	[ "$(cat "$W/b1/rootfs/g300")" = 300 ]
+}
