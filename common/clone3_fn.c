@@ -6,6 +6,11 @@
 #define _GNU_SOURCE
 #include "syscalls.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #if defined(__x86_64__)
 long rt_clone3_raw(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
 
@@ -52,3 +57,31 @@ long rt_sys_clone3_fn(struct clone_args *args, size_t size, int (*fn)(void *), v
 	return -1;
 }
 #endif
+
+long rt_clone_vfork(struct clone_args *args, void *stack, size_t stack_size, int (*fn)(void *),
+		    void *arg)
+{
+	long pid;
+
+	args->flags |= CLONE_VM | CLONE_VFORK;
+	args->stack = (uint64_t)(uintptr_t)stack;
+	args->stack_size = stack_size;
+#if defined(__SANITIZE_ADDRESS__)
+	/* what the child allocates stays in our heap once it has exec'd: not a leak of ours (it
+	 * shares our thread-local state, so this covers it); and the shadow of its frames, left
+	 * poisoned where it stopped, must not flag our later use of that stack */
+	__lsan_disable();
+#endif
+	pid = rt_sys_clone3_fn(args, sizeof(*args), fn, arg);
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_enable();
+	ASAN_UNPOISON_MEMORY_REGION(stack, stack_size);
+#endif
+	if (pid < 0) {
+		int e = errno;
+		args->flags &= ~(uint64_t)(CLONE_VM | CLONE_VFORK);
+		args->stack = args->stack_size = 0;
+		errno = e;
+	}
+	return pid;
+}

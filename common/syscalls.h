@@ -73,6 +73,16 @@ static inline long rt_sys_clone3(struct clone_args *args, size_t size)
  * with errno; ENOSYS where husk has no trampoline for the architecture (clone3_fn.c). */
 long rt_sys_clone3_fn(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
 
+/* A child that borrows our memory until it execs or exits, as posix_spawn's: args gets
+ * CLONE_VM|CLONE_VFORK and the stack (a part of the caller's own stack that outlives the call),
+ * and we sleep until the child is done with both.  Sanitizer builds are told.  On failure args
+ * is as it was, for a fork instead (ENOSYS: no clone3, or no trampoline here). */
+long rt_clone_vfork(struct clone_args *args, void *stack, size_t stack_size, int (*fn)(void *),
+		    void *arg);
+/* What such a child gets: the init's deepest path (sync messages of 32 KiB, PATH_MAX buffers,
+ * libseccomp) with room to spare, also under the sanitizers' larger frames. */
+#define RT_VFORK_STACK_SIZE (512 * 1024)
+
 static inline int rt_sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size)
 {
 	return (int)syscall(__NR_openat2, dirfd, path, how, size);

@@ -15,11 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/lsan_interface.h>
-#endif
-
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
@@ -220,32 +215,17 @@ static int vfork_eligible(const struct create_ctx *c)
 	       !timens;
 }
 
-#define VFORK_STACK_SIZE (512 * 1024)
-
 static __attribute__((noinline)) long clone_vfork(struct create_ctx *c, struct clone_args *args)
 {
 	/* a part of our own stack, below this frame, which stays until the init is done with it:
 	 * untouched pages cost nothing, and the sanitizers know it for a stack */
-	char stack[VFORK_STACK_SIZE] __attribute__((aligned(64)));
+	char stack[RT_VFORK_STACK_SIZE] __attribute__((aligned(64)));
 	struct vfork_arg a = {.c = c, .init = c->init};
-	long pid;
 
 	a.init.vfork = 1;
-	args->flags |= CLONE_VM | CLONE_VFORK;
-	args->stack = (unsigned long long)(uintptr_t)stack;
-	args->stack_size = sizeof(stack);
-#if defined(__SANITIZE_ADDRESS__)
-	/* what the init allocates stays in our heap once it has exec'd: not a leak of ours (the
-	 * init shares our thread-local state, so this covers it); and the shadow of its frames,
-	 * left poisoned where it stopped, must not flag our later use of this stack */
-	__lsan_disable();
-#endif
-	pid = rt_sys_clone3_fn(args, sizeof(*args), vfork_child, &a);
-#if defined(__SANITIZE_ADDRESS__)
-	__lsan_enable();
-	ASAN_UNPOISON_MEMORY_REGION(stack, sizeof(stack));
-#endif
-	return pid;
+	/* the memory is ours too: not dumpable from the init's first instruction on */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return rt_clone_vfork(args, stack, sizeof(stack), vfork_child, &a);
 }
 
 static int spawn(struct create_ctx *c, struct rt_error *err)
@@ -281,12 +261,8 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	errno = ENOSYS;
 	pid = vfork_eligible(c) ? clone_vfork(c, &args) : -1;
 	c->vforked = pid > 0;
-	if (pid < 0 && errno == ENOSYS) {
-		/* no trampoline for this architecture, or no clone3: fork */
-		args.flags &= ~(unsigned long long)(CLONE_VM | CLONE_VFORK);
-		args.stack = args.stack_size = 0;
+	if (pid < 0 && errno == ENOSYS) /* no trampoline for this architecture, or no clone3 */
 		pid = rt_sys_clone3(&args, sizeof(args));
-	}
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */
 		args.flags &= ~CLONE_INTO_CGROUP;
