@@ -261,7 +261,9 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	errno = ENOSYS;
 	pid = vfork_eligible(c) ? clone_vfork(c, &args) : -1;
 	c->vforked = pid > 0;
-	if (pid < 0 && errno == ENOSYS) /* no trampoline for this architecture, or no clone3 */
+	/* no trampoline for this architecture or no clone3 (ENOSYS), or a kernel that will not
+	 * share memory with this set of flags (EINVAL): fork */
+	if (pid < 0 && (errno == ENOSYS || errno == EINVAL))
 		pid = rt_sys_clone3(&args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */

@@ -521,7 +521,7 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 	args.pidfd = (uint64_t)(uintptr_t)&c->pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = clone_vfork(c, &args);
-	if (pid < 0 && errno == ENOSYS)
+	if (pid < 0 && (errno == ENOSYS || errno == EINVAL)) /* as in container_create.c */
 		pid = rt_sys_clone3(&args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: fork, and the cgroup is joined right after */
