@@ -13,13 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -355,44 +353,6 @@ static int join_namespaces(struct exec_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-/* The pty comes from the container's own devpts (opened after joining its mount namespace), so
- * the slave is a /dev/pts/N of the container; unlike the init's, /dev/console is left alone. */
-static int setup_terminal(struct exec_ctx *c, struct rt_error *err)
-{
-	cleanup_close int master = -1, slave = -1;
-	char slave_path[64];
-	unsigned int ptn;
-	int unlock = 0;
-
-	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
-		return rt_error_set(err, errno, "open `/dev/ptmx` in container `%s`", c->o->id);
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0)
-		return rt_error_set(err, errno, "unlock pty");
-	snprintf(slave_path, sizeof(slave_path), "/dev/pts/%u", ptn);
-	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return rt_error_set(err, errno, "open `%s`", slave_path);
-	if (c->proc.has_console_size) {
-		struct winsize ws = {.ws_row = (unsigned short)c->proc.console_size.height,
-				     .ws_col = (unsigned short)c->proc.console_size.width};
-		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
-			return rt_error_set(err, errno, "process.consoleSize");
-	}
-	if (rt_terminal_send_master(c->console_fd, master) < 0)
-		return rt_error_set(err, errno, "send pty master to the console socket");
-	close(c->console_fd);
-	c->console_fd = -1;
-	if (setsid() < 0)
-		return rt_error_set(err, errno, "setsid");
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return rt_error_set(err, errno, "make `%s` the controlling terminal", slave_path);
-	for (int i = 0; i < 3; i++)
-		if (dup2(slave, i) < 0)
-			return rt_error_set(err, errno, "dup pty to fd %d", i);
-	return 0;
-}
-
 static void child_run(struct exec_ctx *c, struct rt_error *err)
 {
 	const struct rt_process *p = &c->proc;
@@ -407,8 +367,12 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 	if (rt_process_set_attrs(c->procfd, c->spec, p, err) < 0 ||
 	    rt_process_set_lsm(c->procfd, p, err) < 0)
 		return;
-	if (p->terminal && setup_terminal(c, err) < 0)
-		return;
+	if (p->terminal) {
+		/* a pty of the container's own devpts; /dev/console stays the init's */
+		if (rt_terminal_setup(c->console_fd, p, 0, err) < 0)
+			return;
+		rt_closep(&c->console_fd);
+	}
 	/* without no_new_privs, loading the filter needs CAP_SYS_ADMIN, which a non-root user
 	 * gives up in set_user: load it before then (as the init does) */
 	if (!p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)

@@ -263,7 +263,6 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
 	char exe[PATH_MAX];
-	int ptmx_slave = -1;
 	pid_t pid = host_pid(ctx->procfd);
 
 	if (join_namespaces(ctx, 1, err) < 0)
@@ -326,7 +325,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		return;
 	close(rootfs.rootfd);
 	if (p->terminal) {
-		if (rt_terminal_setup(ctx->console_fd, p, &ptmx_slave, err) < 0)
+		if (rt_terminal_setup(ctx->console_fd, p, 1, err) < 0)
 			return;
 		close(ctx->console_fd);
 		ctx->console_fd = -1;

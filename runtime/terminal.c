@@ -61,7 +61,7 @@ int rt_terminal_send_master(int sock, int fd)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave,
+int rt_terminal_setup(int console_fd, const struct rt_process *p, int bind_console,
 		      struct rt_error *err)
 {
 	cleanup_close int master = -1, slave = -1;
@@ -88,7 +88,7 @@ int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return rt_error_set(err, errno, "process.consoleSize");
 	}
-	if (rt_rootfs_console(slave_path, err) < 0)
+	if (bind_console && rt_rootfs_console(slave_path, err) < 0)
 		return -1;
 	if (rt_terminal_send_master(console_fd, master) < 0)
 		return rt_error_set(err, errno, "send pty master to the console socket");
@@ -99,7 +99,6 @@ int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
 			return rt_error_set(err, errno, "dup pty to fd %d", i);
-	*ret_slave = -1;
 	return 0;
 }
 

@@ -6,9 +6,10 @@
 #include "../common/error.h"
 #include "spec.h"
 
-/* In the container, after pivot_root: open /dev/ptmx, size it, send the master over
- * console_fd, bind the slave on /dev/console, make it the controlling terminal and stdio. */
-int rt_terminal_setup(int console_fd, const struct rt_process *p, int *ret_slave,
+/* In the container, after pivot_root: open /dev/ptmx (the container's devpts), size it,
+ * send the master over console_fd, bind the slave on /dev/console (bind_console: the init;
+ * exec leaves /dev/console alone), make it the controlling terminal and stdio. */
+int rt_terminal_setup(int console_fd, const struct rt_process *p, int bind_console,
 		      struct rt_error *err);
 
 /* Connect to the --console-socket path (host side, before the container exists). */
