@@ -21,9 +21,12 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-void net_host_veth_name(const char *pod, char buf[IFNAMSIZ])
+void net_host_veth_name(const char *pod, unsigned gen, char buf[IFNAMSIZ])
 {
-	snprintf(buf, IFNAMSIZ, "hsk%012llx", (unsigned long long)(fnv1a(pod) & 0xffffffffffffULL));
+	/* generation 0 is the plain hash: the name pods had before there were generations */
+	uint64_t h = fnv1a(pod) ^ ((uint64_t)gen * 0x9e3779b97f4a7c15ULL);
+
+	snprintf(buf, IFNAMSIZ, "hsk%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 
 int net_network_init(struct net_network *n, const char *name, const char *bridge,
@@ -206,9 +209,9 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 	vc.master = br.ifindex;
 	if (net_veth_create(rtnl, &vc, err) < 0) {
 		/* The pair of an earlier pod of the same name, whose namespace the kernel is still
-		 * tearing down or somebody still holds (see net_pod_detach): ours by its name, so
-		 * remove it now and try once more. */
-		if (err->errnum != EEXIST)
+		 * tearing down or somebody still holds (see net_pod_detach).  Deleting it waits for
+		 * the kernel's RCU barrier, so the caller rather tries another name first. */
+		if (err->errnum != EEXIST || !p->replace_existing)
 			return -1;
 		rt_error_release(err);
 		if (net_link_delete(rtnl, p->host_veth, 1, err) < 0 ||

@@ -60,11 +60,13 @@ struct net_pod_config {
 	unsigned char mac[NET_MAC_LEN];
 	const struct net_port_map *ports;
 	size_t nports;
-	int delete_veth; /* net_pod_detach: delete the host veth synchronously */
+	int delete_veth;      /* net_pod_detach: delete the host veth synchronously */
+	int replace_existing; /* net_pod_attach: a link named host_veth is deleted, not EEXIST */
 };
 
 /* veth pair (peer born in the pod's namespace), bridge port with hairpin, lo and eth0 up,
- * addresses, default routes, published ports.  On failure everything it made is undone. */
+ * addresses, default routes, published ports.  On failure everything it made is undone.  A
+ * link that already has the name host_veth fails it with EEXIST, unless replace_existing. */
 int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_error *err);
 /* Withdraw the ports and take the host veth down, so that a namespace somebody else still
  * holds can no longer use the address that is about to be freed.  The pair itself goes when
@@ -74,8 +76,11 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
  * so this also cleans up after a crash half-way through attach. */
 int net_pod_detach(struct net_ctx *c, const struct net_pod_config *p, struct rt_error *err);
 
-/* Host end name of a pod's veth: "hsk" + 12 hex digits of a hash of the pod name, so that it
- * can be found again from the name alone after a crash. */
-void net_host_veth_name(const char *pod, char buf[IFNAMSIZ]);
+/* Host end name of a pod's veth: "hsk" + 12 hex digits of a hash of the pod name and a
+ * generation, so that it can be found again from the name alone after a crash.  A pod
+ * re-created under its old name while the kernel still tears down the old pair (which takes
+ * tens of milliseconds after the namespace is dropped) takes the next generation's name. */
+#define NET_VETH_GENERATIONS 8
+void net_host_veth_name(const char *pod, unsigned gen, char buf[IFNAMSIZ]);
 
 #endif

@@ -38,6 +38,7 @@ struct pod_state {
 	char status[16]; /* "creating" until everything is in place, then "ready" */
 	char hostname[HOST_NAME_MAX + 1];
 	char created[40];
+	char veth[IFNAMSIZ]; /* host end of the veth pair; "" when not known (old state) */
 	int has_ip, has_ip6;
 	struct net_prefix ip, ip6;
 	unsigned char mac[NET_MAC_LEN];
@@ -470,6 +471,8 @@ static json_t *pod_state_json(const struct pod_state *st)
 		net_prefix_format(&st->ip6, buf, sizeof(buf));
 		json_object_set_new(j, "ip6", json_string(buf));
 	}
+	if (st->veth[0])
+		json_object_set_new(j, "hostVeth", json_string(st->veth));
 	for (size_t i = 0; i < st->ndns; i++)
 		json_array_append_new(dns, json_string(st->dns[i]));
 	json_object_set_new(j, "dns", dns);
@@ -521,6 +524,7 @@ static int pod_state_parse(json_t *j, struct pod_state *st, struct rt_error *err
 	    copy_str(j, "status", st->status, sizeof(st->status), err) < 0 ||
 	    copy_str(j, "hostname", st->hostname, sizeof(st->hostname), err) < 0 ||
 	    copy_str(j, "created", st->created, sizeof(st->created), err) < 0 ||
+	    copy_str(j, "hostVeth", st->veth, sizeof(st->veth), err) < 0 ||
 	    rt_json_get_string(j, "ip", NULL, &ip, err) < 0 ||
 	    rt_json_get_string(j, "ip6", NULL, &ip6, err) < 0 ||
 	    rt_json_get_string(j, "mac", NULL, &mac, err) < 0 ||
@@ -613,6 +617,15 @@ static int pod_members(const char *root, const char *name, char ***ret, size_t *
 }
 
 /* The CNI result (plus husk's own members): what create prints and inspect shows. */
+/* The state's veth name; state written before veth names had generations means generation 0. */
+static void pod_veth_name(const struct pod_state *st, char veth[IFNAMSIZ])
+{
+	if (st->veth[0])
+		snprintf(veth, IFNAMSIZ, "%s", st->veth);
+	else
+		net_host_veth_name(st->name, 0, veth);
+}
+
 static int pod_result_json(const char *root, const struct pod_state *st, json_t **ret,
 			   struct rt_error *err)
 {
@@ -630,7 +643,7 @@ static int pod_result_json(const char *root, const struct pod_state *st, json_t 
 		snprintf(rel, sizeof(rel), "ns/%s", ns_names[i]);
 		pod_path(ns[i], sizeof(ns[i]), root, st->name, rel);
 	}
-	net_host_veth_name(st->name, veth);
+	pod_veth_name(st, veth);
 	net_mac_format(st->mac, mac, sizeof(mac));
 	j = json_object();
 	ifs = json_pack("[{s:s},{s:s},{s:s,s:s,s:s}]", "name", n.bridge, "name", veth, "name",
@@ -880,7 +893,7 @@ static int pod_alive(const char *owner, void *ud)
 static void pod_net_config(const struct net_network *n, const struct pod_state *st, int nsfd,
 			   char veth[IFNAMSIZ], struct net_pod_config *ret)
 {
-	net_host_veth_name(st->name, veth);
+	pod_veth_name(st, veth);
 	memset(ret, 0, sizeof(*ret));
 	ret->net = n;
 	ret->netns_fd = nsfd;
@@ -919,6 +932,13 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 		pc.delete_veth = sync_veth;
 		if (net_pod_detach(ctx, &pc, err) < 0)
 			return rt_error_wrap(err, "pod `%s`", st->name);
+		/* --force without a state that names the veth: whichever generation it had */
+		for (unsigned gen = 1; sync_veth && !st->veth[0] && gen < NET_VETH_GENERATIONS;
+		     gen++) {
+			net_host_veth_name(st->name, gen, veth);
+			if (net_pod_detach(ctx, &pc, err) < 0)
+				return rt_error_wrap(err, "pod `%s`", st->name);
+		}
 		if (open_ipam(root, &n, &ipam, err) < 0)
 			return -1;
 		if (st->has_ip ? net_ipam_release(ipam, &st->ip, st->name, err)
@@ -983,13 +1003,27 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 			return -1;
 		st->has_ip6 = 1;
 	}
+	net_host_veth_name(st->name, 0, st->veth);
 	if (net_mac_random(st->mac, err) < 0 || pod_state_write(root, st, err) < 0)
 		return -1;
 	if (net_network_setup(ctx, &n, err) < 0)
 		return -1;
-	pod_net_config(&n, st, nsfd, veth, &pc);
-	if (net_pod_attach(ctx, &pc, err) < 0)
-		return rt_error_wrap(err, "pod `%s`", st->name);
+	/* A pair under this name is most likely the one of an earlier pod of the same name,
+	 * which the kernel is still destroying with its namespace: deleting it ourselves would
+	 * wait that long, so take the next generation's name, and replace only with the last.
+	 * The state names the veth before it exists, so that a crash leaves it findable. */
+	for (unsigned gen = 1;; gen++) {
+		pod_net_config(&n, st, nsfd, veth, &pc);
+		pc.replace_existing = gen == NET_VETH_GENERATIONS;
+		if (net_pod_attach(ctx, &pc, err) == 0)
+			break;
+		if (err->errnum != EEXIST || pc.replace_existing)
+			return rt_error_wrap(err, "pod `%s`", st->name);
+		rt_error_release(err);
+		net_host_veth_name(st->name, gen, st->veth);
+		if (pod_state_write(root, st, err) < 0)
+			return -1;
+	}
 	if (etc_files_write(root, st, err) < 0)
 		return -1;
 	snprintf(st->status, sizeof(st->status), "ready");

@@ -250,6 +250,43 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	in_pod gone busybox ping -c 1 -W 2 10.88.0.1
 }
 
+# The kernel destroys a deleted pod's veth pair with its namespace, tens of milliseconds later;
+# somebody may also still hold that namespace.  A pod re-created under the same name meanwhile
+# takes the next generation's name instead of deleting the old pair (which waits out an RCU
+# barrier), and delete --force without a readable state finds whichever generation it had.
+@test "pod re-created while its old veth is still there takes the next name; --force finds it" {
+	husk pod create re >/dev/null
+	old=$(pod_veth re)
+	# hold the old namespace: the old pair stays until we let go
+	exec 8<"$STATE_ROOT/pods/re/ns/net"
+	husk pod delete re
+	in_host ip link show "$old" >/dev/null
+	husk pod create re >/dev/null
+	new=$(pod_veth re)
+	[ "$new" != "$old" ] || fail "re-created pod reuses the veth name $old"
+	[ "$(jq -r .hostVeth "$STATE_ROOT/pods/re/pod.json")" = "$new" ]
+	in_host ip -o link show "$new" | grep -q "master husk0"
+	in_pod re busybox ping -c 1 -W 2 10.88.0.1
+	husk pod delete re
+	assert_pod_gone re 1 0 # the old pair, still held
+	exec 8<&-
+	assert_pod_gone re 0 0
+
+	# a state that names no veth (a crash, or a corrupt file): --force tries every generation
+	husk pod create re >/dev/null
+	exec 8<"$STATE_ROOT/pods/re/ns/net"
+	husk pod delete re
+	husk pod create re >/dev/null
+	new=$(pod_veth re)
+	echo garbage >"$STATE_ROOT/pods/re/pod.json"
+	run husk pod delete re
+	assert_failure
+	husk pod delete --force re
+	exec 8<&-
+	! in_host ip link show "$new" 2>/dev/null || fail "--force left $new"
+	assert_pod_gone re 0 0
+}
+
 @test "200 pods get 200 distinct addresses" {
 	for i in $(seq 1 200); do
 		husk pod create "p$i" | jq -r '.ips[0].address'

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -48,6 +49,17 @@ static int new_netns(void)
 	assert_true(fd >= 0);
 	assert_int_equal(setns(host_ns, CLONE_NEWNET), 0);
 	return fd;
+}
+
+/* Whether ns has a link of that name. */
+static int link_in(int ns, const char *name)
+{
+	unsigned idx;
+
+	assert_int_equal(setns(ns, CLONE_NEWNET), 0);
+	idx = if_nametoindex(name);
+	assert_int_equal(setns(host_ns, CLONE_NEWNET), 0);
+	return idx != 0;
 }
 
 /* A socket created inside ns (it stays bound to ns). */
@@ -288,11 +300,18 @@ static void test_pods(void **state)
 	close(a_ns);
 	assert_true(link_gone_within(ctx.rtnl, "hsktesta", 3000));
 	ok(net_pod_detach(&ctx, &a, &err), &err); /* idempotent */
-	/* a pair left by an earlier pod of the same name (its namespace still held elsewhere)
-	 * does not block the new pod: it is replaced */
+	/* a pair left by an earlier pod of the same name (its namespace still held elsewhere):
+	 * EEXIST and nothing made, so that the caller can pick another name; replaced when the
+	 * caller asks for it */
 	stale = pod_config(&n, e_ns, "hsktests", "10.251.10.20", NULL, 0);
 	ok(net_pod_attach(&ctx, &stale, &err), &err);
 	fresh = pod_config(&n, d_ns, "hsktests", "10.251.10.21", NULL, 0);
+	assert_int_equal(net_pod_attach(&ctx, &fresh, &err), -1);
+	assert_int_equal(err.errnum, EEXIST);
+	rt_error_release(&err);
+	assert_true(link_in(e_ns, "eth0")); /* the earlier pair is untouched */
+	assert_false(link_in(d_ns, "eth0"));
+	fresh.replace_existing = 1;
 	ok(net_pod_attach(&ctx, &fresh, &err), &err);
 	ld = listen_in(d_ns, 7002);
 	assert_int_equal(connect_from(-1, "10.251.10.21", 7002, ld, NULL, 0), 0);
