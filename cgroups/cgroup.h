@@ -252,8 +252,15 @@ const struct cg_device_rule *cg_default_device_rules(size_t *ret_n);
  * match denies); *ret is a heap array of struct bpf_insn, *ret_n its length. */
 int cg_devices_program(const struct cg_device_rule *rules, size_t n, void **ret, size_t *ret_n,
 		       struct rt_error *err);
-/* Load the program for rules (+ defaults when with_defaults) and attach it to the cgroup dir
- * fd with BPF_F_ALLOW_MULTI; with replace, programs attached before are detached after. */
+/* The program for rules, followed by runc's defaults when with_defaults (heap, as above). */
+int cg_devices_build(const struct cg_device_rule *rules, size_t n, int with_defaults, void **ret,
+		     size_t *ret_n, struct rt_error *err);
+/* Load a program from cg_devices_build and attach it to the cgroup dir fd with
+ * BPF_F_ALLOW_MULTI; with replace, programs attached before are detached after.  Only system
+ * calls (nothing allocated but an error's message): a helper thread may run it. */
+int cg_devices_attach_program(int cgfd, const void *insns, size_t n_insns, int replace,
+			      struct rt_error *err);
+/* cg_devices_build + cg_devices_attach_program. */
 int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int with_defaults,
 		     int replace, struct rt_error *err);
 

@@ -203,14 +203,11 @@ static int detach_others(int cgfd, uint32_t keep_id, struct rt_error *err)
 	return 0;
 }
 
-int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int with_defaults,
-		     int replace, struct rt_error *err)
+int cg_devices_build(const struct cg_device_rule *rules, size_t n, int with_defaults, void **ret,
+		     size_t *ret_n, struct rt_error *err)
 {
 	cleanup_free struct cg_device_rule *all = NULL;
-	cleanup_free void *insns = NULL;
-	cleanup_close int prog = -1;
-	size_t n_all = n + (with_defaults ? ARRAY_SIZE(default_rules) : 0), n_insns = 0;
-	union bpf_attr attr;
+	size_t n_all = n + (with_defaults ? ARRAY_SIZE(default_rules) : 0);
 
 	all = calloc(n_all ? n_all : 1, sizeof(*all));
 	if (all == NULL)
@@ -220,8 +217,14 @@ int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int
 	/* the defaults come after the spec's rules, as in runc: a spec cannot take them away */
 	if (with_defaults)
 		memcpy(all + n, default_rules, sizeof(default_rules));
-	if (cg_devices_program(all, n_all, &insns, &n_insns, err) < 0)
-		return -1;
+	return cg_devices_program(all, n_all, ret, ret_n, err);
+}
+
+int cg_devices_attach_program(int cgfd, const void *insns, size_t n_insns, int replace,
+			      struct rt_error *err)
+{
+	cleanup_close int prog = -1;
+	union bpf_attr attr;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
@@ -254,4 +257,15 @@ int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int
 			return -1;
 	}
 	return 0;
+}
+
+int cg_devices_apply(int cgfd, const struct cg_device_rule *rules, size_t n, int with_defaults,
+		     int replace, struct rt_error *err)
+{
+	cleanup_free void *insns = NULL;
+	size_t n_insns = 0;
+
+	if (cg_devices_build(rules, n, with_defaults, &insns, &n_insns, err) < 0)
+		return -1;
+	return cg_devices_attach_program(cgfd, insns, n_insns, replace, err);
 }

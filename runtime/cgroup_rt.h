@@ -3,6 +3,8 @@
 #ifndef HUSK_RUNTIME_CGROUP_RT_H
 #define HUSK_RUNTIME_CGROUP_RT_H
 
+#include <pthread.h>
+
 #include "../cgroups/cgroup.h"
 #include "../common/error.h"
 #include "cli.h"
@@ -12,13 +14,38 @@
 struct rt_cgroup {
 	struct cg_hierarchy *h;
 	struct cg_cgroup *cg;
+	void *dev_insns; /* the device program to attach (rt_cgroup_devices_*), NULL for none */
+	size_t dev_n;
+};
+
+/* The device program loaded and attached by a helper thread while the container's init sets
+ * up its namespaces and root (rt_cgroup_devices_start); done_fd tells the init the outcome. */
+struct rt_devices_job {
+	pthread_t thread;
+	int running;
+	int cgfd;
+	const void *insns;
+	size_t n;
+	int done_fd; /* eventfd: 1 when attached, 2 when it failed; -1 when there is no job */
+	struct rt_error err;
 };
 
 /* Create the container's cgroup with the spec's limits.  With --cgroup-manager=disabled, or
  * on a host without a cgroup2 hierarchy and no limits asked, *ret stays empty (cg NULL) and
- * the container runs in the caller's cgroup. */
+ * the container runs in the caller's cgroup.  The device program is built, not attached: that
+ * is rt_cgroup_devices_attach or rt_cgroup_devices_start, before the container's program runs. */
 int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
 		     struct rt_cgroup *ret, struct rt_error *err);
+/* Load and attach the device program now (no-op when there is none). */
+int rt_cgroup_devices_attach(struct rt_cgroup *c, struct rt_error *err);
+/* Load and attach it in a helper thread; job->done_fd (close-on-exec) is for the init, which
+ * must not exec before it reads 1 from it (rt_cgroup_devices_wait).  With no program, no
+ * thread and done_fd -1.  rt_cgroup_devices_finish joins the thread and reports its outcome;
+ * call it on every path once started. */
+int rt_cgroup_devices_start(struct rt_cgroup *c, struct rt_devices_job *job, struct rt_error *err);
+int rt_cgroup_devices_finish(struct rt_devices_job *job, struct rt_error *err);
+/* In the init: wait for the helper's outcome on done_fd. */
+int rt_cgroup_devices_wait(int done_fd, struct rt_error *err);
 /* Open the cgroup recorded in st (ENOENT when the container has none). */
 int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_error *err);
 void rt_cgroup_close(struct rt_cgroup *c);

@@ -45,7 +45,9 @@ struct create_ctx {
 	int pidfd;
 	pid_t pid;
 	struct rt_cgroup cgroup;
-	int console_local; /* our end of the console socketpair (foreground terminal run) */
+	struct rt_devices_job devjob;
+	int cgroup_join_late; /* cloned without CLONE_INTO_CGROUP (clone(2) fallback) */
+	int console_local;    /* our end of the console socketpair (foreground terminal run) */
 	int pty_master;
 	int vforked; /* the init ran in our memory and has exec'd or failed (clone_vfork) */
 };
@@ -228,28 +230,13 @@ static __attribute__((noinline)) long clone_vfork(struct create_ctx *c, struct c
 	return rt_clone_vfork(args, stack, sizeof(stack), vfork_child, &a);
 }
 
-static int spawn(struct create_ctx *c, struct rt_error *err)
+/* The init, by clone3 (into its cgroup, with a pidfd), vforked when eligible; clone(2) on
+ * kernels without clone3.  Returns its pid (0 in a forked init), or -1 with err. */
+static long clone_init(struct create_ctx *c, int clone_flags, int vfork, struct rt_error *err)
 {
-	int sv[2];
-	int clone_flags = 0;
-	cleanup_close int saved_pidns = -1;
 	struct clone_args args = {0};
 	long pid;
 
-	if (open_namespaces(c, &clone_flags, err) < 0)
-		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return rt_error_set(err, errno, "socketpair");
-	c->sync_parent = sv[0];
-	c->init.sync_fd = sv[1];
-	c->init.parent_pid = getpid();
-	/* joining a pid namespace only affects children: enter it for the clone, then go back */
-	if (c->init.ns_fds[RT_NS_PID] >= 0) {
-		saved_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (saved_pidns < 0 || setns(c->init.ns_fds[RT_NS_PID], CLONE_NEWPID) < 0)
-			return rt_error_set(err, errno, "join pid namespace `%s`",
-					    c->spec->linux_cfg.ns[RT_NS_PID].path);
-	}
 	args.flags = (unsigned long long)clone_flags | CLONE_PIDFD;
 	if (c->cgroup.cg) {
 		/* born in its cgroup: no window where the init runs outside its limits */
@@ -259,37 +246,94 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 	args.pidfd = (unsigned long long)(uintptr_t)&c->pidfd;
 	args.exit_signal = SIGCHLD;
 	errno = ENOSYS;
-	pid = vfork_eligible(c) ? clone_vfork(c, &args) : -1;
+	pid = vfork ? clone_vfork(c, &args) : -1;
 	c->vforked = pid > 0;
 	/* no trampoline for this architecture or no clone3 (ENOSYS), or a kernel that will not
-	 * share memory with this set of flags (EINVAL): fork */
-	if (pid < 0 && (errno == ENOSYS || errno == EINVAL))
+	 * share memory with this set of flags (EINVAL): fork.  A fork copies this thread only:
+	 * the device program's helper must be done first, or a lock it held at that moment
+	 * (malloc's) would stay held forever in the init. */
+	if (pid < 0 && (errno == ENOSYS || errno == EINVAL)) {
+		if (rt_cgroup_devices_finish(&c->devjob, err) < 0)
+			return -1;
+		c->init.devices_fd = -1;
 		pid = rt_sys_clone3(&args, sizeof(args));
+	}
 	if (pid < 0 && errno == ENOSYS) {
 		/* pre-5.3 kernels: clone(2) with the same flags, cgroup joined afterwards */
-		args.flags &= ~CLONE_INTO_CGROUP;
 		pid = syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL,
 			      NULL);
-		if (pid > 0)
+		if (pid > 0) {
 			c->pidfd = rt_sys_pidfd_open((pid_t)pid, 0);
+			c->cgroup_join_late = c->cgroup.cg != NULL;
+		}
 	}
-	if (pid < 0) {
-		int e = errno;
-		return rt_error_set(err, e, "clone the container process%s",
-				    e == ENOSPC || e == EUSERS ? " (namespace limit reached)" : "");
+	if (pid < 0)
+		rt_error_set(err, errno, "clone the container process%s",
+			     errno == ENOSPC || errno == EUSERS ? " (namespace limit reached)"
+								: "");
+	return pid;
+}
+
+static int spawn(struct create_ctx *c, struct rt_error *err)
+{
+	int sv[2];
+	int clone_flags = 0, vfork;
+	cleanup_close int saved_pidns = -1;
+	struct rt_error job_err = RT_ERROR_INIT;
+	long pid;
+
+	if (open_namespaces(c, &clone_flags, err) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return rt_error_set(err, errno, "socketpair");
+	c->sync_parent = sv[0];
+	c->init.sync_fd = sv[1];
+	c->init.parent_pid = getpid();
+	/* Sleeping in the clone until the init has exec'd, we could not attach the device program
+	 * meanwhile: a helper thread does, and the init waits for it before exec.  Started before
+	 * we enter a pid namespace: the kernel refuses a new thread (EINVAL) to a process whose
+	 * children go to another pid namespace than its own. */
+	vfork = vfork_eligible(c);
+	if ((vfork ? rt_cgroup_devices_start(&c->cgroup, &c->devjob, err)
+		   : rt_cgroup_devices_attach(&c->cgroup, err)) < 0)
+		return -1;
+	c->init.devices_fd = c->devjob.done_fd;
+	/* joining a pid namespace only affects children: enter it for the clone, then go back */
+	pid = -1;
+	if (c->init.ns_fds[RT_NS_PID] >= 0) {
+		saved_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (saved_pidns < 0 || setns(c->init.ns_fds[RT_NS_PID], CLONE_NEWPID) < 0)
+			rt_error_set(err, errno, "join pid namespace `%s`",
+				     c->spec->linux_cfg.ns[RT_NS_PID].path);
 	}
-	if (pid > 0 && c->cgroup.cg && !(args.flags & CLONE_INTO_CGROUP)) {
+	if (!rt_error_is_set(err)) {
+		pid = clone_init(c, clone_flags, vfork, err);
+		if (pid == 0) {
+			child_drop_parent_fds(c);
+			rt_init_main(&c->init);
+		}
+	}
+	if (pid > 0)
+		c->pid = (pid_t)pid;
+	/* Whatever happened: the helper thread joined (an init that waited for a failed helper
+	 * exits without exec: the helper says why), and back to our own pid namespace. */
+	if (rt_cgroup_devices_finish(&c->devjob, &job_err) < 0) {
+		rt_error_wrap(&job_err, "cgroup `%s`", c->cgroup.cg->path);
+		rt_error_set_raw(err, job_err.errnum, job_err.msg);
+		rt_error_release(&job_err);
+	}
+	c->init.devices_fd = -1;
+	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
+		rt_error_set(err, errno, "restore pid namespace");
+	if (rt_error_is_set(err))
+		return -1;
+	if (c->cgroup_join_late) {
 		/* clone(2) fallback: join the cgroup right after the fact */
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%ld", pid);
 		if (rt_write_file_at(c->cgroup.cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
 			return rt_error_wrap(err, "join cgroup `%s`", c->cgroup.cg->path);
 	}
-	if (pid == 0) {
-		child_drop_parent_fds(c);
-		rt_init_main(&c->init);
-	}
-	c->pid = (pid_t)pid;
 	close(c->init.sync_fd);
 	c->init.sync_fd = -1;
 	if (c->console_local >= 0) {
@@ -297,8 +341,6 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 		close(c->init.console_fd);
 		c->init.console_fd = -1;
 	}
-	if (saved_pidns >= 0 && setns(saved_pidns, CLONE_NEWPID) < 0)
-		return rt_error_set(err, errno, "restore pid namespace");
 	return 0;
 }
 
@@ -568,7 +610,7 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	int rc = -1;
 
 	c.init.procfd = c.init.fifo_fd = c.init.console_fd = c.init.sync_fd = c.init.fifo_write_fd =
-	    -1;
+	    c.init.devices_fd = c.devjob.done_fd = -1;
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		c.init.ns_fds[t] = -1;
 	*ret_exit = 0;

@@ -31,6 +31,7 @@
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
+#include "cgroup_rt.h"
 #include "../common/procfs.h"
 #include "../common/syscalls.h"
 #include "caps.h"
@@ -331,6 +332,10 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		ctx->console_fd = -1;
 	}
 	if (rt_rootfs_finish(&rootfs, err) < 0)
+		return;
+	/* the device program's helper thread has had all of the above to load and attach it:
+	 * nothing of the container's may run before it is in place */
+	if (rt_cgroup_devices_wait(ctx->devices_fd, err) < 0)
 		return;
 	if (rt_process_set_attrs(ctx->procfd, spec, p, err) < 0 ||
 	    rt_process_set_lsm(ctx->procfd, p, err) < 0)

@@ -27,9 +27,11 @@ struct rt_init_ctx {
 	char *state_json;  /* the state (status creating) for the container's own hooks */
 	int fifo_write_fd; /* create, after start: a failure before exec is written here */
 	pid_t parent_pid;
-	int started; /* create: `start` released us, the parent is gone */
-	int vfork;   /* we run in the parent's memory while it sleeps until we exec or exit
-		      * (CLONE_VM|CLONE_VFORK): no READY/START exchange, nobody could answer */
+	int started;	/* create: `start` released us, the parent is gone */
+	int vfork;	/* we run in the parent's memory while it sleeps until we exec or exit
+			 * (CLONE_VM|CLONE_VFORK): no READY/START exchange, nobody could answer */
+	int devices_fd; /* the device program's helper thread says here that it is attached
+			 * (rt_cgroup_devices_start); -1 when it was attached before the clone */
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

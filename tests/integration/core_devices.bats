@@ -52,3 +52,38 @@ load ../helpers/lib
 	assert_output_contains "/dev/myfifo fifo 0:0 644 0:0"
 	assert_output_contains write-ok
 }
+
+# The cgroup's eBPF device program is attached by a helper thread while the init of a `run`
+# sets up, and before the clone for create.  Major 240 is for local use and has no driver here:
+# the program refuses the open before the kernel looks for a driver (EPERM); allowed, the open
+# reaches the missing driver (ENXIO).  No device is touched either way.  The node is made with
+# mknod in the container (allowed for any device by runc's defaults): linux.devices would add
+# an allow rule of its own.
+@test "devices: the cgroup's device program refuses an unlisted device; a resources rule allows it" {
+	husk_only
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_MKNOD"])'
+	set_cmd 'mknod /dev/nodrv c 240 0 && cat /dev/nodrv 2>&1; true'
+	run husk_run
+	assert_success
+	assert_output_contains "Operation not permitted"
+
+	# create + start: attached before the clone
+	add_shared_dir
+	set_cmd 'mknod /dev/nodrv c 240 0 && cat /dev/nodrv >/shared/out 2>&1; echo done >/shared/done'
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_file "$SHARED/done"
+	grep -q "Operation not permitted" "$SHARED/out" || fail "create/start: $(cat "$SHARED/out")"
+	wait_status "$ID" stopped
+	run husk delete "$ID"
+	assert_success
+
+	update_config '.linux.resources.devices = [{"allow": true, "type": "c", "major": 240, "minor": 0, "access": "r"}]'
+	set_cmd 'mknod /dev/nodrv c 240 0 && cat /dev/nodrv 2>&1; true'
+	run husk_run
+	assert_success
+	assert_output_contains "No such device or address"
+	assert_output_not_contains "Operation not permitted"
+}
