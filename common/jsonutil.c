@@ -7,8 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cleanup.h"
+
+void rt_json_seed(void)
+{
+	uint32_t seed;
+
+	/* left to jansson (urandom, then time and pid) when getrandom cannot answer at once */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed != 0)
+		json_object_seed(seed);
+}
 
 static int is_identifier(const char *s)
 {

@@ -20,6 +20,10 @@ struct rt_jpath {
 #define RT_JPATH_KEY(parent_, key_) ((struct rt_jpath){.parent = (parent_), .key = (key_)})
 #define RT_JPATH_IDX(parent_, i_)   ((struct rt_jpath){.parent = (parent_), .index = (i_)})
 
+/* Seed jansson's hash function from getrandom(2) before any JSON object exists: jansson would
+ * open and read /dev/urandom itself (three system calls) on the first object. */
+void rt_json_seed(void);
+
 /* "linux.namespaces[3].type"; members that are not identifiers are written ["net.ipv4.x"].
  * Truncates to len; returns buf. */
 char *rt_jpath_format(const struct rt_jpath *p, char *buf, size_t len);

@@ -244,7 +244,7 @@ out_dir:
 
 int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 			 const struct rt_state *st, const struct rt_spec *spec,
-			 struct rt_error *err)
+			 struct cg_cgroup *cg, struct rt_error *err)
 {
 	struct rt_spec *loaded = NULL;
 
@@ -262,7 +262,7 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 	}
 	rt_spec_free(loaded);
 	/* whatever the init left behind (daemons in a shared pid namespace) goes with the cgroup */
-	if (rt_cgroup_remove(st, err) < 0)
+	if ((cg ? cg_remove(cg, err) : rt_cgroup_remove(st, err)) < 0)
 		return rt_error_wrap(err, "delete `%s`", st->id);
 	rt_container_release_extras(g, st);
 	return rt_container_dir_remove(d, err);
@@ -321,7 +321,7 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 		}
 		rt_error_release(err);
 	}
-	rc = rt_container_destroy(g, &d, &st, NULL, err);
+	rc = rt_container_destroy(g, &d, &st, NULL, NULL, err);
 out:
 	rt_state_clear(&st);
 out_dir:

@@ -6,6 +6,8 @@
 #include "cli.h"
 #include "state.h"
 
+struct cg_cgroup;
+
 struct rt_create_opts {
 	const char *id;
 	const char *bundle;
@@ -31,10 +33,11 @@ int rt_container_kill(struct rt_globals *g, const char *id, int sig, int all, st
 int rt_container_delete(struct rt_globals *g, const char *id, int force, struct rt_error *err);
 
 /* Shared by delete and the failure path of create/run: run poststop hooks (warnings only),
- * remove the cgroup and the state dir.  The caller holds the lock. */
+ * remove the cgroup and the state dir.  The caller holds the lock.  cg: the container's cgroup
+ * when the caller has it open (run), else NULL and it is found from st. */
 int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 			 const struct rt_state *st, const struct rt_spec *spec,
-			 struct rt_error *err);
+			 struct cg_cgroup *cg, struct rt_error *err);
 
 /* Leave the pod and remove the image bundle of a container (warnings only). */
 void rt_container_release_extras(struct rt_globals *g, const struct rt_state *st);

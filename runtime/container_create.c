@@ -640,7 +640,7 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	flock(c.dir.dirfd, LOCK_EX);
 	if (!o->keep) {
 		struct rt_error e = RT_ERROR_INIT;
-		if (rt_container_destroy(g, &c.dir, &c.st, c.spec, &e) < 0) {
+		if (rt_container_destroy(g, &c.dir, &c.st, c.spec, c.cgroup.cg, &e) < 0) {
 			rt_warn("delete `%s`: %s", o->id, e.msg);
 			rt_error_release(&e);
 		}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/jsonutil.h"
 #include "../common/log.h"
 #include "cli.h"
 #include "commands.h"
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
 	int log_fd = -1;
 	int rc;
 
+	rt_json_seed();
 	/* podman calls us without PATH; hooks and lookups must not depend on it */
 	if (getenv("PATH") == NULL)
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);

@@ -2,6 +2,7 @@
 #include "state.h"
 
 #include "cgroup_rt.h"
+#include "container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,8 +139,15 @@ void rt_container_dir_close(struct rt_container_dir *d)
 
 int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err)
 {
+	static const char *const known[] = {RT_STATE_FILE, RT_CONFIG_COPY, RT_EXEC_FIFO};
 	const char *id = strrchr(d->path, '/') + 1;
 
+	/* the files husk keeps there by name, then the directory: a tree walk (open, stat,
+	 * readdir twice) only when something else is left, such as an image bundle */
+	for (size_t i = 0; d->dirfd >= 0 && i < ARRAY_SIZE(known); i++)
+		unlinkat(d->dirfd, known[i], 0);
+	if (unlinkat(d->rootfd, id, AT_REMOVEDIR) == 0)
+		return 0;
 	return rt_rmtree_at(d->rootfd, id, err);
 }
 
