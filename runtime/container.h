@@ -42,9 +42,6 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 /* Leave the pod and remove the image bundle of a container (warnings only). */
 void rt_container_release_extras(struct rt_globals *g, const struct rt_state *st);
 
-/* Copy of config.json kept in the state dir when it has poststop hooks. */
-#define RT_CONFIG_COPY "config.json"
-
 /* Foreground run and exec: forward the usual signals to pid (our child, behind pidfd) until it
  * exits, reap it, and return its exit code (128+N for signal N). */
 int rt_wait_forward_signals(int pidfd, pid_t pid);

@@ -616,7 +616,6 @@ static int pod_members(const char *root, const char *name, char ***ret, size_t *
 	return 0;
 }
 
-/* The CNI result (plus husk's own members): what create prints and inspect shows. */
 /* The state's veth name; state written before veth names had generations means generation 0. */
 static void pod_veth_name(const struct pod_state *st, char veth[IFNAMSIZ])
 {
@@ -626,6 +625,7 @@ static void pod_veth_name(const struct pod_state *st, char veth[IFNAMSIZ])
 		net_host_veth_name(st->name, 0, veth);
 }
 
+/* The CNI result (plus husk's own members): what create prints and inspect shows. */
 static int pod_result_json(const char *root, const struct pod_state *st, json_t **ret,
 			   struct rt_error *err)
 {

@@ -2,7 +2,6 @@
 #include "state.h"
 
 #include "cgroup_rt.h"
-#include "container.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -71,7 +71,10 @@ char *rt_state_to_json(const struct rt_state *st, enum rt_status status, int pre
 /* Current time in RFC 3339 with nanoseconds, UTC. */
 char *rt_now_rfc3339(void);
 
-#define RT_EXEC_FIFO  "exec.fifo"
-#define RT_STATE_FILE "state.json"
+/* The files of a container's state dir: create's fifo, the state, and the config the container
+ * was created with (exec's defaults, poststart and poststop hooks). */
+#define RT_EXEC_FIFO   "exec.fifo"
+#define RT_STATE_FILE  "state.json"
+#define RT_CONFIG_COPY "config.json"
 
 #endif

@@ -120,6 +120,19 @@ static void make_layers(struct layers *l, int bad)
 	}
 }
 
+/* A fresh store under the test's directory. */
+static struct img_store *store_in_tmp(void)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct img_store *s = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/store", tmp);
+	if (img_store_open(path, &s, &err) < 0)
+		fail_msg("open store: %s", err.msg);
+	return s;
+}
+
 static void close_layers(struct layers *l)
 {
 	for (int i = 0; i < N_LAYERS; i++)
@@ -129,12 +142,10 @@ static void close_layers(struct layers *l)
 static void test_all_layers(void **state)
 {
 	struct rt_error err = RT_ERROR_INIT;
-	struct img_store *s = NULL;
+	struct img_store *s = store_in_tmp();
 	struct layers l;
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/store", tmp);
-	assert_int_equal(img_store_open(path, &s, &err), 0);
 	make_layers(&l, -1);
 	assert_int_equal(img_layers_ensure(s, l.jobs, N_LAYERS, &err), 0);
 	for (int i = 0; i < N_LAYERS; i++) {
@@ -159,12 +170,10 @@ static void test_all_layers(void **state)
 static void test_one_layer_fails(void **state)
 {
 	struct rt_error err = RT_ERROR_INIT;
-	struct img_store *s = NULL;
+	struct img_store *s = store_in_tmp();
 	struct layers l;
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/store", tmp);
-	assert_int_equal(img_store_open(path, &s, &err), 0);
 	for (int bad = 0; bad < N_LAYERS; bad += 2) {
 		make_layers(&l, bad);
 		assert_int_equal(img_layers_ensure(s, l.jobs, N_LAYERS, &err), -1);
