@@ -30,6 +30,8 @@ int nl_open(int bus, struct nl_sock **ret, struct rt_error *err)
 
 	if (s == NULL)
 		return rt_error_set(err, ENOMEM, "allocate netlink socket");
+	if (nl_mnl_load(err) < 0)
+		return -1;
 	s->mnl = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	if (s->mnl == NULL)
 		return rt_error_set(err, errno, "open netlink socket (bus %d)", bus);

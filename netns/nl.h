@@ -15,6 +15,10 @@ struct nl_sock {
 	uint32_t seq; /* last sequence number used */
 };
 
+/* Load libmnl (netns/mnl_load.c: husk links it at run time).  nl_open() does it first, so a
+ * missing library is one clear error before any message is built. */
+int nl_mnl_load(struct rt_error *err);
+
 /* Open and bind a netlink socket of the given bus (NETLINK_ROUTE, NETLINK_NETFILTER) in the
  * caller's network namespace, with extended acks on. */
 int nl_open(int bus, struct nl_sock **ret, struct rt_error *err);
