@@ -104,10 +104,15 @@
  * forwarder can be reached (a loader's table, like the GOT of a dynamically linked husk). */
 static struct {
 	bool loaded;
-	int *(*errno_location)(void); /* errno of the libc that libmnl calls */
+	/* errno of the libc that libmnl calls */
+	int *(*errno_location)(void);
+	/* clang-format off: macro lists, one entry each */
 #define MNL_PTR(ret, name, params, args) __typeof__(name) *name;
-	MNL_ERRNO_FUNCS(MNL_PTR) MNL_PURE_FUNCS(MNL_PTR) MNL_VOID_FUNCS(MNL_PTR)
+	MNL_ERRNO_FUNCS(MNL_PTR)
+	MNL_PURE_FUNCS(MNL_PTR)
+	MNL_VOID_FUNCS(MNL_PTR)
 #undef MNL_PTR
+	/* clang-format on */
 } mnl;
 
 int nl_mnl_load(struct rt_error *err)
@@ -122,18 +127,25 @@ int nl_mnl_load(struct rt_error *err)
 				    MNL_SONAME, dlerror());
 	/* dlsym on libmnl's handle also searches its dependencies: this is the libc it uses. */
 	mnl.errno_location = (int *(*)(void))dlsym(h, "__errno_location");
-	if (mnl.errno_location == NULL)
+	if (mnl.errno_location == NULL) {
+		dlclose(h);
 		return rt_error_set(err, ELIBBAD, "`%s`: no __errno_location in its libc",
 				    MNL_SONAME);
-#define MNL_SYM(ret, name, params, args)                \
-	mnl.name = (__typeof__(name) *)dlsym(h, #name); \
-	if (mnl.name == NULL)                           \
-		return rt_error_set(err, ELIBBAD, "`%s`: no symbol %s", MNL_SONAME, #name);
+	}
+	/* clang-format off */
+#define MNL_SYM(ret, name, params, args)                                                           \
+	mnl.name = (__typeof__(name) *)dlsym(h, #name);                                            \
+	if (mnl.name == NULL) {                                                                    \
+		dlclose(h);                                                                        \
+		return rt_error_set(err, ELIBBAD, "`%s`: no symbol %s", MNL_SONAME, #name);        \
+	}
 	MNL_ERRNO_FUNCS(MNL_SYM)
-	MNL_PURE_FUNCS(MNL_SYM) MNL_VOID_FUNCS(MNL_SYM)
+	MNL_PURE_FUNCS(MNL_SYM)
+	MNL_VOID_FUNCS(MNL_SYM)
 #undef MNL_SYM
-	    /* The handle stays open for the life of the process: the forwarders point into it. */
-	    mnl.loaded = true;
+	/* clang-format on */
+	/* The handle stays open for the life of the process: the forwarders point into it. */
+	mnl.loaded = true;
 	return 0;
 }
 
