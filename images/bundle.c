@@ -354,7 +354,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	if (img_store_lock(s, LOCK_SH, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "bundles/%s", id);
-	ret = img_record_read(s, o->ref, &r, err);
+	ret = img_record_read_layers(s, o->ref, &r, err);
 	if (ret == 0)
 		ret = img_blob_get(s, r->config, &config, &len, err);
 	if (ret == 0 && mkdirat(s->dirfd, path, 0700) < 0)

@@ -52,6 +52,11 @@ int img_record_write(struct img_store *s, const struct img_record *r, struct rt_
 /* ENOENT with "image `REF` not found" when there is no such image. */
 int img_record_read(struct img_store *s, const char *ref, struct img_record **ret,
 		    struct rt_error *err);
+/* What a bundle needs, fast: ref, config and the layers' diff_ids (their digests, media types
+ * and sizes may be left empty), from the image's layer index while it matches the record,
+ * else from the record.  Errors as img_record_read. */
+int img_record_read_layers(struct img_store *s, const char *ref, struct img_record **ret,
+			   struct rt_error *err);
 
 /* Blobs are written to tmp/ and renamed into blobs/sha256/ (atomic; a concurrent writer of
  * the same digest writes the same bytes).  Reading verifies the digest again. */
