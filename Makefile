@@ -7,7 +7,7 @@ SANITIZE ?= 0
 # husk is a static PIE (STATIC=1, the default outside the sanitizer build).  Each start of a
 # dynamically linked husk paid the dynamic loader: mapping libc and libmnl, relocating them,
 # resolving symbols and faulting their pages in.  On this VM a page fault costs ~15 us, and a
-# static husk runs a container 1.4-1.9 ms faster (paired runs of `husk run`): more than any
+# static husk runs a container 1.4-2.5 ms faster (paired runs of `husk run`): more than any
 # change to husk's own code path.  Only the objects husk calls come along.
 # Debian has no libmnl.a: netns/mnl_load.c loads libmnl.so.0 with dlopen() when a command first
 # opens a netlink socket, so only network commands pay for it.  Linking warns that a static
