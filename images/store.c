@@ -146,6 +146,14 @@ static void record_file(const char *ref, char *buf, size_t len)
 	ref_file(ref, ".json", buf, len);
 }
 
+/* "images/" + ref_file: the path of an image's record (".json") or layer index (".layers")
+ * relative to the store. */
+static void ref_path(const char *ref, const char *suffix, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "images/");
+	ref_file(ref, suffix, buf + n, len - (size_t)n);
+}
+
 static int record_file_to_ref(const char *file, char *buf, size_t len)
 {
 	size_t n = strlen(file), o = 0;
@@ -190,7 +198,7 @@ void img_record_free(struct img_record *r)
 static int index_write(struct img_store *s, const struct img_record *r, const char *record_text,
 		       struct rt_error *err)
 {
-	char file[NAME_MAX + 1], path[NAME_MAX + 16], digest[IMG_DIGEST_STR_LEN];
+	char path[NAME_MAX + 16], digest[IMG_DIGEST_STR_LEN];
 	size_t each = sizeof("layer \n") + IMG_DIGEST_STR_LEN;
 	cleanup_free char *text = malloc((r->n_layers + 2) * each);
 	size_t o = 0;
@@ -201,8 +209,7 @@ static int index_write(struct img_store *s, const struct img_record *r, const ch
 	o += (size_t)sprintf(text + o, "record %s\nconfig %s\n", digest, r->config);
 	for (size_t i = 0; i < r->n_layers; i++)
 		o += (size_t)sprintf(text + o, "layer %s\n", r->layers[i].diff_id);
-	ref_file(r->ref, ".layers", file, sizeof(file));
-	snprintf(path, sizeof(path), "images/%s", file);
+	ref_path(r->ref, ".layers", path, sizeof(path));
 	if (rt_write_file_atomic_at(s->dirfd, path, text, o, 0600, err) < 0)
 		return rt_error_wrap(err, "image `%s`: layer index", r->ref);
 	return 0;
@@ -238,15 +245,14 @@ static int index_read(struct img_store *s, const char *ref, const char *record_t
 {
 	cleanup_record struct img_record *r = NULL;
 	cleanup_free char *text = NULL;
-	char file[NAME_MAX + 1], path[NAME_MAX + 16];
+	char path[NAME_MAX + 16];
 	char want[IMG_DIGEST_STR_LEN], got[IMG_DIGEST_STR_LEN];
 	struct rt_error e = RT_ERROR_INIT;
 	const char *p;
 	size_t n = 0;
 
 	*ret = NULL;
-	ref_file(ref, ".layers", file, sizeof(file));
-	snprintf(path, sizeof(path), "images/%s", file);
+	ref_path(ref, ".layers", path, sizeof(path));
 	if (rt_read_file_at(s->dirfd, path, &text, NULL, &e) < 0) {
 		rt_error_release(&e);
 		return 0;
@@ -277,7 +283,6 @@ int img_record_write(struct img_store *s, const struct img_record *r, struct rt_
 	json_auto_t *layers = json_array();
 	json_auto_t *o = NULL;
 	cleanup_free char *text = NULL;
-	char file[NAME_MAX + 1];
 	char path[NAME_MAX + 16];
 
 	for (size_t i = 0; i < r->n_layers; i++) {
@@ -294,8 +299,7 @@ int img_record_write(struct img_store *s, const struct img_record *r, struct rt_
 		return rt_error_set(err, ENOMEM, "image `%s`: record", r->ref);
 	if (index_write(s, r, text, err) < 0)
 		return -1;
-	record_file(r->ref, file, sizeof(file));
-	snprintf(path, sizeof(path), "images/%s", file);
+	ref_path(r->ref, ".json", path, sizeof(path));
 	if (rt_write_file_atomic_at(s->dirfd, path, text, strlen(text), 0600, err) < 0)
 		return rt_error_wrap(err, "image `%s`", r->ref);
 	return 0;
@@ -896,20 +900,18 @@ static int gc_locked(struct img_store *s, struct img_prune_stats *st, struct rt_
 int img_remove(struct img_store *s, const char *ref, struct rt_error *err)
 {
 	cleanup_record struct img_record *r = NULL;
-	char file[NAME_MAX + 1], path[NAME_MAX + 16];
+	char path[NAME_MAX + 16];
 	int ret;
 
 	if (img_store_lock(s, LOCK_EX, err) < 0)
 		return -1;
 	ret = img_record_read(s, ref, &r, err);
 	if (ret == 0) {
-		record_file(r->ref, file, sizeof(file));
-		snprintf(path, sizeof(path), "images/%s", file);
+		ref_path(r->ref, ".json", path, sizeof(path));
 		if (unlinkat(s->dirfd, path, 0) < 0)
 			ret = rt_error_set(err, errno, "image `%s`: remove record", r->ref);
 		/* after the record: an index without its record is never used */
-		ref_file(r->ref, ".layers", file, sizeof(file));
-		snprintf(path, sizeof(path), "images/%s", file);
+		ref_path(r->ref, ".layers", path, sizeof(path));
 		if (ret == 0 && unlinkat(s->dirfd, path, 0) < 0 && errno != ENOENT)
 			ret = rt_error_set(err, errno, "image `%s`: remove layer index", r->ref);
 	}
