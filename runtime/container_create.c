@@ -78,7 +78,7 @@ static char *state_json_for(struct create_ctx *c, enum rt_status status)
  * its createContainer and startContainer hooks. */
 static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 {
-	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATING);
+	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATED);
 
 	if (json == NULL)
 		return rt_error_set(err, ENOMEM, "state JSON");
