@@ -37,17 +37,20 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 
 	if (rt_json_check_object(o, p, err) < 0)
 		return -1;
+	/* 0 is "not set" for limit, reservation and swap, as runc takes it in config.json and in
+	 * `update -r`: Docker and containerd send a whole LinuxResources object in which every
+	 * limit the user did not give is 0 */
 	if ((r = get_i64(o, "limit", p, &v, err)) < 0)
 		return -1;
-	if (r) {
-		if (v == 0 || v < -1)
+	if (r && v != 0) {
+		if (v < -1)
 			return rt_json_error(err, &lp, "must be positive, or -1 for no limit");
 		l->has_memory_limit = 1;
 		l->memory_limit = v;
 	}
 	if ((r = get_i64(o, "reservation", p, &v, err)) < 0)
 		return -1;
-	if (r) {
+	if (r && v != 0) {
 		if (v < -1)
 			return rt_json_error(err, &rp, "must be >= 0, or -1 for no limit");
 		l->has_memory_reservation = 1;
@@ -55,7 +58,7 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 	}
 	if ((r = get_i64(o, "swap", p, &v, err)) < 0)
 		return -1;
-	if (r) {
+	if (r && v != 0) {
 		if (v < -1)
 			return rt_json_error(err, &sp, "must be >= 0, or -1 for no limit");
 		l->has_memory_swap = 1;

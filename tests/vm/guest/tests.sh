@@ -115,6 +115,15 @@ t_update_live() {
 	[ "$cur" -le 8 ] || fail "pids.current $cur above the updated limit 8"
 	n=$(cg_key pids.events max upd)
 	[ "${n:-0}" -ge 1 ] || fail "pids.events max is '$n'"
+	# what `docker update` sends: a whole object, 0 for every limit it leaves alone
+	z='"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0}'
+	echo "{$z,\"blockIO\":{\"weight\":0}}" | rt update -r - upd || fail "update -r zeros"
+	expect_eq "memory.max after zeros" "$(cat "$(cg_dir upd)/memory.max")" 33554432
+	expect_eq "pids.max after zeros" "$(cat "$(cg_dir upd)/pids.max")" 8
+	echo "{$z,\"blockIO\":{\"weight\":0},\"pids\":{\"limit\":16}}" | rt update -r - upd ||
+		fail "update -r pids"
+	expect_eq "pids.max from docker's document" "$(cat "$(cg_dir upd)/pids.max")" 16
+	expect_eq "memory.max after pids" "$(cat "$(cg_dir upd)/memory.max")" 33554432
 	ct_delete upd
 }
 
