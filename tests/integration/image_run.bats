@@ -225,6 +225,63 @@ upperdir_of() {
 	assert_container_gone "$ID"
 }
 
+# docker's --entrypoint: it replaces the image's Entrypoint ("" removes it) and drops the
+# image's Cmd, which was written for that Entrypoint; arguments after -- still follow it.
+@test "run --image --entrypoint: replaces the Entrypoint, \"\" removes it, the image's Cmd goes" {
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run h run --image img "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = from-cmd ]
+	# docker's rule without the flag: `sh -c echo hi` runs echo with $0=hi: an empty line
+	run h run --image img "$ID" -- echo hi </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "" ]
+	run h run --image img --entrypoint "" "$ID" -- echo hi </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = hi ] || fail "--entrypoint \"\": $status $output"
+	run h run --image img --entrypoint /bin/echo "$ID" -- a b </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "a b" ] || fail "--entrypoint echo: $status $output"
+	# the image's Cmd is not appended to another entrypoint
+	run h run --image img --entrypoint /bin/echo "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail "Cmd kept: $status $output"
+	image_bg "$ID" create --image img --entrypoint /bin/sleep "$ID" -- 100
+	assert_eq "$(jq -c .process.args "$STATE_ROOT/$ID/bundle/config.json")" '["/bin/sleep","100"]' "args"
+	h delete --force "$ID"
+	assert_container_gone "$ID"
+}
+
+@test "--entrypoint refused with no command left, and without --image; nothing left" {
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run --separate-stderr h run --image img --entrypoint "" "$ID" </dev/null
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"give a command"* ]] || fail "stderr: $stderr"
+	assert_container_gone "$ID"
+	[ -z "$(ls "$S/bundles")" ] || fail "bundle left: $(ls "$S/bundles")"
+	run --separate-stderr h run --bundle "$BUNDLE" --entrypoint /bin/echo "$ID" </dev/null
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"--entrypoint needs --image"* ]] || fail "stderr: $stderr"
+	assert_container_gone "$ID"
+}
+
+@test "bundle create --entrypoint writes docker's args into config.json" {
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	local b=$BATS_TEST_TMPDIR/b
+	h bundle create --image img --entrypoint /bin/echo "$b" -- x y
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/echo","x","y"]' "args"
+	h bundle delete "$b"
+	h bundle create --image img --entrypoint "" "$b" -- /bin/true
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/true"]' "args"
+	h bundle delete "$b"
+	h bundle create --image img "$b"
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/sh","-c","echo from-cmd"]' "args"
+	h bundle delete "$b"
+}
+
 @test "two containers from one image share every lower layer and see each other's writes nowhere" {
 	h image import "oci:$T/oci:v1" img
 	local a=$ID-a b=$ID-b
