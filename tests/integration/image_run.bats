@@ -282,6 +282,44 @@ upperdir_of() {
 	h bundle delete "$b"
 }
 
+# layer.md: a whiteout applies to lower layers only; what its own layer holds of that name
+# stays, whichever member comes first.  The upper layer is a tar with its members in the order
+# given: a file and its whiteout, a directory and its whiteout, an opaque marker among files.
+@test "whiteouts hide only lower layers: the same layer's file, directory and opaque dir stay" {
+	local low=$BATS_TEST_TMPDIR/low up=$BATS_TEST_TMPDIR/up order
+	mkdir -p "$low/etc/app/d" "$low/opq" "$up/etc/app/d" "$up/opq"
+	echo old >"$low/etc/app/recreated.txt"
+	echo old >"$low/etc/app/gone.txt"
+	echo old >"$low/etc/app/d/lowerfile"
+	echo old >"$low/opq/lowerfile"
+	echo new >"$up/etc/app/recreated.txt"
+	echo mine >"$up/etc/app/d/mine"
+	echo mine >"$up/opq/mine"
+	touch "$up/etc/app/.wh.recreated.txt" "$up/etc/app/.wh.gone.txt" "$up/etc/app/.wh.d" \
+		"$up/opq/.wh..wh..opq"
+	for order in after before; do
+		local members=(./etc ./etc/app ./etc/app/.wh.gone.txt)
+		if [ $order = after ]; then
+			members+=(./etc/app/recreated.txt ./etc/app/.wh.recreated.txt
+				./etc/app/d ./etc/app/d/mine ./etc/app/.wh.d
+				./opq ./opq/mine ./opq/.wh..wh..opq)
+		else
+			members+=(./etc/app/.wh.recreated.txt ./etc/app/recreated.txt
+				./etc/app/.wh.d ./etc/app/d ./etc/app/d/mine
+				./opq ./opq/.wh..wh..opq ./opq/mine)
+		fi
+		tar -cf "$BATS_TEST_TMPDIR/up-$order.tar" -C "$up" --no-recursion "${members[@]}"
+		"$MKIMAGE" --tag $order "$BATS_TEST_TMPDIR/img-$order" $T/layers/1 "$low" \
+			"$BATS_TEST_TMPDIR/up-$order.tar"
+		h image import "oci:$BATS_TEST_TMPDIR/img-$order:$order" "wh-$order"
+		run h run --image "wh-$order" "$ID" -- /bin/sh -c \
+			'cat /etc/app/recreated.txt; ls -a /etc/app /etc/app/d /opq' </dev/null
+		[ "$status" -eq 0 ] || fail "$order: $status $output"
+		assert_eq "$(echo $output)" "new /etc/app: . .. d recreated.txt /etc/app/d: . .. mine /opq: . .. mine" "$order: the container's view"
+		assert_container_gone "$ID"
+	done
+}
+
 @test "two containers from one image share every lower layer and see each other's writes nowhere" {
 	h image import "oci:$T/oci:v1" img
 	local a=$ID-a b=$ID-b
