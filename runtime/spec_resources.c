@@ -109,8 +109,9 @@ static int parse_cpuset(json_t *o, const char *key, const struct rt_jpath *p, ch
 	return *ret ? 0 : rt_error_set(err, ENOMEM, "%s", path);
 }
 
-static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, enum parse_mode mode,
-		     struct rt_error *err)
+/* A quota without a period keeps the cgroup's period, the kernel's 100 ms in a new cgroup:
+ * runc's default too, and what `docker run --cpu-quota N` relies on. */
+static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, struct rt_error *err)
 {
 	struct rt_jpath shp = RT_JPATH_KEY(p, "shares"), qp = RT_JPATH_KEY(p, "quota"),
 			pp = RT_JPATH_KEY(p, "period"), ip = RT_JPATH_KEY(p, "idle");
@@ -144,8 +145,6 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, e
 		if (v < -1 || (v > 0 && v < 1000))
 			return rt_json_error(err, &qp,
 					     "must be at least 1000 (usec), or -1 for no limit");
-		if (mode == MODE_CONFIG && v > 0 && !l->has_cpu_period)
-			return rt_json_error(err, &qp, "a quota needs cpu.period");
 		l->has_cpu_quota = 1;
 		l->cpu_quota = v;
 	}
@@ -494,7 +493,7 @@ static int parse_all(json_t *res, const struct rt_jpath *p, enum parse_mode mode
 	} while (0)
 	SECTION("devices", parse_devices(v, &sp_, l, err));
 	SECTION("memory", parse_memory(v, &sp_, l, mode, err));
-	SECTION("cpu", parse_cpu(v, &sp_, l, mode, err));
+	SECTION("cpu", parse_cpu(v, &sp_, l, err));
 	SECTION("pids", parse_pids(v, &sp_, l, err));
 	SECTION("blockIO", parse_block_io(v, &sp_, l, err));
 	SECTION("hugepageLimits", parse_hugepages(v, &sp_, l, err));

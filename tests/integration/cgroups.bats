@@ -309,7 +309,6 @@ bad_input() {
 	bad_input '.linux.resources = {"memory": {"limit": 67108864, "swap": 1024}}' "linux.resources.memory.swap"
 	bad_input '.linux.resources = {"cpu": {"shares": 1}}' "linux.resources.cpu.shares"
 	bad_input '.linux.resources = {"cpu": {"quota": -7, "period": 100000}}' "linux.resources.cpu.quota"
-	bad_input '.linux.resources = {"cpu": {"quota": 50000}}' "linux.resources.cpu.quota"
 	bad_input '.linux.resources = {"cpu": {"period": 10}}' "linux.resources.cpu.period"
 	bad_input '.linux.resources = {"blockIO": {"weight": 5}}' "linux.resources.blockIO.weight"
 	bad_input '.linux.resources = {"cpu": {"realtimeRuntime": 1000}}' "linux.resources.cpu.realtimeRuntime"
@@ -411,4 +410,25 @@ limits_snapshot() {
 	run --separate-stderr husk_create
 	assert_success
 	assert_eq "$(state_field "$ID" .status)" created "status"
+}
+
+# moby writes cpu.quota without cpu.period for `docker run --cpu-quota N`; runc takes the
+# kernel's default period.
+@test "cgroups: a cpu quota without a period is taken (docker run --cpu-quota), as runc does" {
+	update_config '.linux.resources = {"cpu": {"quota": 50000}}'
+	set_args sleep 1000
+	run --separate-stderr husk_create
+	if is_runc; then
+		assert_success
+		assert_eq "$(cat "/sys/fs/cgroup/cpu$CGPATH/cpu.cfs_quota_us")" 50000 "cfs quota"
+	elif grep -qw cpu "$CG2/cgroup.controllers"; then
+		assert_success
+		assert_eq "$(cat "$CGDIR/cpu.max")" "50000 100000" "cpu.max"
+	else
+		# refused only for the controller this host's cgroup2 lacks, not for the value
+		assert_failure
+		assert_one_error_line
+		[[ "$stderr" == *"cpu controller"* ]] || fail "not the controller check: $stderr"
+		assert_no_cgroup_left
+	fi
 }

@@ -134,6 +134,11 @@ static void test_absent_and_unset(void **state)
 	assert_int_equal(l->memory_swap, CG_MAX);
 	assert_false(l->has_devices);
 	cg_limits_free(l);
+	/* docker run --cpu-quota N without --cpu-period: the cgroup's (kernel default) period */
+	l = parse_ok("{\"cpu\": {\"quota\": 20000}}");
+	assert_true(l->has_cpu_quota);
+	assert_false(l->has_cpu_period);
+	cg_limits_free(l);
 	l = parse_ok("{\"pids\": {\"limit\": -1}}");
 	assert_int_equal(l->pids_limit, CG_MAX);
 	cg_limits_free(l);
@@ -152,8 +157,6 @@ static void test_refusals(void **state)
 	    "linux.resources.memory.swap: memory+swap 50 must not be below the memory limit 100");
 	parse_bad("{\"memory\": {\"swap\": 50}}",
 		  "linux.resources.memory.swap: a swap limit needs memory.limit");
-	parse_bad("{\"cpu\": {\"quota\": 20000}}",
-		  "linux.resources.cpu.quota: a quota needs cpu.period");
 	parse_bad("{\"cpu\": {\"quota\": -7, \"period\": 100000}}",
 		  "linux.resources.cpu.quota: must be at least 1000 (usec), or -1 for no limit");
 	parse_bad("{\"cpu\": {\"period\": 10}}",

@@ -69,6 +69,11 @@ t_cpu_throttle() {
 	grep -q '"throttledPeriods":[1-9]' /tmp/cpu.stats || fail "stats: $(cat /tmp/cpu.stats)"
 	grep -q '"type":"stats"' /tmp/cpu.stats || fail "stats: $(cat /tmp/cpu.stats)"
 	ct_delete cpu
+	# a quota alone (docker run --cpu-quota) keeps the kernel's 100 ms period, as in runc
+	make_bundle cpuq '{"cpu": {"quota": 20000}}' sleep 100
+	ct_run cpuq
+	expect_eq "cpu.max of a quota alone" "$(cat "$(cg_dir cpuq)/cpu.max")" "20000 100000"
+	ct_delete cpuq
 }
 
 # A frozen container makes no progress; after resume it does.  (The counter is renamed into
