@@ -142,3 +142,23 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 	pid_alive "$child" && fail "orphan $child survived kill --all"
 	true
 }
+
+@test "kill ID 0 probes the init: 0 while it runs, \"container not running\" once stopped" {
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	run --separate-stderr husk kill "$ID" 0
+	assert_success
+	run husk start "$ID"
+	assert_success
+	run --separate-stderr husk kill "$ID" 0
+	assert_success
+	assert_eq "$(state_field "$ID" .status)" running "status after the probe"
+	run husk kill "$ID" KILL
+	assert_success
+	wait_status "$ID" stopped
+	run --separate-stderr husk kill "$ID" 0
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"container not running"* ]] || fail "stderr: $stderr"
+}
