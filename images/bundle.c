@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +291,16 @@ static int write_bundle_record(struct img_store *s, const char *id, const char *
 	return rt_write_file_atomic_at(s->dirfd, path, text, strlen(text), 0600, err);
 }
 
+/* ".wh..wh..opq" at the top of a layer hides every lower layer (layer.md), and unpacking marks
+ * the layer's root opaque; but overlayfs reads the opaque mark of subdirectories only, never
+ * of a layer's root, so the lower layers would show through. */
+static int layer_root_opaque(const char *root)
+{
+	char v[2];
+
+	return lgetxattr(root, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
 static int mount_layers(struct img_store *s, const struct img_record *r, const char *id,
 			int targetfd, struct rt_error *err)
 {
@@ -307,18 +318,22 @@ static int mount_layers(struct img_store *s, const struct img_record *r, const c
 	shortdirfd = openat(s->dirfd, "l", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (shortdirfd < 0)
 		return rt_error_set(err, errno, "open `%s/l`", s->path);
-	/* lowerdir order is top first: the manifest lists the base layer first */
-	for (size_t i = 0; i < n; i++) {
-		char *l = all + (2 * i) * each, *sh = all + (2 * i + 1) * each;
-		const char *diff_id = r->layers[n - 1 - i].diff_id;
+	/* lowerdir order is top first: the manifest lists the base layer first.  The layers
+	 * below one with an opaque root are left out: nothing of them is visible. */
+	size_t used = 0;
+	while (used < n) {
+		char *l = all + (2 * used) * each, *sh = all + (2 * used + 1) * each;
+		const char *diff_id = r->layers[n - 1 - used].diff_id;
 		img_layer_root_path(s, diff_id, l, each);
 		img_layer_short_name(diff_id, sh, each);
-		lowers[i] = l;
-		shorts[i] = sh;
+		lowers[used] = l;
+		shorts[used++] = sh;
+		if (layer_root_opaque(l))
+			break;
 	}
 	snprintf(upper, sizeof(upper), "%s/bundles/%s/upper", s->path, id);
 	snprintf(work, sizeof(work), "%s/bundles/%s/work", s->path, id);
-	return img_overlay_mount(lowers, shortdirfd, shorts, n, upper, work, targetfd, err);
+	return img_overlay_mount(lowers, shortdirfd, shorts, used, upper, work, targetfd, err);
 }
 
 static double ms_since(const struct timespec *t0)

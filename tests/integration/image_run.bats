@@ -320,6 +320,27 @@ upperdir_of() {
 	done
 }
 
+# ".wh..wh..opq" at the top of a layer hides every lower layer; overlayfs ignores the opaque
+# mark on a layer's root, so the layers below it must stay out of the mount.
+@test "an opaque marker at a layer's root hides every lower layer" {
+	local top=$BATS_TEST_TMPDIR/top mid=$BATS_TEST_TMPDIR/mid
+	mkdir -p "$top/bin" "$mid/junk"
+	cp /bin/busybox "$top/bin/"
+	ln -s busybox "$top/bin/sh"
+	ln -s busybox "$top/bin/ls"
+	echo top >"$top/top"
+	echo mid >"$mid/junk/f"
+	touch "$top/.wh..wh..opq"
+	"$MKIMAGE" "$BATS_TEST_TMPDIR/img" $T/layers/1 "$mid" "$top"
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run h run --image img "$ID" -- /bin/ls / </dev/null
+	[ "$status" -eq 0 ] || fail "run: $status $output"
+	[[ " $(echo $output) " == *" top "* ]] || fail "the top layer is missing: $output"
+	[[ " $(echo $output) " != *" junk "* && " $(echo $output) " != *" data "* ]] ||
+		fail "a lower layer shows through: $output"
+	assert_container_gone "$ID"
+}
+
 @test "two containers from one image share every lower layer and see each other's writes nowhere" {
 	h image import "oci:$T/oci:v1" img
 	local a=$ID-a b=$ID-b
