@@ -202,6 +202,24 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	assert_nothing_left
 }
 
+# A hook need not read its stdin: one that exits at once leaves the runtime writing a state
+# bigger than the pipe into a closed pipe (EPIPE, and SIGPIPE unless it is handled).
+@test "hooks: a hook that does not read the state (larger than a pipe) does not kill the runtime" {
+	update_config --arg big "$(head -c 100000 /dev/zero | tr '\0' x)" '.annotations.big = $big'
+	add_hook poststop '{"path": "/bin/true"}'
+	add_hook poststop "$(recording_hook poststop2)"
+	set_args true
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	wait_status "$ID" stopped
+	run --separate-stderr husk delete "$ID"
+	assert_success
+	assert_eq "$(order)" "poststop2 " "the next hook ran"
+	assert_eq "$(jq -r '.annotations.big | length' "$HOOKDIR/poststop2.json")" 100000 "its state"
+	assert_nothing_left
+}
+
 @test "annotations are carried into state" {
 	update_config '.annotations += {"a.b/c": "d e", "empty": ""}'
 	set_args sleep 1000
