@@ -90,7 +90,10 @@ load ../helpers/lib
 		.linux.selinux.enabled .linux.cgroup.rdma; do
 		assert_eq "$(jq -r "$q" <<<"$output")" true "$q"
 	done
-	jq -e '.mountOptions | index("idmap") != null and index("ridmap") != null' <<<"$output" \
-		>/dev/null || fail "idmap mount options"
+	local o
+	for o in idmap ridmap tmpcopyup notmpcopyup; do
+		jq -e --arg o "$o" '.mountOptions | index($o) != null' <<<"$output" >/dev/null ||
+			fail "mount option $o missing"
+	done
 	assert_eq "$(jq -r .linux.intelRdt.enabled <<<"$output")" false "intelRdt"
 }
