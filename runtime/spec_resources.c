@@ -81,8 +81,13 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 	 * file; validated, then ignored as runc does on v2 */
 	if (get_i64(o, "kernel", p, &v, err) < 0 || get_i64(o, "kernelTCP", p, &v, err) < 0)
 		return -1;
-	if (rt_json_get_uint64(o, "swappiness", p, 100, &u, err) < 0)
+	/* -1 cast to uint64 (18446744073709551615) is how Docker's Go code says "unset" */
+	if ((r = rt_json_get_uint64(o, "swappiness", p, UINT64_MAX, &u, err)) < 0)
 		return -1;
+	if (r && u > 100 && u != UINT64_MAX) {
+		struct rt_jpath wp = RT_JPATH_KEY(p, "swappiness");
+		return rt_json_error(err, &wp, "%" PRIu64 " is out of range [0, 100]", u);
+	}
 	if ((r = rt_json_get_bool(o, "disableOOMKiller", p, &b, err)) < 0)
 		return -1;
 	if (r)

@@ -300,6 +300,12 @@ static void test_update_zero_is_unchanged(void **state)
 	l = parse_ok("{\"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0}}");
 	assert_int_equal(cg_limits_controllers(l), 0);
 	cg_limits_free(l);
+	/* swappiness -1 as Go's uint64 (Docker's "unset"), as runc takes it; 101 is refused */
+	l = parse_update_ok("{\"memory\": {\"swappiness\": 18446744073709551615}}");
+	assert_int_equal(cg_limits_controllers(l), 0);
+	cg_limits_free(l);
+	parse_bad("{\"memory\": {\"swappiness\": 101}}",
+		  "linux.resources.memory.swappiness: 101 is out of range [0, 100]");
 	/* unlimited memory with swap 0 keeps the v1 rule: swap unlimited too (at apply time) */
 	l = parse_update_ok("{\"memory\":{\"limit\":-1,\"swap\":0}}");
 	assert_true(l->has_memory_limit);
