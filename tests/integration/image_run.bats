@@ -228,6 +228,7 @@ upperdir_of() {
 # docker's --entrypoint: it replaces the image's Entrypoint ("" removes it) and drops the
 # image's Cmd, which was written for that Entrypoint; arguments after -- still follow it.
 @test "run --image --entrypoint: replaces the Entrypoint, \"\" removes it, the image's Cmd goes" {
+	husk_only "images (--image, bundle create) are husk's"
 	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
 		"$BATS_TEST_TMPDIR/img" $T/layers/1
 	h image import "oci:$BATS_TEST_TMPDIR/img" img
@@ -250,6 +251,7 @@ upperdir_of() {
 }
 
 @test "--entrypoint refused with no command left, and without --image; nothing left" {
+	husk_only "images (--image, bundle create) are husk's"
 	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
 		"$BATS_TEST_TMPDIR/img" $T/layers/1
 	h image import "oci:$BATS_TEST_TMPDIR/img" img
@@ -267,6 +269,7 @@ upperdir_of() {
 }
 
 @test "bundle create --entrypoint writes docker's args into config.json" {
+	husk_only "images (--image, bundle create) are husk's"
 	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
 		"$BATS_TEST_TMPDIR/img" $T/layers/1
 	h image import "oci:$BATS_TEST_TMPDIR/img" img
@@ -286,6 +289,7 @@ upperdir_of() {
 # stays, whichever member comes first.  The upper layer is a tar with its members in the order
 # given: a file and its whiteout, a directory and its whiteout, an opaque marker among files.
 @test "whiteouts hide only lower layers: the same layer's file, directory and opaque dir stay" {
+	husk_only "images (--image, bundle create) are husk's"
 	local low=$BATS_TEST_TMPDIR/low up=$BATS_TEST_TMPDIR/up order
 	mkdir -p "$low/etc/app/d" "$low/opq" "$up/etc/app/d" "$up/opq"
 	echo old >"$low/etc/app/recreated.txt"
@@ -323,6 +327,7 @@ upperdir_of() {
 # ".wh..wh..opq" at the top of a layer hides every lower layer; overlayfs ignores the opaque
 # mark on a layer's root, so the layers below it must stay out of the mount.
 @test "an opaque marker at a layer's root hides every lower layer" {
+	husk_only "images (--image, bundle create) are husk's"
 	local top=$BATS_TEST_TMPDIR/top mid=$BATS_TEST_TMPDIR/mid
 	mkdir -p "$top/bin" "$mid/junk"
 	cp /bin/busybox "$top/bin/"
