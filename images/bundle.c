@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,25 +141,33 @@ static int env_set(json_t *env, const char *kv)
 	return json_array_append_new(env, json_string(kv));
 }
 
-static int set_args(json_t *process, json_t *cfg, char *const *args, struct rt_error *err)
+static int set_args(json_t *process, json_t *cfg, const char *entrypoint, char *const *args,
+		    struct rt_error *err)
 {
 	json_t *argv = json_array(), *v;
 	json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
 	size_t i;
 
-	/* docker's rule: given arguments replace Cmd and keep the Entrypoint */
-	json_array_foreach (ep, i, v)
-		json_array_append(argv, v);
+	/* docker's rules: given arguments replace Cmd and keep the Entrypoint; --entrypoint
+	 * replaces the Entrypoint ("" removes it) and drops the image's Cmd, which was written
+	 * for the image's own Entrypoint */
+	if (entrypoint && entrypoint[0])
+		json_array_append_new(argv, json_string(entrypoint));
+	else if (entrypoint == NULL)
+		json_array_foreach (ep, i, v)
+			json_array_append(argv, v);
 	if (args && args[0]) {
 		for (char *const *a = args; *a; a++)
 			json_array_append_new(argv, json_string(*a));
-	} else {
+	} else if (entrypoint == NULL) {
 		json_array_foreach (cmd, i, v)
 			json_array_append(argv, v);
 	}
 	if (json_array_size(argv) == 0) {
 		json_decref(argv);
-		return rt_error_set(err, EINVAL, "image has no Entrypoint or Cmd: give a command");
+		return rt_error_set(err, EINVAL,
+				    entrypoint ? "--entrypoint \"\" and no command: give a command"
+					       : "image has no Entrypoint or Cmd: give a command");
 	}
 	return json_object_set_new(process, "args", argv);
 }
@@ -199,8 +208,8 @@ static int set_annotations(json_t *spec, json_t *cfg, const char *ref)
 }
 
 int img_bundle_config(const char *base, const char *image_config, size_t config_len,
-		      char *const *args, int rootfd, const char *ref, char **ret_json,
-		      struct rt_error *err)
+		      const char *entrypoint, char *const *args, int rootfd, const char *ref,
+		      char **ret_json, struct rt_error *err)
 {
 	json_error_t je;
 	json_auto_t *spec = json_loads(base, 0, &je);
@@ -220,7 +229,7 @@ int img_bundle_config(const char *base, const char *image_config, size_t config_
 		process = json_object();
 		json_object_set_new(spec, "process", process);
 	}
-	if (set_args(process, cfg, args, err) < 0)
+	if (set_args(process, cfg, entrypoint, args, err) < 0)
 		return -1;
 	env = json_object_get(process, "env");
 	if (!json_is_array(env)) {
@@ -282,6 +291,16 @@ static int write_bundle_record(struct img_store *s, const char *id, const char *
 	return rt_write_file_atomic_at(s->dirfd, path, text, strlen(text), 0600, err);
 }
 
+/* ".wh..wh..opq" at the top of a layer hides every lower layer (layer.md), and unpacking marks
+ * the layer's root opaque; but overlayfs reads the opaque mark of subdirectories only, never
+ * of a layer's root, so the lower layers would show through. */
+static int layer_root_opaque(const char *root)
+{
+	char v[2];
+
+	return lgetxattr(root, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
 static int mount_layers(struct img_store *s, const struct img_record *r, const char *id,
 			int targetfd, struct rt_error *err)
 {
@@ -299,18 +318,22 @@ static int mount_layers(struct img_store *s, const struct img_record *r, const c
 	shortdirfd = openat(s->dirfd, "l", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (shortdirfd < 0)
 		return rt_error_set(err, errno, "open `%s/l`", s->path);
-	/* lowerdir order is top first: the manifest lists the base layer first */
-	for (size_t i = 0; i < n; i++) {
-		char *l = all + (2 * i) * each, *sh = all + (2 * i + 1) * each;
-		const char *diff_id = r->layers[n - 1 - i].diff_id;
+	/* lowerdir order is top first: the manifest lists the base layer first.  The layers
+	 * below one with an opaque root are left out: nothing of them is visible. */
+	size_t used = 0;
+	while (used < n) {
+		char *l = all + (2 * used) * each, *sh = all + (2 * used + 1) * each;
+		const char *diff_id = r->layers[n - 1 - used].diff_id;
 		img_layer_root_path(s, diff_id, l, each);
 		img_layer_short_name(diff_id, sh, each);
-		lowers[i] = l;
-		shorts[i] = sh;
+		lowers[used] = l;
+		shorts[used++] = sh;
+		if (layer_root_opaque(l))
+			break;
 	}
 	snprintf(upper, sizeof(upper), "%s/bundles/%s/upper", s->path, id);
 	snprintf(work, sizeof(work), "%s/bundles/%s/work", s->path, id);
-	return img_overlay_mount(lowers, shortdirfd, shorts, n, upper, work, targetfd, err);
+	return img_overlay_mount(lowers, shortdirfd, shorts, used, upper, work, targetfd, err);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -395,7 +418,8 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	rootfd = openat(dirfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return rt_error_set(err, errno, "open `%s/rootfs`", absdir);
-	if (img_bundle_config(o->base_config, config, len, o->args, rootfd, r->ref, &json, err) < 0)
+	if (img_bundle_config(o->base_config, config, len, o->entrypoint, o->args, rootfd, r->ref,
+			      &json, err) < 0)
 		return rt_error_wrap(err, "image `%s`", r->ref);
 	if (rt_write_file_atomic_at(dirfd, "config.json", json, strlen(json), 0644, err) < 0)
 		return -1;

@@ -21,9 +21,10 @@ int img_user_resolve(int rootfd, const char *user, struct img_user *ret, struct 
 /* config.json text for a bundle: base (husk spec's defaults) edited with the image config
  * (JSON text): process args (Entrypoint + Cmd, or Entrypoint + args when given), env, cwd,
  * user (resolved in rootfd), root "rootfs" writable, labels and exposed ports as
- * annotations. */
+ * annotations.  entrypoint, when not NULL, replaces the image's Entrypoint as docker's
+ * --entrypoint does: "" clears it, and the image's Cmd is dropped (args, if any, follow). */
 int img_bundle_config(const char *base, const char *image_config, size_t config_len,
-		      char *const *args, int rootfd, const char *ref, char **ret_json,
-		      struct rt_error *err);
+		      const char *entrypoint, char *const *args, int rootfd, const char *ref,
+		      char **ret_json, struct rt_error *err);
 
 #endif

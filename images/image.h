@@ -67,6 +67,7 @@ struct img_bundle_opts {
 	const char *dir;	 /* bundle directory (created if missing) */
 	const char *base_config; /* config.json text to start from (rt_spec_default_json) */
 	char *const *args;	 /* NULL-terminated command replacing the image's Cmd, or NULL */
+	const char *entrypoint;	 /* replaces the image's Entrypoint ("": none), or NULL */
 };
 
 /* Write dir/config.json from the image config over base_config and mount the overlay at

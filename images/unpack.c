@@ -121,6 +121,39 @@ static void extractor_free(struct extractor *x)
 	free(x->dirs);
 }
 
+/* overlayfs's whiteout: a 0:0 character device */
+static int is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* Hide a lower layer's directory of that name under this layer's: trusted.overlay.opaque. */
+static int mark_opaque_fd(int dirfd, const char *member, struct rt_error *err)
+{
+	if (fsetxattr(dirfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+		return rt_error_set(err, errno, "member `%s`: mark opaque", member);
+	return 0;
+}
+
+/* A directory this layer needs where it has a whiteout of the same name (".wh.d" then "d/" or
+ * "d/f"): the whiteout hides the lower d, the layer's own d stays (layer.md: whiteouts apply
+ * to lower layers only).  In overlay form that is d made opaque: 1 done, 0 not a whiteout. */
+static int dir_over_whiteout(int parent, const char *name, const char *member, struct rt_error *err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !is_whiteout(&st))
+		return 0;
+	if (unlinkat(parent, name, 0) < 0 || mkdirat(parent, name, 0755) < 0)
+		return rt_error_set(err, errno, "member `%s`: directory over whiteout `%s`", member,
+				    name);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_set(err, errno, "member `%s`: open `%s`", member, name);
+	return mark_opaque_fd(fd, member, err) < 0 ? -1 : 1;
+}
+
 /* The layer tree is ours alone while it is unpacked, but its content is hostile: a member
  * "a/b" after a member "a -> /etc" must not write to /etc, nor (as RESOLVE_IN_ROOT would do)
  * quietly into the layer's own etc/.  So every parent is resolved with no symlink at all and
@@ -141,7 +174,8 @@ static int walk_dir(int rootfd, const char *member, const char *dir, int create,
 		return fd;
 	if (errno == ELOOP)
 		return rt_error_set(err, EPERM, "member `%s`: path goes through a symlink", member);
-	if (errno != ENOENT && errno != ENOSYS && errno != EAGAIN)
+	/* ENOTDIR: maybe a whiteout on the way, which the walk below turns into a directory */
+	if (errno != ENOENT && errno != ENOSYS && errno != EAGAIN && !(errno == ENOTDIR && create))
 		return rt_error_set(err, errno, "member `%s`: open `%s`", member, dir);
 	if (errno == ENOENT && !create)
 		return rt_error_set(err, ENOENT, "member `%s`: open `%s`", member, dir);
@@ -161,6 +195,16 @@ static int walk_dir(int rootfd, const char *member, const char *dir, int create,
 				return rt_error_set(err, errno, "member `%s`: mkdir `%s`", member,
 						    c);
 			next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0 && errno == ENOTDIR && create) {
+			int r = dir_over_whiteout(cur, c, member, err);
+			if (r < 0)
+				return -1;
+			if (r > 0)
+				next =
+				    openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			else
+				errno = ENOTDIR;
 		}
 		if (next < 0) {
 			struct stat st;
@@ -367,6 +411,7 @@ static int extract_dir(struct extractor *x, struct archive_entry *e, int parent,
 		       const char *member, struct rt_error *err)
 {
 	cleanup_close int fd = -1;
+	int opaque = 0;
 
 	if (base[0] == '\0') { /* the layer root itself ("./") */
 		fd = openat(x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -378,6 +423,7 @@ static int extract_dir(struct extractor *x, struct archive_entry *e, int parent,
 			if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				return rt_error_set(err, errno, "member `%s`: stat", member);
 			if (!S_ISDIR(st.st_mode)) {
+				opaque = is_whiteout(&st);
 				if (remove_existing(x, parent, base, member, err) < 0)
 					return -1;
 				if (mkdirat(parent, base, 0700) < 0)
@@ -389,6 +435,9 @@ static int extract_dir(struct extractor *x, struct archive_entry *e, int parent,
 	}
 	if (fd < 0)
 		return rt_error_set(err, errno, "member `%s`: open", member);
+	/* an earlier whiteout of this name hid the lower directory: this one must not merge */
+	if (opaque && mark_opaque_fd(fd, member, err) < 0)
+		return -1;
 	if (set_meta_fd(x, e, fd, member, 0, err) < 0)
 		return -1;
 	if (x->n_dirs == x->cap_dirs) {
@@ -450,6 +499,14 @@ static int extract_hardlink(struct extractor *x, const char *target_in, int pare
 		tbase = target;
 		tfd = x->rootfd;
 	}
+	/* a name this layer only whites out is no file of it: linking the 0:0 device would
+	 * make a second whiteout, hiding the link's name in the lower layers instead */
+	struct stat st;
+	if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout(&st))
+		return rt_error_set(err, ENOENT,
+				    "member `%s`: hardlink target `%s` is not in this layer "
+				    "(only its whiteout is)",
+				    member, target_in);
 	/* linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to */
 	if (CREATE_REPLACING(x, linkat(tfd, tbase, parent, base, 0), parent, base, member,
 			     "hardlink", err) < 0) {
@@ -458,6 +515,30 @@ static int extract_hardlink(struct extractor *x, const char *target_in, int pare
 		return -1;
 	}
 	return 0;
+}
+
+/* ".wh.NAME": overlayfs's whiteout, a 0:0 character device of the hidden name.  layer.md: a
+ * whiteout applies to the lower layers only; what this layer itself has of that name (an
+ * earlier member: the layer dir started empty) stays.  A file or other non-directory of the
+ * layer hides the lower one by itself; a directory would merge with a lower one, so it is
+ * made opaque. */
+static int add_whiteout(int parent, const char *name, const char *member, struct rt_error *err)
+{
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	if (mknodat(parent, name, S_IFCHR, makedev(0, 0)) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return rt_error_set(err, errno, "member `%s`: whiteout", member);
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return rt_error_set(err, errno, "member `%s`: stat `%s`", member, name);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_set(err, errno, "member `%s`: open `%s`", member, name);
+	return mark_opaque_fd(fd, member, err);
 }
 
 static int extract_entry(struct extractor *x, struct archive_entry *e, struct rt_error *err)
@@ -512,11 +593,8 @@ static int extract_entry(struct extractor *x, struct archive_entry *e, struct rt
 			return rt_error_set(err, errno, "member `%s`: mark opaque", member);
 		return 0;
 	}
-	if (wk == IMG_WHITEOUT_FILE) {
-		/* overlayfs's whiteout: a 0:0 character device of the hidden name */
-		return CREATE_REPLACING(x, mknodat(parent, wtarget, S_IFCHR, makedev(0, 0)), parent,
-					wtarget, member, "whiteout", err);
-	}
+	if (wk == IMG_WHITEOUT_FILE)
+		return add_whiteout(parent, wtarget, member, err);
 
 	const char *hl = archive_entry_hardlink(e);
 	if (hl)

@@ -15,23 +15,28 @@
 static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	static const struct option opts[] = {{"image", required_argument, NULL, 'i'},
+					     {"entrypoint", required_argument, NULL, 'e'},
 					     {NULL, 0, NULL, 0}};
 	cleanup_store struct img_store *s = NULL;
 	cleanup_free char *base = NULL;
-	const char *image = NULL;
+	const char *image = NULL, *entrypoint = NULL;
 	int c;
 
 	/* "+": stop at DIR, so that the command after "--" keeps its own options */
 	while ((c = rt_getopt(argc, argv, "+i:", opts)) != -1) {
-		if (c != 'i')
+		if (c == 'i')
+			image = optarg;
+		else if (c == 'e')
+			entrypoint = optarg;
+		else
 			return rt_error_set(err, 0, "bundle create: unknown option `%s`",
 					    argv[optind - 1]);
-		image = optarg;
 	}
 	if (image == NULL || optind >= argc)
-		return rt_error_set(err, 0,
-				    "usage: husk bundle create --image NAME[:TAG] DIR "
-				    "[-- CMD ARGS...]");
+		return rt_error_set(
+		    err, 0,
+		    "usage: husk bundle create --image NAME[:TAG] [--entrypoint CMD] "
+		    "DIR [-- CMD ARGS...]");
 	const char *dir = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
@@ -43,6 +48,7 @@ static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_
 	    .dir = dir,
 	    .base_config = base,
 	    .args = optind < argc ? argv + optind : NULL,
+	    .entrypoint = entrypoint,
 	};
 	if (img_store_open(g->store ? g->store : DEFAULT_STORE, &s, err) < 0)
 		return -1;
@@ -74,12 +80,14 @@ static int run_bundle(struct rt_globals *g, int argc, char **argv, struct rt_err
 const struct rt_command rt_cmd_bundle = {
     .name = "bundle",
     .summary = "make an OCI bundle from an image (overlay rootfs), or remove one",
-    .usage = "usage: husk bundle create --image NAME[:TAG] DIR [-- CMD ARGS...]\n"
-	     "       husk bundle delete DIR\n"
-	     "create writes DIR/config.json from the image config (Entrypoint + Cmd, or\n"
-	     "Entrypoint + CMD ARGS; Env, WorkingDir, User, Labels and ExposedPorts as\n"
-	     "annotations) and mounts DIR/rootfs: an overlay of the image's layers with a\n"
-	     "private upper layer.  Any OCI runtime can run the bundle.  delete unmounts it\n"
-	     "and removes the private layer.\n",
+    .usage =
+	"usage: husk bundle create --image NAME[:TAG] [--entrypoint CMD] DIR [-- CMD ARGS...]\n"
+	"       husk bundle delete DIR\n"
+	"create writes DIR/config.json from the image config (Entrypoint + Cmd, or\n"
+	"Entrypoint + CMD ARGS; --entrypoint replaces the Entrypoint, \"\" removes it, and\n"
+	"drops the Cmd, as docker does; Env, WorkingDir, User, Labels and ExposedPorts as\n"
+	"annotations) and mounts DIR/rootfs: an overlay of the image's layers with a\n"
+	"private upper layer.  Any OCI runtime can run the bundle.  delete unmounts it\n"
+	"and removes the private layer.\n",
     .run = run_bundle,
 };

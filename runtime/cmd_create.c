@@ -17,7 +17,8 @@ enum {
 	O_NOSUBREAPER,
 	O_KEEP,
 	O_POD,
-	O_IMAGE
+	O_IMAGE,
+	O_ENTRYPOINT
 };
 
 int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts *o,
@@ -35,6 +36,7 @@ int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts
 	    {"keep", no_argument, NULL, O_KEEP},
 	    {"pod", required_argument, NULL, O_POD},
 	    {"image", required_argument, NULL, O_IMAGE},
+	    {"entrypoint", required_argument, NULL, O_ENTRYPOINT},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned long long n;
@@ -63,6 +65,7 @@ int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts
 		case O_KEEP: o->keep = 1; break;
 		case O_POD: o->pod = optarg; break;
 		case O_IMAGE: o->image = optarg; break;
+		case O_ENTRYPOINT: o->entrypoint = optarg; break;
 		default:
 			return rt_error_set(err, 0, "%s: unknown option `%s` (see husk %s --help)",
 					    argv[0], argv[optind - 1], argv[0]);
@@ -82,6 +85,9 @@ int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts
 	}
 	if (o->image && o->bundle)
 		return rt_error_set(err, 0, "%s: --image and --bundle exclude each other", argv[0]);
+	/* a bundle's config.json has no Entrypoint to replace: its process.args is the command */
+	if (o->entrypoint && !o->image)
+		return rt_error_set(err, 0, "%s: --entrypoint needs --image", argv[0]);
 	return 0;
 }
 
@@ -100,14 +106,17 @@ static int run_create(struct rt_globals *g, int argc, char **argv, struct rt_err
 const struct rt_command rt_cmd_create = {
     .name = "create",
     .summary = "create a container from a bundle; its process waits for `start`",
-    .usage = "usage: husk create [options] ID [-- CMD ARGS...]\n"
-	     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
-	     "  --pid-file FILE         write the container process's pid (digits only)\n"
-	     "  --console-socket SOCK   send the pty master there (process.terminal)\n"
-	     "  --preserve-fds N        pass fds 3 .. 3+N-1 to the container\n"
-	     "  --no-pivot              MS_MOVE + chroot instead of pivot_root (ramdisk roots)\n"
-	     "  --no-new-keyring        keep the caller's session keyring\n"
-	     "  --pod NAME              join the pod's network, IPC and UTS namespaces\n"
-	     "  --image REF [-- CMD..]  run from an imported image (overlay bundle under --root)\n",
+    .usage =
+	"usage: husk create [options] ID [-- CMD ARGS...]\n"
+	"  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+	"  --pid-file FILE         write the container process's pid (digits only)\n"
+	"  --console-socket SOCK   send the pty master there (process.terminal)\n"
+	"  --preserve-fds N        pass fds 3 .. 3+N-1 to the container\n"
+	"  --no-pivot              MS_MOVE + chroot instead of pivot_root (ramdisk roots)\n"
+	"  --no-new-keyring        keep the caller's session keyring\n"
+	"  --pod NAME              join the pod's network, IPC and UTS namespaces\n"
+	"  --image REF [-- CMD..]  run from an imported image (overlay bundle under --root)\n"
+	"  --entrypoint CMD        with --image: replaces the image's Entrypoint (\"\": none)\n"
+	"                          and drops its Cmd, as docker does\n",
     .run = run_create,
 };

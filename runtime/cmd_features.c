@@ -9,64 +9,19 @@
 #include "seccomp.h"
 
 /* What spec_mounts.c accepts in mounts[].options. */
-static const char *const mount_options[] = {"async",
-					    "atime",
-					    "bind",
-					    "defaults",
-					    "dev",
-					    "diratime",
-					    "dirsync",
-					    "exec",
-					    "idmap",
-					    "lazytime",
-					    "mand",
-					    "noatime",
-					    "nodev",
-					    "nodiratime",
-					    "noexec",
-					    "nolazytime",
-					    "nomand",
-					    "norelatime",
-					    "nostrictatime",
-					    "nosuid",
-					    "nosymfollow",
-					    "private",
-					    "ratime",
-					    "rbind",
-					    "rdev",
-					    "rdiratime",
-					    "relatime",
-					    "remount",
-					    "rexec",
-					    "ridmap",
-					    "rnoatime",
-					    "rnodev",
-					    "rnodiratime",
-					    "rnoexec",
-					    "rnorelatime",
-					    "rnostrictatime",
-					    "rnosuid",
-					    "rnosymfollow",
-					    "ro",
-					    "rprivate",
-					    "rrelatime",
-					    "rro",
-					    "rrw",
-					    "rshared",
-					    "rslave",
-					    "rstrictatime",
-					    "rsuid",
-					    "rsymfollow",
-					    "runbindable",
-					    "rw",
-					    "shared",
-					    "slave",
-					    "strictatime",
-					    "suid",
-					    "symfollow",
-					    "sync",
-					    "unbindable",
-					    NULL};
+static const char *const mount_options[] = {
+    "async",	   "atime",	     "bind",	   "defaults",	    "dev",
+    "diratime",	   "dirsync",	     "exec",	   "idmap",	    "lazytime",
+    "mand",	   "noatime",	     "nodev",	   "nodiratime",    "noexec",
+    "nolazytime",  "nomand",	     "norelatime", "nostrictatime", "nosuid",
+    "nosymfollow", "notmpcopyup",    "private",	   "ratime",	    "rbind",
+    "rdev",	   "rdiratime",	     "relatime",   "remount",	    "rexec",
+    "ridmap",	   "rnoatime",	     "rnodev",	   "rnodiratime",   "rnoexec",
+    "rnorelatime", "rnostrictatime", "rnosuid",	   "rnosymfollow",  "ro",
+    "rprivate",	   "rrelatime",	     "rro",	   "rrw",	    "rshared",
+    "rslave",	   "rstrictatime",   "rsuid",	   "rsymfollow",    "runbindable",
+    "rw",	   "shared",	     "slave",	   "strictatime",   "suid",
+    "symfollow",   "sync",	     "tmpcopyup",  "unbindable",    NULL};
 
 static json_t *strings(const char *const *v)
 {
@@ -105,6 +60,7 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 	json_object_set_new(cg, "v2", json_true());
 	json_object_set_new(cg, "systemd", json_false());
 	json_object_set_new(cg, "systemdUser", json_false());
+	json_object_set_new(cg, "rdma", json_true()); /* linux.resources.rdma -> rdma.max */
 	json_object_set_new(linux_o, "cgroup", cg);
 	json_object_set_new(sec, "enabled", json_true());
 	json_object_set_new(sec, "actions", strings(sf.actions));
@@ -113,9 +69,15 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 	json_object_set_new(sec, "knownFlags", strings(sf.flags));
 	json_object_set_new(sec, "supportedFlags", strings(sf.flags));
 	json_object_set_new(linux_o, "seccomp", sec);
-	json_object_set_new(linux_o, "apparmor", json_pack("{s:b}", "enabled", 0));
-	json_object_set_new(linux_o, "selinux", json_pack("{s:b}", "enabled", 0));
+	/* features-linux.md: "enabled" says whether the support is built in, not whether the
+	 * host has it.  husk applies process.apparmorProfile and process.selinuxLabel
+	 * (process.c), and idmapped mounts (mounts[].uidMappings, "idmap"): clients such as
+	 * containerd look for mountExtensions.idmap before they ask for one. */
+	json_object_set_new(linux_o, "apparmor", json_pack("{s:b}", "enabled", 1));
+	json_object_set_new(linux_o, "selinux", json_pack("{s:b}", "enabled", 1));
 	json_object_set_new(linux_o, "intelRdt", json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(linux_o, "mountExtensions",
+			    json_pack("{s:{s:b}}", "idmap", "enabled", 1));
 	json_object_set_new(o, "linux", linux_o);
 	json_object_set_new(o, "annotations",
 			    json_pack("{s:s,s:s}", "io.github.seccomp.libseccomp.version",

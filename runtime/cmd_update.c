@@ -290,7 +290,8 @@ const struct rt_command rt_cmd_update = {
     .summary = "change the resource limits of a running container",
     .usage = "usage: husk update [options] ID\n"
 	     "Changes the cgroup limits of a created, running or paused container.  Values are\n"
-	     "checked as config.json's linux.resources are; unset limits keep their value.\n"
+	     "checked as config.json's linux.resources are; unset limits keep their value, and so\n"
+	     "do limits of 0, as runc takes them (Docker sends 0 for what it does not change).\n"
 	     "  -r, --resources FILE     a linux.resources JSON object (\"-\": stdin); devices\n"
 	     "                           in it are ignored, as runc does\n"
 	     "  --memory BYTES           memory.max (k, m, g suffixes: 64m; -1: no limit)\n"

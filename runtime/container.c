@@ -199,32 +199,49 @@ static int kill_all_procs(const struct rt_state *st, int sig, struct rt_error *e
 	return 0;
 }
 
+/* Signal every process in the container's cgroup: 1 done, 0 no cgroup to do it through. */
+static int signal_cgroup(const struct rt_state *st, int sig, struct rt_error *err)
+{
+	struct rt_cgroup cg;
+	int r;
+
+	if (st->cgroup_path == NULL)
+		return 0;
+	if (rt_cgroup_open(st, &cg, err) < 0) {
+		rt_error_release(err);
+		return 0;
+	}
+	r = cg_signal(cg.cg, sig, err);
+	rt_cgroup_close(&cg);
+	return r < 0 ? -1 : 1;
+}
+
 int rt_container_kill(struct rt_globals *g, const char *id, int sig, int all, struct rt_error *err)
 {
 	struct rt_container_dir d = {.rootfd = -1, .dirfd = -1};
 	struct rt_state st;
 	cleanup_close int pidfd = -1;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (rt_container_dir_open(g->root, id, &d, err) < 0)
 		return -1;
 	if (rt_state_read(&d, &st, err) < 0)
 		goto out_dir;
 	pidfd = open_init(&st, err);
-	if (pidfd < 0)
+	if (pidfd < 0) {
+		if (!all || err->errnum != ESRCH)
+			goto out;
+		/* --all of a stopped container succeeds and reaches what is left in its cgroup, as
+		 * runc does: containerd's shim sends `kill --all ID 9` once the init has exited, to
+		 * end the processes of a container without a pid namespace of its own */
+		rt_error_release(err);
+		rc = signal_cgroup(&st, sig, err) < 0 ? -1 : 0;
 		goto out;
+	}
 	if (all) {
-		struct rt_cgroup cg;
-		if (st.cgroup_path && rt_cgroup_open(&st, &cg, err) == 0) {
-			int r = cg_signal(cg.cg, sig, err);
-			rt_cgroup_close(&cg);
-			if (r < 0)
-				goto out;
-		} else {
-			rt_error_release(err);
-			if (kill_all_procs(&st, sig, err) < 0)
-				goto out;
-		}
+		r = signal_cgroup(&st, sig, err);
+		if (r < 0 || (r == 0 && kill_all_procs(&st, sig, err) < 0))
+			goto out;
 	}
 	/* with --all the init was signalled with the rest and may be gone already: fine */
 	if (rt_sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0 && !(errno == ESRCH && all)) {

@@ -22,6 +22,7 @@ struct rt_create_opts {
 	const char *pod;	 /* --pod NAME: join the pod's namespaces */
 	const char *image;	 /* --image REF: bundle made from the image under the state dir */
 	char *const *image_args; /* -- CMD ARGS with --image (NULL-terminated) or NULL */
+	const char *entrypoint;	 /* --entrypoint CMD with --image ("": none), or NULL */
 };
 
 /* create or run.  For a foreground run, *ret_exit gets the container's exit code (128+N for a

@@ -78,7 +78,7 @@ static char *state_json_for(struct create_ctx *c, enum rt_status status)
  * its createContainer and startContainer hooks. */
 static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 {
-	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATING);
+	cleanup_free char *json = state_json_for(c, RT_STATUS_CREATED);
 
 	if (json == NULL)
 		return rt_error_set(err, ENOMEM, "state JSON");
@@ -483,8 +483,8 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	if (o->image) {
 		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0)
 			return rt_error_set(err, ENOMEM, "image bundle path");
-		if (rt_image_bundle_make(c->g, o->image, o->image_args, c->st.image_bundle, err) <
-		    0)
+		if (rt_image_bundle_make(c->g, o->image, o->entrypoint, o->image_args,
+					 c->st.image_bundle, err) < 0)
 			return -1;
 		bundle = c->st.image_bundle;
 	}

@@ -66,12 +66,13 @@ out:
 	return r;
 }
 
-int rt_image_bundle_make(const struct rt_globals *g, const char *image, char *const *args,
-			 const char *dir, struct rt_error *err)
+int rt_image_bundle_make(const struct rt_globals *g, const char *image, const char *entrypoint,
+			 char *const *args, const char *dir, struct rt_error *err)
 {
 	cleanup_store struct img_store *s = NULL;
 	cleanup_free char *base = rt_spec_default_json(0, 0, 0);
-	struct img_bundle_opts o = {.ref = image, .dir = dir, .base_config = base, .args = args};
+	struct img_bundle_opts o = {
+	    .ref = image, .dir = dir, .base_config = base, .args = args, .entrypoint = entrypoint};
 
 	if (base == NULL)
 		return rt_error_set(err, ENOMEM, "default config");

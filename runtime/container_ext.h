@@ -14,9 +14,10 @@ int rt_pod_apply(const struct rt_globals *g, const char *pod, struct rt_spec *sp
 		 struct rt_error *err);
 
 /* Make an overlay bundle of image at dir (config.json from the image, husk spec's defaults
- * for the rest); args (NULL-terminated, may be NULL) replace the image's Cmd. */
-int rt_image_bundle_make(const struct rt_globals *g, const char *image, char *const *args,
-			 const char *dir, struct rt_error *err);
+ * for the rest); args (NULL-terminated, may be NULL) replace the image's Cmd; entrypoint (may
+ * be NULL) the image's Entrypoint, as docker's --entrypoint. */
+int rt_image_bundle_make(const struct rt_globals *g, const char *image, const char *entrypoint,
+			 char *const *args, const char *dir, struct rt_error *err);
 /* Unmount and remove such a bundle; missing is fine. */
 int rt_image_bundle_remove(const struct rt_globals *g, const char *dir, struct rt_error *err);
 

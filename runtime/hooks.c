@@ -19,6 +19,26 @@
 
 extern char **environ;
 
+/* The state on the hook's stdin.  A hook that exits without reading it all (/bin/true, a
+ * hook that only needs its arguments) closes the pipe under us: husk does not ignore SIGPIPE
+ * (its children would inherit that), so the signal is blocked for the write and the one the
+ * write raised is taken off before it is unblocked.  The hook's exit status tells the rest. */
+static void write_state(int fd, const char *state_json)
+{
+	sigset_t pipe_set, old;
+	struct timespec zero = {0, 0};
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	if (rt_write_all(fd, state_json, strlen(state_json)) < 0 && errno == EPIPE &&
+	    !sigismember(&old, SIGPIPE)) {
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static int run_one(const struct rt_hook *h, const char *state_json, struct rt_error *err)
 {
 	int in[2];
@@ -46,10 +66,7 @@ static int run_one(const struct rt_hook *h, const char *state_json, struct rt_er
 		_exit(127);
 	}
 	close(in[0]);
-	/* a hook that does not read stdin must not kill us with SIGPIPE */
-	if (rt_write_all(in[1], state_json, strlen(state_json)) < 0 && errno != EPIPE) {
-		/* the hook's exit status tells the story */
-	}
+	write_state(in[1], state_json);
 	close(in[1]);
 
 	pidfd = rt_sys_pidfd_open(pid, 0);

@@ -314,7 +314,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 			return;
 		ctx->state_json = strdup(msg.text);
 	}
-	if (run_hooks_in_container(ctx, RT_HOOK_CREATE_CONTAINER, pid, RT_STATUS_CREATING, err) < 0)
+	if (run_hooks_in_container(ctx, RT_HOOK_CREATE_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
 		return;
 	/* the agent's socket is a host path: connect while the host's tree is still visible */
 	if (sc && sc->listener_path) {

@@ -37,17 +37,20 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 
 	if (rt_json_check_object(o, p, err) < 0)
 		return -1;
+	/* 0 is "not set" for limit, reservation and swap, as runc takes it in config.json and in
+	 * `update -r`: Docker and containerd send a whole LinuxResources object in which every
+	 * limit the user did not give is 0 */
 	if ((r = get_i64(o, "limit", p, &v, err)) < 0)
 		return -1;
-	if (r) {
-		if (v == 0 || v < -1)
+	if (r && v != 0) {
+		if (v < -1)
 			return rt_json_error(err, &lp, "must be positive, or -1 for no limit");
 		l->has_memory_limit = 1;
 		l->memory_limit = v;
 	}
 	if ((r = get_i64(o, "reservation", p, &v, err)) < 0)
 		return -1;
-	if (r) {
+	if (r && v != 0) {
 		if (v < -1)
 			return rt_json_error(err, &rp, "must be >= 0, or -1 for no limit");
 		l->has_memory_reservation = 1;
@@ -55,7 +58,7 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 	}
 	if ((r = get_i64(o, "swap", p, &v, err)) < 0)
 		return -1;
-	if (r) {
+	if (r && v != 0) {
 		if (v < -1)
 			return rt_json_error(err, &sp, "must be >= 0, or -1 for no limit");
 		l->has_memory_swap = 1;
@@ -78,8 +81,13 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 	 * file; validated, then ignored as runc does on v2 */
 	if (get_i64(o, "kernel", p, &v, err) < 0 || get_i64(o, "kernelTCP", p, &v, err) < 0)
 		return -1;
-	if (rt_json_get_uint64(o, "swappiness", p, 100, &u, err) < 0)
+	/* -1 cast to uint64 (18446744073709551615) is how Docker's Go code says "unset" */
+	if ((r = rt_json_get_uint64(o, "swappiness", p, UINT64_MAX, &u, err)) < 0)
 		return -1;
+	if (r && u > 100 && u != UINT64_MAX) {
+		struct rt_jpath wp = RT_JPATH_KEY(p, "swappiness");
+		return rt_json_error(err, &wp, "%" PRIu64 " is out of range [0, 100]", u);
+	}
 	if ((r = rt_json_get_bool(o, "disableOOMKiller", p, &b, err)) < 0)
 		return -1;
 	if (r)
@@ -106,8 +114,9 @@ static int parse_cpuset(json_t *o, const char *key, const struct rt_jpath *p, ch
 	return *ret ? 0 : rt_error_set(err, ENOMEM, "%s", path);
 }
 
-static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, enum parse_mode mode,
-		     struct rt_error *err)
+/* A quota without a period keeps the cgroup's period, the kernel's 100 ms in a new cgroup:
+ * runc's default too, and what `docker run --cpu-quota N` relies on. */
+static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, struct rt_error *err)
 {
 	struct rt_jpath shp = RT_JPATH_KEY(p, "shares"), qp = RT_JPATH_KEY(p, "quota"),
 			pp = RT_JPATH_KEY(p, "period"), ip = RT_JPATH_KEY(p, "idle");
@@ -141,8 +150,6 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, e
 		if (v < -1 || (v > 0 && v < 1000))
 			return rt_json_error(err, &qp,
 					     "must be at least 1000 (usec), or -1 for no limit");
-		if (mode == MODE_CONFIG && v > 0 && !l->has_cpu_period)
-			return rt_json_error(err, &qp, "a quota needs cpu.period");
 		l->has_cpu_quota = 1;
 		l->cpu_quota = v;
 	}
@@ -491,7 +498,7 @@ static int parse_all(json_t *res, const struct rt_jpath *p, enum parse_mode mode
 	} while (0)
 	SECTION("devices", parse_devices(v, &sp_, l, err));
 	SECTION("memory", parse_memory(v, &sp_, l, mode, err));
-	SECTION("cpu", parse_cpu(v, &sp_, l, mode, err));
+	SECTION("cpu", parse_cpu(v, &sp_, l, err));
 	SECTION("pids", parse_pids(v, &sp_, l, err));
 	SECTION("blockIO", parse_block_io(v, &sp_, l, err));
 	SECTION("hugepageLimits", parse_hugepages(v, &sp_, l, err));

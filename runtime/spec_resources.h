@@ -20,7 +20,8 @@ struct cg_limits;
 int rt_spec_parse_resources(json_t *resources, struct cg_limits **ret, struct rt_error *err);
 
 /* `update -r FILE` (runc's format: a LinuxResources object).  Same rules, except that
- * cpu.quota alone is allowed (the cgroup keeps its period).  Errors: "FILE: memory.limit: ...". */
+ * memory.swap alone is allowed (the cgroup keeps its memory limit).  Errors: "FILE:
+ * memory.limit: ...". */
 int rt_resources_parse_update(const char *json_text, size_t len, const char *source,
 			      struct cg_limits **ret, struct rt_error *err);
 

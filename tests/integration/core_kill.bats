@@ -99,3 +99,66 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 	pid_alive "$child" && fail "child $child survived kill --all"
 	true
 }
+
+# containerd's shim, once the init of a container without its own pid namespace has exited,
+# sends `kill --all ID 9` to end what is left of it, and fails the task's delete if that
+# fails.  runc signals what is left in the cgroup and exits 0; a plain kill says "not running".
+@test "kill --all of a stopped container succeeds (runc, containerd's shim); plain kill does not" {
+	set_args true
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_status "$ID" stopped
+	run --separate-stderr husk kill --all "$ID" 9
+	assert_success
+	run --separate-stderr husk kill -a "$ID"
+	assert_success
+	run --separate-stderr husk kill "$ID" KILL
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"container not running"* ]] || fail "stderr: $stderr"
+	run --separate-stderr husk kill --all "nope-$ID" KILL
+	assert_failure
+	[[ "$stderr" == *"does not exist"* ]] || fail "stderr: $stderr"
+}
+
+@test "kill --all of a stopped container reaches the processes left in its cgroup" {
+	add_shared_dir
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_cmd 'sleep 1000 & echo $! > /shared/child; exit 0'
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_status "$ID" stopped
+	wait_file "$SHARED/child"
+	local child
+	child=$(cat "$SHARED/child")
+	pid_alive "$child" || fail "the orphan $child is already gone"
+	run --separate-stderr husk kill --all "$ID" KILL
+	assert_success
+	for _ in $(seq 1 30); do pid_alive "$child" || break; sleep 0.1; done
+	pid_alive "$child" && fail "orphan $child survived kill --all"
+	true
+}
+
+@test "kill ID 0 probes the init: 0 while it runs, \"container not running\" once stopped" {
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	run --separate-stderr husk kill "$ID" 0
+	assert_success
+	run husk start "$ID"
+	assert_success
+	run --separate-stderr husk kill "$ID" 0
+	assert_success
+	assert_eq "$(state_field "$ID" .status)" running "status after the probe"
+	run husk kill "$ID" KILL
+	assert_success
+	wait_status "$ID" stopped
+	run --separate-stderr husk kill "$ID" 0
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"container not running"* ]] || fail "stderr: $stderr"
+}

@@ -78,3 +78,22 @@ load ../helpers/lib
 	done
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") != null' <<<"$f" >/dev/null || fail "capabilities"
 }
+
+# features-linux.md: each "enabled" says whether the support is built in (not whether the host
+# has it); containerd asks for idmapped mounts only when mountExtensions.idmap says so.
+@test "features: announces what husk implements: idmap mounts, AppArmor, SELinux, rdma" {
+	husk_only "runc 1.1.5's features predate mountExtensions and cgroup.rdma"
+	run --separate-stderr husk features
+	assert_success
+	local q
+	for q in .linux.mountExtensions.idmap.enabled .linux.apparmor.enabled \
+		.linux.selinux.enabled .linux.cgroup.rdma; do
+		assert_eq "$(jq -r "$q" <<<"$output")" true "$q"
+	done
+	local o
+	for o in idmap ridmap tmpcopyup notmpcopyup; do
+		jq -e --arg o "$o" '.mountOptions | index($o) != null' <<<"$output" >/dev/null ||
+			fail "mount option $o missing"
+	done
+	assert_eq "$(jq -r .linux.intelRdt.enabled <<<"$output")" false "intelRdt"
+}

@@ -225,6 +225,127 @@ upperdir_of() {
 	assert_container_gone "$ID"
 }
 
+# docker's --entrypoint: it replaces the image's Entrypoint ("" removes it) and drops the
+# image's Cmd, which was written for that Entrypoint; arguments after -- still follow it.
+@test "run --image --entrypoint: replaces the Entrypoint, \"\" removes it, the image's Cmd goes" {
+	husk_only "images (--image, bundle create) are husk's"
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run h run --image img "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = from-cmd ]
+	# docker's rule without the flag: `sh -c echo hi` runs echo with $0=hi: an empty line
+	run h run --image img "$ID" -- echo hi </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "" ]
+	run h run --image img --entrypoint "" "$ID" -- echo hi </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = hi ] || fail "--entrypoint \"\": $status $output"
+	run h run --image img --entrypoint /bin/echo "$ID" -- a b </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "a b" ] || fail "--entrypoint echo: $status $output"
+	# the image's Cmd is not appended to another entrypoint
+	run h run --image img --entrypoint /bin/echo "$ID" </dev/null
+	[ "$status" -eq 0 ] && [ "$output" = "" ] || fail "Cmd kept: $status $output"
+	image_bg "$ID" create --image img --entrypoint /bin/sleep "$ID" -- 100
+	assert_eq "$(jq -c .process.args "$STATE_ROOT/$ID/bundle/config.json")" '["/bin/sleep","100"]' "args"
+	h delete --force "$ID"
+	assert_container_gone "$ID"
+}
+
+@test "--entrypoint refused with no command left, and without --image; nothing left" {
+	husk_only "images (--image, bundle create) are husk's"
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run --separate-stderr h run --image img --entrypoint "" "$ID" </dev/null
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"give a command"* ]] || fail "stderr: $stderr"
+	assert_container_gone "$ID"
+	[ -z "$(ls "$S/bundles")" ] || fail "bundle left: $(ls "$S/bundles")"
+	run --separate-stderr h run --bundle "$BUNDLE" --entrypoint /bin/echo "$ID" </dev/null
+	assert_failure
+	assert_one_error_line
+	[[ "$stderr" == *"--entrypoint needs --image"* ]] || fail "stderr: $stderr"
+	assert_container_gone "$ID"
+}
+
+@test "bundle create --entrypoint writes docker's args into config.json" {
+	husk_only "images (--image, bundle create) are husk's"
+	"$MKIMAGE" --entrypoint '["/bin/sh","-c"]' --cmd '["echo from-cmd"]' \
+		"$BATS_TEST_TMPDIR/img" $T/layers/1
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	local b=$BATS_TEST_TMPDIR/b
+	h bundle create --image img --entrypoint /bin/echo "$b" -- x y
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/echo","x","y"]' "args"
+	h bundle delete "$b"
+	h bundle create --image img --entrypoint "" "$b" -- /bin/true
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/true"]' "args"
+	h bundle delete "$b"
+	h bundle create --image img "$b"
+	assert_eq "$(jq -c .process.args "$b/config.json")" '["/bin/sh","-c","echo from-cmd"]' "args"
+	h bundle delete "$b"
+}
+
+# layer.md: a whiteout applies to lower layers only; what its own layer holds of that name
+# stays, whichever member comes first.  The upper layer is a tar with its members in the order
+# given: a file and its whiteout, a directory and its whiteout, an opaque marker among files.
+@test "whiteouts hide only lower layers: the same layer's file, directory and opaque dir stay" {
+	husk_only "images (--image, bundle create) are husk's"
+	local low=$BATS_TEST_TMPDIR/low up=$BATS_TEST_TMPDIR/up order
+	mkdir -p "$low/etc/app/d" "$low/opq" "$up/etc/app/d" "$up/opq"
+	echo old >"$low/etc/app/recreated.txt"
+	echo old >"$low/etc/app/gone.txt"
+	echo old >"$low/etc/app/d/lowerfile"
+	echo old >"$low/opq/lowerfile"
+	echo new >"$up/etc/app/recreated.txt"
+	echo mine >"$up/etc/app/d/mine"
+	echo mine >"$up/opq/mine"
+	touch "$up/etc/app/.wh.recreated.txt" "$up/etc/app/.wh.gone.txt" "$up/etc/app/.wh.d" \
+		"$up/opq/.wh..wh..opq"
+	for order in after before; do
+		local members=(./etc ./etc/app ./etc/app/.wh.gone.txt)
+		if [ $order = after ]; then
+			members+=(./etc/app/recreated.txt ./etc/app/.wh.recreated.txt
+				./etc/app/d ./etc/app/d/mine ./etc/app/.wh.d
+				./opq ./opq/mine ./opq/.wh..wh..opq)
+		else
+			members+=(./etc/app/.wh.recreated.txt ./etc/app/recreated.txt
+				./etc/app/.wh.d ./etc/app/d ./etc/app/d/mine
+				./opq ./opq/.wh..wh..opq ./opq/mine)
+		fi
+		tar -cf "$BATS_TEST_TMPDIR/up-$order.tar" -C "$up" --no-recursion "${members[@]}"
+		"$MKIMAGE" --tag $order "$BATS_TEST_TMPDIR/img-$order" $T/layers/1 "$low" \
+			"$BATS_TEST_TMPDIR/up-$order.tar"
+		h image import "oci:$BATS_TEST_TMPDIR/img-$order:$order" "wh-$order"
+		run h run --image "wh-$order" "$ID" -- /bin/sh -c \
+			'cat /etc/app/recreated.txt; ls -a /etc/app /etc/app/d /opq' </dev/null
+		[ "$status" -eq 0 ] || fail "$order: $status $output"
+		assert_eq "$(echo $output)" "new /etc/app: . .. d recreated.txt /etc/app/d: . .. mine /opq: . .. mine" "$order: the container's view"
+		assert_container_gone "$ID"
+	done
+}
+
+# ".wh..wh..opq" at the top of a layer hides every lower layer; overlayfs ignores the opaque
+# mark on a layer's root, so the layers below it must stay out of the mount.
+@test "an opaque marker at a layer's root hides every lower layer" {
+	husk_only "images (--image, bundle create) are husk's"
+	local top=$BATS_TEST_TMPDIR/top mid=$BATS_TEST_TMPDIR/mid
+	mkdir -p "$top/bin" "$mid/junk"
+	cp /bin/busybox "$top/bin/"
+	ln -s busybox "$top/bin/sh"
+	ln -s busybox "$top/bin/ls"
+	echo top >"$top/top"
+	echo mid >"$mid/junk/f"
+	touch "$top/.wh..wh..opq"
+	"$MKIMAGE" "$BATS_TEST_TMPDIR/img" $T/layers/1 "$mid" "$top"
+	h image import "oci:$BATS_TEST_TMPDIR/img" img
+	run h run --image img "$ID" -- /bin/ls / </dev/null
+	[ "$status" -eq 0 ] || fail "run: $status $output"
+	[[ " $(echo $output) " == *" top "* ]] || fail "the top layer is missing: $output"
+	[[ " $(echo $output) " != *" junk "* && " $(echo $output) " != *" data "* ]] ||
+		fail "a lower layer shows through: $output"
+	assert_container_gone "$ID"
+}
+
 @test "two containers from one image share every lower layer and see each other's writes nowhere" {
 	h image import "oci:$T/oci:v1" img
 	local a=$ID-a b=$ID-b

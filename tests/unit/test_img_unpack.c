@@ -299,6 +299,125 @@ static void test_hostile(void **state)
 	assert_int_equal(stat(target, &s), -1);
 }
 
+/* Unpack members (plain tar) into tmp/NAME; must succeed. */
+static void unpack_ok(const struct member *m, size_t n, const char *name)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	const char *tar = write_tar(m, n, 0);
+
+	if (unpack(tar, name, IMG_COMPRESSION_NONE, NULL, &err) < 0)
+		fail_msg("%s: %s", name, err.msg);
+}
+
+/* lstat tmp/DIR/PATH; the mode, or 0 when missing */
+static mode_t mode_of(const char *dir, const char *path, struct stat *ret)
+{
+	char p[256];
+	struct stat s;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", tmp, dir, path);
+	if (lstat(p, ret ? ret : &s) < 0)
+		return 0;
+	return ret ? ret->st_mode : s.st_mode;
+}
+
+static int opaque(const char *dir, const char *path)
+{
+	char p[256], v[4];
+
+	snprintf(p, sizeof(p), "%s/%s/%s", tmp, dir, path);
+	return getxattr(p, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+static void assert_file(const char *dir, const char *path, const char *content)
+{
+	char p[256], buf[64] = {0};
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", tmp, dir, path);
+	fd = open(p, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		fail_msg("%s/%s: not a file of the layer", dir, path);
+	assert_true(read(fd, buf, sizeof(buf) - 1) >= 0);
+	close(fd);
+	assert_string_equal(buf, content);
+}
+
+/* layer.md: "Whiteout files MUST only apply to resources in lower/parent layers.  Files that
+ * are present in the same layer as a whiteout file can only be hidden by whiteout files in
+ * subsequent layers."  Whatever the order of the members. */
+static void test_whiteout_same_layer(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* whiteouts are device nodes, opaque marks trusted.* xattrs */
+
+	/* the file first, then its whiteout; and the other way round */
+	const struct member after[] = {{"etc/app/", 'd', NULL, 0755},
+				       {"etc/app/recreated.txt", 'f', "new\n", 0644},
+				       {"etc/app/.wh.recreated.txt", 'f', "", 0}};
+	unpack_ok(after, 3, "after");
+	assert_file("after", "etc/app/recreated.txt", "new\n");
+	const struct member before[] = {{"etc/app/", 'd', NULL, 0755},
+					{"etc/app/.wh.recreated.txt", 'f', "", 0},
+					{"etc/app/recreated.txt", 'f', "new\n", 0644}};
+	unpack_ok(before, 3, "before");
+	assert_file("before", "etc/app/recreated.txt", "new\n");
+
+	/* a directory and its whiteout, both orders, and a whiteout then an implicit parent:
+	 * the layer's directory stays with its files, opaque so that the lower one is hidden */
+	const struct member dir_after[] = {
+	    {"d/", 'd', NULL, 0755}, {"d/f", 'f', "f\n", 0644}, {".wh.d", 'f', "", 0}};
+	unpack_ok(dir_after, 3, "dirafter");
+	assert_true(S_ISDIR(mode_of("dirafter", "d", NULL)) && opaque("dirafter", "d"));
+	assert_file("dirafter", "d/f", "f\n");
+	const struct member dir_before[] = {
+	    {".wh.d", 'f', "", 0}, {"d/", 'd', NULL, 0755}, {"d/f", 'f', "f\n", 0644}};
+	unpack_ok(dir_before, 3, "dirbefore");
+	assert_true(S_ISDIR(mode_of("dirbefore", "d", NULL)) && opaque("dirbefore", "d"));
+	assert_file("dirbefore", "d/f", "f\n");
+	const struct member implicit[] = {{".wh.e", 'f', "", 0}, {"e/sub/f", 'f', "f\n", 0644}};
+	unpack_ok(implicit, 2, "implicit");
+	assert_true(opaque("implicit", "e"));
+	assert_false(opaque("implicit", "e/sub"));
+	assert_file("implicit", "e/sub/f", "f\n");
+
+	/* an opaque marker hides the lower dir's files, not the layer's own, before or after */
+	const struct member opq[] = {{"o/", 'd', NULL, 0755},
+				     {"o/a", 'f', "a\n", 0644},
+				     {"o/.wh..wh..opq", 'f', "", 0},
+				     {"o/b", 'f', "b\n", 0644}};
+	unpack_ok(opq, 4, "opq");
+	assert_true(opaque("opq", "o"));
+	assert_file("opq", "o/a", "a\n");
+	assert_file("opq", "o/b", "b\n");
+
+	/* a whiteout still hides what only a lower layer has */
+	const struct member lower[] = {{"etc/.wh.gone", 'f', "", 0}};
+	unpack_ok(lower, 1, "lower");
+	struct stat st;
+	assert_true(S_ISCHR(mode_of("lower", "etc/gone", &st)) && st.st_rdev == makedev(0, 0));
+}
+
+/* Hardlinks and whiteouts of one layer: a link to a file the layer later whites out keeps the
+ * file (both names); a link to a name the layer only whites out has no target in the layer. */
+static void test_whiteout_hardlink(void **state)
+{
+	struct stat st;
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+
+	const struct member kept[] = {
+	    {"x", 'f', "x\n", 0644}, {"y", 'h', "x", 0}, {".wh.x", 'f', "", 0}};
+	unpack_ok(kept, 3, "kept");
+	assert_true(S_ISREG(mode_of("kept", "x", &st)) && st.st_nlink == 2);
+	assert_file("kept", "y", "x\n");
+
+	const struct member to_wh[] = {{".wh.x", 'f', "", 0}, {"y", 'h', "x", 0}};
+	expect_refused(to_wh, 2, "towh", "not in this layer");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +427,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncated_gzip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whiteout_same_layer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whiteout_hardlink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

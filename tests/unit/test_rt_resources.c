@@ -134,6 +134,11 @@ static void test_absent_and_unset(void **state)
 	assert_int_equal(l->memory_swap, CG_MAX);
 	assert_false(l->has_devices);
 	cg_limits_free(l);
+	/* docker run --cpu-quota N without --cpu-period: the cgroup's (kernel default) period */
+	l = parse_ok("{\"cpu\": {\"quota\": 20000}}");
+	assert_true(l->has_cpu_quota);
+	assert_false(l->has_cpu_period);
+	cg_limits_free(l);
 	l = parse_ok("{\"pids\": {\"limit\": -1}}");
 	assert_int_equal(l->pids_limit, CG_MAX);
 	cg_limits_free(l);
@@ -143,8 +148,6 @@ static void test_refusals(void **state)
 {
 	(void)state;
 	parse_bad("[]", "linux.resources: must be an object");
-	parse_bad("{\"memory\": {\"limit\": 0}}",
-		  "linux.resources.memory.limit: must be positive, or -1 for no limit");
 	parse_bad("{\"memory\": {\"limit\": -5}}",
 		  "linux.resources.memory.limit: must be positive, or -1 for no limit");
 	parse_bad("{\"memory\": {\"limit\": \"1G\"}}",
@@ -154,8 +157,6 @@ static void test_refusals(void **state)
 	    "linux.resources.memory.swap: memory+swap 50 must not be below the memory limit 100");
 	parse_bad("{\"memory\": {\"swap\": 50}}",
 		  "linux.resources.memory.swap: a swap limit needs memory.limit");
-	parse_bad("{\"cpu\": {\"quota\": 20000}}",
-		  "linux.resources.cpu.quota: a quota needs cpu.period");
 	parse_bad("{\"cpu\": {\"quota\": -7, \"period\": 100000}}",
 		  "linux.resources.cpu.quota: must be at least 1000 (usec), or -1 for no limit");
 	parse_bad("{\"cpu\": {\"period\": 10}}",
@@ -228,6 +229,90 @@ static void test_update_file(void **state)
 	rt_error_release(&err);
 }
 
+/* The documents Docker and containerd hand to `update -r -`, in the shape they marshal them
+ * (Go's encoding of specs.LinuxResources): every limit the user did not give is 0, which runc
+ * takes as "leave it as it is". */
+static struct cg_limits *parse_update_ok(const char *text)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct cg_limits *l = NULL;
+
+	if (rt_resources_parse_update(text, strlen(text), "stdin", &l, &err) < 0)
+		fail_msg("%s: %s", text, err.msg);
+	assert_non_null(l);
+	return l;
+}
+
+/* docker update's memory and blockIO parts when it changes neither */
+#define DOCKER_MEM0   "\"memory\":{\"limit\":0,\"reservation\":0,\"kernel\":0}"
+#define DOCKER_BLKIO0 "\"blockIO\":{\"weight\":0}"
+
+static void test_update_zero_is_unchanged(void **state)
+{
+	struct cg_limits *l;
+	(void)state;
+
+	/* `docker update --restart always` (no limit): libcontainerd's toContainerdResources */
+	l = parse_update_ok("{" DOCKER_MEM0 ",\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0},"
+			    "" DOCKER_BLKIO0 "}");
+	assert_int_equal(cg_limits_controllers(l), 0);
+	assert_false(l->has_memory_limit || l->has_memory_reservation || l->has_memory_swap);
+	assert_false(l->has_cpu_shares || l->has_cpu_quota || l->has_cpu_period);
+	assert_false(l->has_io_weight || l->has_pids_limit);
+	cg_limits_free(l);
+
+	/* `docker update --pids-limit 200` */
+	l = parse_update_ok("{" DOCKER_MEM0 ",\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0},"
+			    "" DOCKER_BLKIO0 ",\"pids\":{\"limit\":200}}");
+	assert_int_equal(cg_limits_controllers(l), CG_BIT(CG_PIDS));
+	assert_int_equal(l->pids_limit, 200);
+	cg_limits_free(l);
+
+	/* `docker update --cpus 0.5`: quota and period of 100 ms, the rest 0 */
+	l = parse_update_ok("{" DOCKER_MEM0 ",\"cpu\":{\"shares\":0,\"quota\":50000,"
+			    "\"period\":100000}," DOCKER_BLKIO0 "}");
+	assert_int_equal(cg_limits_controllers(l), CG_BIT(CG_CPU));
+	assert_int_equal(l->cpu_quota, 50000);
+	assert_int_equal(l->cpu_period, 100000);
+	cg_limits_free(l);
+
+	/* `docker update --memory 256m --memory-swap 512m` */
+	l = parse_update_ok("{\"memory\":{\"limit\":268435456,\"reservation\":0,\"swap\":536870912,"
+			    "\"kernel\":0},\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0},"
+			    "\"blockIO\":{\"weight\":0}}");
+	assert_int_equal(cg_limits_controllers(l), CG_BIT(CG_MEMORY));
+	assert_true(l->has_memory_limit && l->has_memory_swap);
+	assert_false(l->has_memory_reservation);
+	cg_limits_free(l);
+
+	/* containerd's CRI UpdateContainerResources: the container's whole resources, the deny-all
+	 * device rule and pids 0 included (go-runc marshals specs.LinuxResources as it is) */
+	l = parse_update_ok("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
+			    "\"memory\":{\"limit\":268435456,\"swap\":0},"
+			    "\"cpu\":{\"shares\":256,\"quota\":50000,\"period\":100000,"
+			    "\"realtimeRuntime\":0,\"realtimePeriod\":0},\"pids\":{\"limit\":0}}");
+	assert_true(l->has_memory_limit && l->has_cpu_shares && l->has_cpu_quota);
+	assert_false(l->has_memory_swap || l->has_pids_limit);
+	cg_limits_free(l);
+
+	/* the same zeros in config.json: not set, as runc takes them (a limit of 0 bytes would
+	 * kill the container at once) */
+	l = parse_ok("{\"memory\": {\"limit\": 0, \"reservation\": 0, \"swap\": 0}}");
+	assert_int_equal(cg_limits_controllers(l), 0);
+	cg_limits_free(l);
+	/* swappiness -1 as Go's uint64 (Docker's "unset"), as runc takes it; 101 is refused */
+	l = parse_update_ok("{\"memory\": {\"swappiness\": 18446744073709551615}}");
+	assert_int_equal(cg_limits_controllers(l), 0);
+	cg_limits_free(l);
+	parse_bad("{\"memory\": {\"swappiness\": 101}}",
+		  "linux.resources.memory.swappiness: 101 is out of range [0, 100]");
+	/* unlimited memory with swap 0 keeps the v1 rule: swap unlimited too (at apply time) */
+	l = parse_update_ok("{\"memory\":{\"limit\":-1,\"swap\":0}}");
+	assert_true(l->has_memory_limit);
+	assert_false(l->has_memory_swap);
+	cg_limits_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +320,7 @@ int main(void)
 	    cmocka_unit_test(test_absent_and_unset),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_update_file),
+	    cmocka_unit_test(test_update_zero_is_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

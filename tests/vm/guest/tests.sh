@@ -69,6 +69,11 @@ t_cpu_throttle() {
 	grep -q '"throttledPeriods":[1-9]' /tmp/cpu.stats || fail "stats: $(cat /tmp/cpu.stats)"
 	grep -q '"type":"stats"' /tmp/cpu.stats || fail "stats: $(cat /tmp/cpu.stats)"
 	ct_delete cpu
+	# a quota alone (docker run --cpu-quota) keeps the kernel's 100 ms period, as in runc
+	make_bundle cpuq '{"cpu": {"quota": 20000}}' sleep 100
+	ct_run cpuq
+	expect_eq "cpu.max of a quota alone" "$(cat "$(cg_dir cpuq)/cpu.max")" "20000 100000"
+	ct_delete cpuq
 }
 
 # A frozen container makes no progress; after resume it does.  (The counter is renamed into
@@ -115,6 +120,15 @@ t_update_live() {
 	[ "$cur" -le 8 ] || fail "pids.current $cur above the updated limit 8"
 	n=$(cg_key pids.events max upd)
 	[ "${n:-0}" -ge 1 ] || fail "pids.events max is '$n'"
+	# what `docker update` sends: a whole object, 0 for every limit it leaves alone
+	z='"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0}'
+	echo "{$z,\"blockIO\":{\"weight\":0}}" | rt update -r - upd || fail "update -r zeros"
+	expect_eq "memory.max after zeros" "$(cat "$(cg_dir upd)/memory.max")" 33554432
+	expect_eq "pids.max after zeros" "$(cat "$(cg_dir upd)/pids.max")" 8
+	echo "{$z,\"blockIO\":{\"weight\":0},\"pids\":{\"limit\":16}}" | rt update -r - upd ||
+		fail "update -r pids"
+	expect_eq "pids.max from docker's document" "$(cat "$(cg_dir upd)/pids.max")" 16
+	expect_eq "memory.max after pids" "$(cat "$(cg_dir upd)/memory.max")" 33554432
 	ct_delete upd
 }
 
