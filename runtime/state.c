@@ -138,7 +138,8 @@ void rt_container_dir_close(struct rt_container_dir *d)
 
 int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err)
 {
-	static const char *const known[] = {RT_STATE_FILE, RT_CONFIG_COPY, RT_EXEC_FIFO};
+	/* the state last: a delete killed half-way leaves it for the next one to go by */
+	static const char *const known[] = {RT_EXEC_FIFO, RT_CONFIG_COPY, RT_STATE_FILE};
 	const char *id = strrchr(d->path, '/') + 1;
 
 	/* the files husk keeps there by name, then the directory: a tree walk (open, stat,
@@ -190,6 +191,10 @@ int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
 		json_object_set_new(o, "image_bundle", json_string(st->image_bundle));
 	if (st->systemd_cgroup)
 		json_object_set_new(o, "systemd_cgroup", json_true());
+	if (st->creating)
+		json_object_set_new(o, "creating", json_true());
+	if (st->creating && st->cgroup_made)
+		json_object_set_new(o, "cgroup_made", json_true());
 	text = json_dumps(o, JSON_COMPACT);
 	if (text == NULL)
 		return rt_error_set(err, ENOMEM, "encode state of `%s`", st->id);
@@ -239,6 +244,9 @@ int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct
 	ret->pod = dup_str(o, "pod");
 	ret->image_bundle = dup_str(o, "image_bundle");
 	ret->systemd_cgroup = json_is_true(json_object_get(o, "systemd_cgroup"));
+	ret->creating = json_is_true(json_object_get(o, "creating"));
+	/* a committed state's cgroup is the container's own */
+	ret->cgroup_made = !ret->creating || json_is_true(json_object_get(o, "cgroup_made"));
 	ann = json_object_get(o, "annotations");
 	if (json_object_size(ann) > 0) {
 		ret->annotations = calloc(json_object_size(ann), sizeof(*ret->annotations));
@@ -279,6 +287,10 @@ enum rt_status rt_state_status(const struct rt_container_dir *d, const struct rt
 	unsigned long long ticks;
 	char pstate = 0;
 
+	/* a create in progress, or one that was killed before it committed the state (seen by a
+	 * command holding the lock, which a live create keeps until then) */
+	if (st->creating)
+		return RT_STATUS_CREATING;
 	if (st->pid <= 0)
 		return RT_STATUS_STOPPED;
 	/* /proc of the host: the stored pid is a host pid */

@@ -31,6 +31,12 @@ struct rt_state {
 	char *pod;	    /* pod name or NULL */
 	char *image_bundle; /* bundle dir husk made from an image (deleted with us) */
 	int systemd_cgroup;
+	/* create records what it is about to make before it makes it, so that a create killed
+	 * half-way leaves a record `delete` can clean up from: `creating` until the state is
+	 * committed (pid known, the init told to outlive us), `cgroup_made` once cgroup_path
+	 * names a cgroup this create made (before that it may be someone else's). */
+	int creating;
+	int cgroup_made;
 };
 
 /* Paths and the lock of one container. */
