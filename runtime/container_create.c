@@ -477,8 +477,8 @@ static int record_creating(struct create_ctx *c, struct rt_error *err)
 	return rt_state_write(&c->dir, &c->st, err);
 }
 
-/* The container's cgroup: recorded before it exists, then recorded again as ours once made
- * (until then the path may name someone else's cgroup, which `delete` must not kill). */
+/* The container's cgroup: recorded before it exists, then marked as ours once made (until
+ * then the path may name someone else's cgroup, which `delete` must not kill). */
 static int make_cgroup(struct create_ctx *c, struct rt_error *err)
 {
 	if (rt_cgroup_make(c->spec, &c->cgroup, err) < 0)
@@ -486,8 +486,7 @@ static int make_cgroup(struct create_ctx *c, struct rt_error *err)
 	if (c->cgroup.cg == NULL)
 		return 0;
 	rt_crashpoint("create.cgroup");
-	c->st.cgroup_made = 1;
-	if (record_creating(c, err) < 0)
+	if (rt_state_mark_cgroup_made(&c->dir, err) < 0)
 		return -1;
 	rt_crashpoint("create.cgroup-recorded");
 	return 0;

@@ -20,6 +20,7 @@ crash_setup() {
 	else
 		FAST=$HUSK_RELEASE
 	fi
+	RT_OPTS=() # global options for every runtime command (--store ...)
 	TRIALS=$BATS_TEST_TMPDIR/trials.log
 	: >"$TRIALS"
 	export FAST KILLAFTER TRIALS
@@ -29,7 +30,7 @@ crash_setup() {
 runtime() {
 	local bin=$1
 	shift
-	HUSK_TEST_MARK=$MARK "$bin" --root "$STATE_ROOT" "$@" </dev/null
+	HUSK_TEST_MARK=$MARK "$bin" --root "$STATE_ROOT" "${RT_OPTS[@]}" "$@" </dev/null
 }
 
 # kill_after USEC BINARY ARGS...: run a runtime command, SIGKILL it USEC µs after its start (or
@@ -40,7 +41,7 @@ kill_after() {
 	shift 2
 	(
 		export HUSK_TEST_MARK=$MARK
-		exec "$KILLAFTER" "$usec" "$bin" --root "$STATE_ROOT" "$@"
+		exec "$KILLAFTER" "$usec" "$bin" --root "$STATE_ROOT" "${RT_OPTS[@]}" "$@"
 	) </dev/null >>"$BATS_TEST_TMPDIR/trials.out" 2>"$BATS_TEST_TMPDIR/trial.err" || rc=$?
 	echo "${HUSK_CRASH_AT:-after ${usec}us}: $* -> exit $rc$(grep -q '^killed$' "$BATS_TEST_TMPDIR/trial.err" && echo ' (killed)')" >>"$TRIALS"
 	return 0

@@ -157,6 +157,21 @@ CREATE_POINTS=(create.dir create.record create.cgroup create.cgroup-recorded cre
 	assert_no_leftovers "run (user namespace) killed at its crash points"
 }
 
+@test "crash: run -d --image killed at random moments and at each crash point: nothing left" {
+	local s=$BATS_TEST_TMPDIR/store
+	is_runc && skip "images (--image, --store) are husk's"
+	"$BATS_TEST_DIRNAME/../helpers/mkimage" --cmd '["sleep","1000"]' --env "HUSK_TEST_MARK=$MARK" \
+		"$BATS_TEST_TMPDIR/img" "$BUNDLE/rootfs" >/dev/null
+	RT_OPTS=(--store "$s")
+	runtime "$HUSK" image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
+	random_trials "$FAST" i 30 15000 run -d --image img
+	crash_points "$HUSK" n create.dir create.image "${CREATE_POINTS[@]:1}" run.started \
+		-- run -d --image img
+	assert_no_leftovers "run --image killed"
+	# the image's bundles (overlays) went with their containers
+	assert_eq "$(find "$s/bundles" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" 0 "bundles left"
+}
+
 @test "crash: exec and delete killed at each crash point: nothing left, a second delete finishes" {
 	is_runc && skip "named crash points (HUSK_CRASH_AT) are husk's"
 	local cid=$ID-x0 p n=0
