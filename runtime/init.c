@@ -146,8 +146,8 @@ static int set_names(struct rt_init_ctx *ctx, struct rt_error *err)
 }
 
 /* create: until the parent has the state on disk, a killed parent must take us with it (no
- * state, no client could find us).  It says COMMIT when it has; we disarm the death signal
- * and say so, and only then may it exit. */
+ * state, no client could find us).  It sends CONTINUE when it has; we disarm the death signal
+ * and answer CONTINUE, and only then may it exit. */
 static int wait_for_commit(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	struct rt_sync_msg msg;
@@ -378,9 +378,9 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	}
 	/* we die with the parent until it committed the state (wait_for_start); a vforked init
 	 * (`run`) execs now, and the parent's record names our cgroup until it writes our pid */
-	if (ctx->vfork)
+	if (ctx->vfork) {
 		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (!ctx->vfork) {
+	} else {
 		if (rt_sync_send(ctx->sync_fd, RT_SYNC_READY, 0, NULL, -1) < 0) {
 			rt_error_set(err, errno, "report ready");
 			return;
