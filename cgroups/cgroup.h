@@ -244,6 +244,10 @@ int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, str
 int cg_remove(struct cg_cgroup *cg, struct rt_error *err);
 /* Remove by path without a handle; a missing cgroup is not an error. */
 int cg_remove_path(struct cg_hierarchy *h, const char *path, struct rt_error *err);
+/* rmdir the cgroup at path only when it is empty and has no children: a cgroup that a crashed
+ * create recorded but may not have made (it may be someone else's) is never killed.  Missing,
+ * populated or with children: left as it is, and 0. */
+int cg_remove_if_empty(struct cg_hierarchy *h, const char *path, struct rt_error *err);
 
 /* --- devices --- */
 /* runc's default allow-list (static storage). */

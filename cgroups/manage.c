@@ -532,3 +532,11 @@ int cg_remove_path(struct cg_hierarchy *h, const char *path, struct rt_error *er
 	cg_cgroup_free(cg);
 	return r;
 }
+
+int cg_remove_if_empty(struct cg_hierarchy *h, const char *path, struct rt_error *err)
+{
+	if (unlinkat(h->fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT || errno == EBUSY ||
+	    errno == ENOTEMPTY)
+		return 0;
+	return rt_error_set(err, errno, "rmdir cgroup `%s`", path);
+}

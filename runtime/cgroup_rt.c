@@ -39,12 +39,12 @@ static void drop_default_shares(const struct cg_hierarchy *h, struct cg_limits *
 		l->has_cpu_shares = 0;
 }
 
-int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
-		     struct rt_cgroup *ret, struct rt_error *err)
+int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
+		   struct rt_cgroup *ret, struct rt_error *err)
 {
 	const struct rt_linux *lx = &spec->linux_cfg;
-	cleanup_free char *own = NULL, *rel = NULL;
-	int flags = 0, pflags = 0;
+	cleanup_free char *own = NULL;
+	int pflags = 0;
 
 	memset(ret, 0, sizeof(*ret));
 	if (g->cgroup_manager == RT_CGROUP_MANAGER_DISABLED)
@@ -65,28 +65,35 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 		rt_log(RT_LOG_INFO, "no systemd manager: cgroupsPath `%s` mapped to cgroupfs",
 		       lx->cgroups_path ? lx->cgroups_path : "");
 	}
-	if (cg_path_resolve(lx->cgroups_path, id, own, pflags, &rel, err) < 0) {
+	if (cg_path_resolve(lx->cgroups_path, id, own, pflags, &ret->path, err) < 0) {
 		rt_error_wrap(err, "config.json: linux.cgroupsPath");
 		goto fail;
 	}
 	if (g->skip_unavailable_limits)
-		flags |= CG_SKIP_UNAVAILABLE;
+		ret->create_flags |= CG_SKIP_UNAVAILABLE;
 	/* the program is attached before the container's program runs, by the caller
 	 * (rt_cgroup_devices_*); a rootless container in its own user namespace gets none */
-	flags |= CG_NO_DEVICE_PROGRAM;
+	ret->create_flags |= CG_NO_DEVICE_PROGRAM;
 	if (!(lx->ns[RT_NS_USER].present && getuid() != 0) &&
 	    cg_devices_build(lx->resources ? lx->resources->devices : NULL,
 			     lx->resources ? lx->resources->n_devices : 0, 1, &ret->dev_insns,
 			     &ret->dev_n, err) < 0)
 		goto fail;
 	drop_default_shares(ret->h, lx->resources);
-	if (cg_create(ret->h, rel, lx->resources, flags, &ret->cg, err) < 0)
-		goto fail;
-	warn_skipped(ret->cg->skipped);
 	return 0;
 fail:
 	rt_cgroup_close(ret);
 	return -1;
+}
+
+int rt_cgroup_make(const struct rt_spec *spec, struct rt_cgroup *c, struct rt_error *err)
+{
+	if (c->path == NULL)
+		return 0;
+	if (cg_create(c->h, c->path, spec->linux_cfg.resources, c->create_flags, &c->cg, err) < 0)
+		return -1;
+	warn_skipped(c->cg->skipped);
+	return 0;
 }
 
 int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_error *err)
@@ -107,9 +114,11 @@ void rt_cgroup_close(struct rt_cgroup *c)
 	cg_cgroup_free(c->cg);
 	cg_hierarchy_free(c->h);
 	free(c->dev_insns);
+	free(c->path);
 	c->cg = NULL;
 	c->h = NULL;
 	c->dev_insns = NULL;
+	c->path = NULL;
 }
 
 int rt_cgroup_devices_attach(struct rt_cgroup *c, struct rt_error *err)
@@ -205,7 +214,8 @@ int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err)
 		return 0;
 	if (cg_hierarchy_open(NULL, &h, err) < 0)
 		return -1;
-	r = cg_remove_path(h, st->cgroup_path, err);
+	r = st->cgroup_made ? cg_remove_path(h, st->cgroup_path, err)
+			    : cg_remove_if_empty(h, st->cgroup_path, err);
 	cg_hierarchy_free(h);
 	return r;
 }

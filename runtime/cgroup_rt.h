@@ -13,6 +13,8 @@
 
 struct rt_cgroup {
 	struct cg_hierarchy *h;
+	char *path; /* relative to the hierarchy's root (rt_cgroup_plan), NULL for none */
+	int create_flags;
 	struct cg_cgroup *cg;
 	void *dev_insns; /* the device program to attach (rt_cgroup_devices_*), NULL for none */
 	size_t dev_n;
@@ -30,12 +32,16 @@ struct rt_devices_job {
 	struct rt_error err;
 };
 
-/* Create the container's cgroup with the spec's limits.  With --cgroup-manager=disabled, or
- * on a host without a cgroup2 hierarchy and no limits asked, *ret stays empty (cg NULL) and
- * the container runs in the caller's cgroup.  The device program is built, not attached: that
- * is rt_cgroup_devices_attach or rt_cgroup_devices_start, before the container's program runs. */
-int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
-		     struct rt_cgroup *ret, struct rt_error *err);
+/* Where the container's cgroup goes (ret->path) and its device program, without making
+ * anything: the caller records the path before rt_cgroup_make creates the cgroup, so that a
+ * crash in between leaves a cgroup that `delete` can find.  With --cgroup-manager=disabled, or
+ * on a host without a cgroup2 hierarchy and no limits asked, ret->path stays NULL and the
+ * container runs in the caller's cgroup.  The device program is built, not attached: that is
+ * rt_cgroup_devices_attach or rt_cgroup_devices_start, before the container's program runs. */
+int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
+		   struct rt_cgroup *ret, struct rt_error *err);
+/* Create the planned cgroup (ret->cg) with the spec's limits; nothing when none is planned. */
+int rt_cgroup_make(const struct rt_spec *spec, struct rt_cgroup *c, struct rt_error *err);
 /* Load and attach the device program now (no-op when there is none). */
 int rt_cgroup_devices_attach(struct rt_cgroup *c, struct rt_error *err);
 /* Load and attach it in a helper thread; job->done_fd (close-on-exec) is for the init, which
@@ -49,7 +55,8 @@ int rt_cgroup_devices_wait(int done_fd, struct rt_error *err);
 /* Open the cgroup recorded in st (ENOENT when the container has none). */
 int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_error *err);
 void rt_cgroup_close(struct rt_cgroup *c);
-/* Kill what is left and remove the cgroup recorded in st; a missing one is fine. */
+/* Kill what is left and remove the cgroup recorded in st; a missing one is fine.  A cgroup a
+ * killed create recorded before it made it (st->cgroup_made 0) is only rmdir'ed if empty. */
 int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err);
 /* 1 when the container's cgroup is frozen (status "paused"), else 0. */
 int rt_cgroup_paused(const struct rt_state *st);

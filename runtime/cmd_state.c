@@ -32,6 +32,7 @@ const struct rt_command rt_cmd_state = {
     .summary = "print the OCI state of a container as JSON",
     .usage = "usage: husk state ID\n"
 	     "Prints ociVersion, id, pid (0 once stopped), status (created, running, paused,\n"
-	     "stopped), bundle, rootfs, created, owner and annotations.\n",
+	     "stopped; creating for a create that was killed: delete removes it), bundle,\n"
+	     "rootfs, created, owner and annotations.\n",
     .run = run_state,
 };

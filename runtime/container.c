@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 #include "../common/procfs.h"
@@ -281,7 +282,9 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 	/* whatever the init left behind (daemons in a shared pid namespace) goes with the cgroup */
 	if ((cg ? cg_remove(cg, err) : rt_cgroup_remove(st, err)) < 0)
 		return rt_error_wrap(err, "delete `%s`", st->id);
+	rt_crashpoint("delete.cgroup");
 	rt_container_release_extras(g, st);
+	rt_crashpoint("delete.extras");
 	return rt_container_dir_remove(d, err);
 }
 
@@ -337,6 +340,7 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 			rt_pidfd_wait_exit(pidfd, 10000);
 		}
 		rt_error_release(err);
+		rt_crashpoint("delete.killed");
 	}
 	rc = rt_container_destroy(g, &d, &st, NULL, NULL, err);
 out:

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 #include "../common/procfs.h"
@@ -213,8 +214,10 @@ static int vfork_eligible(const struct create_ctx *c)
 	 * (the kernel remaps the vDSO's clock page): EUSERS while we share it */
 	int timens = (c->init.unshare_flags & CLONE_NEWTIME) || c->init.ns_fds[RT_NS_TIME] >= 0;
 
+	/* and only with a cgroup: the init execs before we can write its pid, and should we be
+	 * killed in between, the cgroup our record names is how `delete` finds the container */
 	return c->o->run && !c->init.userns_new && !c->init.has_hooks && c->init.fifo_fd < 0 &&
-	       !timens;
+	       !timens && c->cgroup.cg != NULL;
 }
 
 static __attribute__((noinline)) long clone_vfork(struct create_ctx *c, struct clone_args *args)
@@ -465,6 +468,30 @@ static int protect_exe(struct create_ctx *c, struct rt_error *err)
 	return 0;
 }
 
+/* What `delete` needs to undo a create killed before it committed the state, written before
+ * each thing it names is made (the state dir itself comes first: `delete --force` removes one
+ * without a record). */
+static int record_creating(struct create_ctx *c, struct rt_error *err)
+{
+	c->st.creating = 1;
+	return rt_state_write(&c->dir, &c->st, err);
+}
+
+/* The container's cgroup: recorded before it exists, then marked as ours once made (until
+ * then the path may name someone else's cgroup, which `delete` must not kill). */
+static int make_cgroup(struct create_ctx *c, struct rt_error *err)
+{
+	if (rt_cgroup_make(c->spec, &c->cgroup, err) < 0)
+		return -1;
+	if (c->cgroup.cg == NULL)
+		return 0;
+	rt_crashpoint("create.cgroup");
+	if (rt_state_mark_cgroup_made(&c->dir, err) < 0)
+		return -1;
+	rt_crashpoint("create.cgroup-recorded");
+	return 0;
+}
+
 static int prepare(struct create_ctx *c, struct rt_error *err)
 {
 	const struct rt_create_opts *o = c->o;
@@ -476,25 +503,33 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	if (rt_container_dir_create(c->g->root, o->id, &c->dir, err) < 0)
 		return -1;
 	c->dir_made = 1;
+	rt_crashpoint("create.dir");
 	/* rollback (leaving a pod, removing an image bundle) names the container */
 	c->st.id = strdup(o->id);
-	if (c->st.id == NULL)
+	c->st.created = rt_now_rfc3339();
+	if (c->st.id == NULL || c->st.created == NULL)
 		return rt_error_set(err, ENOMEM, "container id");
+	c->st.owner = getuid();
 	if (o->image) {
-		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0)
+		if (asprintf(&c->st.image_bundle, "%s/bundle", c->dir.path) < 0 ||
+		    (c->st.bundle = strdup(c->st.image_bundle)) == NULL)
 			return rt_error_set(err, ENOMEM, "image bundle path");
+		if (record_creating(c, err) < 0)
+			return -1;
 		if (rt_image_bundle_make(c->g, o->image, o->entrypoint, o->image_args,
 					 c->st.image_bundle, err) < 0)
 			return -1;
+		rt_crashpoint("create.image");
 		bundle = c->st.image_bundle;
 	}
 	if (c->spec == NULL && rt_spec_load(bundle, &c->spec, err) < 0)
 		return -1;
 	if (o->pod) {
-		if (rt_pod_apply(c->g, o->pod, c->spec, err) < 0 ||
-		    rt_pod_member_add(c->g->root, o->pod, o->id, err) < 0)
+		if (rt_pod_apply(c->g, o->pod, c->spec, err) < 0)
 			return -1;
 		c->st.pod = strdup(o->pod);
+		if (c->st.pod == NULL)
+			return rt_error_set(err, ENOMEM, "pod name");
 	}
 	spec = c->spec;
 	if (!spec->has_process)
@@ -506,6 +541,20 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		    "config.json: process.terminal is true: --console-socket is required "
 		    "to receive the pty when husk does not stay in the foreground (or set "
 		    "terminal to false)");
+	free(c->st.bundle);
+	c->st.bundle = strdup(spec->bundle);
+	c->st.rootfs = strdup(spec->root_path);
+	c->st.annotations = spec->annotations; /* borrowed; detached before rt_state_clear */
+	c->st.n_annotations = spec->n_annotations;
+	if (rt_cgroup_plan(c->g, spec, o->id, &c->cgroup, err) < 0)
+		return -1;
+	if (c->cgroup.path && (c->st.cgroup_path = strdup(c->cgroup.path)) == NULL)
+		return rt_error_set(err, ENOMEM, "cgroup path");
+	if (record_creating(c, err) < 0)
+		return -1;
+	rt_crashpoint("create.record");
+	if (o->pod && rt_pod_member_add(c->g->root, o->pod, o->id, err) < 0)
+		return -1;
 	c->init.spec = spec;
 	c->init.process = &spec->process;
 	c->init.id = o->id;
@@ -539,17 +588,7 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		if (c->init.fifo_fd < 0)
 			return rt_error_set(err, errno, "open exec fifo");
 	}
-	if (rt_cgroup_create(c->g, spec, o->id, &c->cgroup, err) < 0)
-		return -1;
-	if (c->cgroup.cg)
-		c->st.cgroup_path = strdup(c->cgroup.cg->path);
-	c->st.bundle = strdup(spec->bundle);
-	c->st.rootfs = strdup(spec->root_path);
-	c->st.created = rt_now_rfc3339();
-	c->st.owner = getuid();
-	c->st.annotations = spec->annotations; /* borrowed; detached before rt_state_clear */
-	c->st.n_annotations = spec->n_annotations;
-	return 0;
+	return make_cgroup(c, err);
 }
 
 /* exec's defaults and the poststart and poststop hooks come from the config the container was
@@ -575,10 +614,30 @@ static int record(struct create_ctx *c, struct rt_error *err)
 	/* always: exec takes its defaults from it, and poststart/poststop hooks too */
 	if (save_config(c, err) < 0)
 		return -1;
+	c->st.creating = 0;
 	if (rt_state_write(&c->dir, &c->st, err) < 0)
 		return -1;
+	rt_crashpoint("create.state");
 	if (c->o->pid_file && rt_write_pid_file(c->o->pid_file, c->pid, err) < 0)
 		return -1;
+	return 0;
+}
+
+/* create: the state is on disk; the init, which dies with us until now, may outlive us once
+ * it has said that it disarmed its death signal (`run` says START instead). */
+static int commit(struct create_ctx *c, struct rt_error *err)
+{
+	struct rt_sync_msg msg;
+
+	if (rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, NULL, -1) < 0)
+		return rt_error_set(err, errno, "write to container init");
+	if (recv_from_init(c, &msg, err) < 0)
+		return -1;
+	if (msg.type == RT_SYNC_ERROR)
+		return rt_error_set_raw(err, msg.value, msg.text);
+	if (msg.type != RT_SYNC_CONTINUE)
+		return rt_error_set(err, EPIPE, "container init exited before start");
+	rt_crashpoint("create.committed");
 	return 0;
 }
 
@@ -616,8 +675,13 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	*ret_exit = 0;
 	if (protect_exe(&c, err) < 0)
 		goto fail;
-	if (prepare(&c, err) < 0 || spawn(&c, err) < 0 ||
-	    (c.vforked ? wait_for_exec(&c, err) : parent_sync(&c, err)) < 0 || record(&c, err) < 0)
+	if (prepare(&c, err) < 0 || spawn(&c, err) < 0)
+		goto fail;
+	rt_crashpoint("create.cloned");
+	if ((c.vforked ? wait_for_exec(&c, err) : parent_sync(&c, err)) < 0)
+		goto fail;
+	rt_crashpoint("create.ready");
+	if (record(&c, err) < 0 || (!o->run && commit(&c, err) < 0))
 		goto fail;
 	if (c.console_local >= 0 && rt_console_proxy_recv(c.console_local, &c.pty_master, err) < 0)
 		goto fail;
@@ -627,6 +691,7 @@ int rt_container_create(struct rt_globals *g, const struct rt_create_opts *o, in
 	}
 	if (start_now(&c, err) < 0)
 		goto fail;
+	rt_crashpoint("run.started");
 	if (o->detach) {
 		rc = 0;
 		goto out;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 #include "../common/procfs.h"
@@ -52,7 +53,6 @@ struct exec_ctx {
 	struct rt_cgroup cgroup;
 	int console_fd;
 	int sync_parent, sync_child;
-	pid_t parent_pid;
 	int pidfd; /* the exec'd process */
 	pid_t pid;
 };
@@ -408,11 +408,11 @@ static void __attribute__((noreturn)) child_main(struct exec_ctx *c)
 {
 	struct rt_error err = RT_ERROR_INIT;
 
-	/* die with husk until we exec; in the container's pid namespace getppid() is 0 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
-	    (getppid() != c->parent_pid && getppid() != 0))
-		_exit(1);
+	/* die with husk until we exec; a husk that died before this closed its end of the socket
+	 * (getppid() cannot tell: it is 0 in the container's pid namespace) */
 	close(c->sync_parent);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || rt_sync_peer_gone(c->sync_child))
+		_exit(1);
 	child_run(c, &err);
 	if (!rt_error_is_set(&err))
 		rt_error_set(&err, 0, "exec failed");
@@ -466,7 +466,6 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 		return rt_error_set(err, errno, "socketpair");
 	c->sync_parent = sv[0];
 	c->sync_child = sv[1];
-	c->parent_pid = getpid();
 	/* joining a pid namespace affects only children: enter it for the clone, then go back */
 	if (c->ns_flags & CLONE_NEWPID) {
 		saved_pidns = openat(c->procfd, "self/ns/pid", O_RDONLY | O_CLOEXEC);
@@ -613,8 +612,12 @@ int rt_exec(struct rt_globals *g, const struct rt_exec_opts *o, int *ret_exit, s
 	 * in.  Before the clone: the child would share the flock'ed fd, and a child born into a
 	 * frozen cgroup (--ignore-paused) cannot close it, so `resume` would wait forever. */
 	rt_container_dir_close(&c.dir);
-	if (spawn(&c, err) < 0 || wait_exec(&c, err) < 0)
+	if (spawn(&c, err) < 0)
 		goto out;
+	rt_crashpoint("exec.cloned");
+	if (wait_exec(&c, err) < 0)
+		goto out;
+	rt_crashpoint("exec.started");
 	if (o->pid_file && rt_write_pid_file(o->pid_file, c.pid, err) < 0)
 		goto out;
 	if (o->detach) {

@@ -145,12 +145,31 @@ static int set_names(struct rt_init_ctx *ctx, struct rt_error *err)
 	return 0;
 }
 
+/* create: until the parent has the state on disk, a killed parent must take us with it (no
+ * state, no client could find us).  It sends CONTINUE when it has; we disarm the death signal
+ * and answer CONTINUE, and only then may it exit. */
+static int wait_for_commit(struct rt_init_ctx *ctx, struct rt_error *err)
+{
+	struct rt_sync_msg msg;
+
+	if (rt_sync_recv(ctx->sync_fd, &msg, NULL) < 0)
+		return rt_error_set(err, errno, "wait for the state to be committed");
+	if (msg.type != RT_SYNC_CONTINUE)
+		_exit(1); /* the parent went away or aborted: nothing to report to */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (rt_sync_send(ctx->sync_fd, RT_SYNC_CONTINUE, 0, NULL, -1) < 0)
+		return rt_error_set(err, errno, "confirm the commit");
+	return 0;
+}
+
 static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	struct rt_sync_msg msg;
 
 	if (ctx->fifo_fd >= 0) {
 		char p[64];
+		if (wait_for_commit(ctx, err) < 0)
+			return -1;
 		/* blocks until `start` opens the fifo for reading */
 		snprintf(p, sizeof(p), "self/fd/%d", ctx->fifo_fd);
 		int fd = openat(ctx->procfd, p, O_WRONLY | O_CLOEXEC);
@@ -170,6 +189,8 @@ static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
 		return rt_error_set(err, errno, "wait for start");
 	if (msg.type != RT_SYNC_START)
 		_exit(1); /* the parent went away or aborted: nothing to report to */
+	/* the parent committed the state before this: we may outlive it (a killed `run`) */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -355,9 +376,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		rt_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 		return;
 	}
-	/* the parent may exit once we are ready (create): its death must not kill us */
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (!ctx->vfork) {
+	/* we die with the parent until it committed the state (wait_for_start); a vforked init
+	 * (`run`) execs now, and the parent's record names our cgroup until it writes our pid */
+	if (ctx->vfork) {
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	} else {
 		if (rt_sync_send(ctx->sync_fd, RT_SYNC_READY, 0, NULL, -1) < 0) {
 			rt_error_set(err, errno, "report ready");
 			return;
@@ -501,9 +524,9 @@ void rt_init_main(struct rt_init_ctx *ctx)
 	 * or ptrace us without CAP_SYS_PTRACE in the host's user namespace.  First thing: the
 	 * window between clone and here is the only one left (see SECURITY.md). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* die with the parent until we are ready; in a new pid namespace getppid() is 0 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
-	    (getppid() != ctx->parent_pid && getppid() != 0))
+	/* die with the parent until it has committed the state; a parent that died before this
+	 * closed its end of the socket (getppid() says 0 in a new pid namespace: no use) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || rt_sync_peer_gone(ctx->sync_fd))
 		_exit(1);
 	init_run(ctx, &err);
 	if (!rt_error_is_set(&err))

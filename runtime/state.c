@@ -138,7 +138,9 @@ void rt_container_dir_close(struct rt_container_dir *d)
 
 int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err)
 {
-	static const char *const known[] = {RT_STATE_FILE, RT_CONFIG_COPY, RT_EXEC_FIFO};
+	/* the state last: a delete killed half-way leaves it for the next one to go by */
+	static const char *const known[] = {RT_EXEC_FIFO, RT_CONFIG_COPY, RT_CGROUP_MADE_FILE,
+					    RT_CREATING_FILE, RT_STATE_FILE};
 	const char *id = strrchr(d->path, '/') + 1;
 
 	/* the files husk keeps there by name, then the directory: a tree walk (open, stat,
@@ -193,8 +195,25 @@ int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
 	text = json_dumps(o, JSON_COMPACT);
 	if (text == NULL)
 		return rt_error_set(err, ENOMEM, "encode state of `%s`", st->id);
-	if (rt_write_file_atomic_at(d->dirfd, RT_STATE_FILE, text, strlen(text), 0600, err) < 0)
+	if (rt_write_file_atomic_at(d->dirfd, st->creating ? RT_CREATING_FILE : RT_STATE_FILE, text,
+				    strlen(text), 0600, err) < 0)
 		return rt_error_wrap(err, "write state of `%s`", st->id);
+	if (!st->creating) {
+		/* committed: the state says it all (a reader prefers it to a record left here) */
+		unlinkat(d->dirfd, RT_CREATING_FILE, 0);
+		unlinkat(d->dirfd, RT_CGROUP_MADE_FILE, 0);
+	}
+	return 0;
+}
+
+int rt_state_mark_cgroup_made(const struct rt_container_dir *d, struct rt_error *err)
+{
+	int fd = openat(d->dirfd, RT_CGROUP_MADE_FILE, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+
+	if (fd < 0)
+		return rt_error_set(err, errno, "record the cgroup of `%s`", d->path);
+	close(fd);
 	return 0;
 }
 
@@ -215,14 +234,23 @@ int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct
 
 	memset(ret, 0, sizeof(*ret));
 	if (rt_read_file_at(d->dirfd, RT_STATE_FILE, &text, NULL, err) < 0) {
-		if (err->errnum == ENOENT) {
-			/* create holds the lock until state.json exists, so this is a crashed
-			 * create */
+		if (err->errnum != ENOENT)
+			return -1;
+		/* a create in progress (list takes no lock), or killed before it committed */
+		rt_error_release(err);
+		if (rt_read_file_at(d->dirfd, RT_CREATING_FILE, &text, NULL, err) < 0) {
+			if (err->errnum != ENOENT)
+				return -1;
+			/* killed before its first record: only the dir (and maybe the fifo) */
 			rt_error_release(err);
 			return rt_error_set(
 			    err, ENOENT, "container `%s` has no state (create failed?)", d->path);
 		}
-		return -1;
+		ret->creating = 1;
+		ret->cgroup_made = faccessat(d->dirfd, RT_CGROUP_MADE_FILE, F_OK, 0) == 0;
+	} else {
+		/* a committed state's cgroup is the container's own */
+		ret->cgroup_made = 1;
 	}
 	o = json_loads(text, 0, &jerr);
 	if (o == NULL)
@@ -279,6 +307,10 @@ enum rt_status rt_state_status(const struct rt_container_dir *d, const struct rt
 	unsigned long long ticks;
 	char pstate = 0;
 
+	/* a create in progress, or one that was killed before it committed the state (seen by a
+	 * command holding the lock, which a live create keeps until then) */
+	if (st->creating)
+		return RT_STATUS_CREATING;
 	if (st->pid <= 0)
 		return RT_STATUS_STOPPED;
 	/* /proc of the host: the stored pid is a host pid */

@@ -31,6 +31,13 @@ struct rt_state {
 	char *pod;	    /* pod name or NULL */
 	char *image_bundle; /* bundle dir husk made from an image (deleted with us) */
 	int systemd_cgroup;
+	/* create records what it is about to make before it makes it, so that a create killed
+	 * half-way leaves a record `delete` can clean up from (RT_CREATING_FILE): `creating`
+	 * until the state is committed (pid known, the init told to outlive us), `cgroup_made`
+	 * once cgroup_path names a cgroup this create made (before that it may be someone
+	 * else's; always 1 in a committed state). */
+	int creating;
+	int cgroup_made;
 };
 
 /* Paths and the lock of one container. */
@@ -56,8 +63,14 @@ void rt_container_dir_close(struct rt_container_dir *d);
 /* Remove the directory and its files (the lock goes with it). */
 int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err);
 
+/* The committed state (state.json), or with st->creating the record of a create in progress.
+ * Committing removes the record.  Each is written under a name that does not exist yet: ext4
+ * flushes a file's data when a rename replaces another (auto_da_alloc), 0.5 ms here. */
 int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
 		   struct rt_error *err);
+/* Record that the cgroup the record names is made (an empty marker file: see above). */
+int rt_state_mark_cgroup_made(const struct rt_container_dir *d, struct rt_error *err);
+/* The committed state, else the record of a create in progress or killed (creating 1). */
 int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct rt_error *err);
 void rt_state_clear(struct rt_state *st);
 
@@ -73,8 +86,11 @@ char *rt_now_rfc3339(void);
 
 /* The files of a container's state dir: create's fifo, the state, and the config the container
  * was created with (exec's defaults, poststart and poststop hooks). */
-#define RT_EXEC_FIFO   "exec.fifo"
-#define RT_STATE_FILE  "state.json"
-#define RT_CONFIG_COPY "config.json"
+#define RT_EXEC_FIFO	    "exec.fifo"
+#define RT_STATE_FILE	    "state.json"
+#define RT_CONFIG_COPY	    "config.json"
+/* create's record until it commits the state, and its mark that the cgroup is made */
+#define RT_CREATING_FILE    "creating.json"
+#define RT_CGROUP_MADE_FILE "cgroup.made"
 
 #endif

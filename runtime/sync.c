@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,4 +106,11 @@ int rt_sync_expect(int fd, int type, struct rt_sync_msg *msg, int *ret_fd, struc
 		return rt_error_set(err, EPIPE, "container init exited during set-up");
 	return rt_error_set(err, EPROTO, "container init sent message %d, expected %d", msg->type,
 			    type);
+}
+
+int rt_sync_peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP));
 }

@@ -29,6 +29,10 @@ int rt_sync_send(int fd, int type, int value, const char *text, int passfd);
 /* Receive one message; ret_fd (may be NULL) gets an attached fd or -1.  EOF gives
  * type 0.  Returns -1 with errno on failure. */
 int rt_sync_recv(int fd, struct rt_sync_msg *msg, int *ret_fd);
+/* Child side, right after PR_SET_PDEATHSIG: 1 when the parent's end of the socket is closed
+ * (the parent died before the death signal was armed and will never send it), else 0.
+ * getppid() cannot tell in a new pid namespace, where it is 0 whoever the parent is. */
+int rt_sync_peer_gone(int fd);
 /* Child side: send err and exit(1).  Never returns. */
 void rt_sync_fail(int fd, const struct rt_error *err) __attribute__((noreturn));
 /* Parent side: wait for a message of the given type; an ERROR message or EOF becomes err. */
