@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/procfs.h"
 #include "addr.h"
 
@@ -105,7 +106,8 @@ static void bridge_mac(const char *bridge, unsigned char mac[NET_MAC_LEN])
 	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
 }
 
-int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_error *err)
+int net_network_setup(struct net_ctx *c, const struct net_network *n, int *ret_made_bridge,
+		      struct rt_error *err)
 {
 	unsigned char mac[NET_MAC_LEN];
 	struct net_bridge_config bc = {n->bridge, n->mtu, mac};
@@ -134,6 +136,8 @@ int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_
 			 net_nft_network_add(nft, n->name, &n->subnet,
 					     n->has_ipv6 ? &n->subnet6 : NULL, n->bridge, err) < 0))
 		goto fail;
+	if (ret_made_bridge)
+		*ret_made_bridge = created;
 	return 0;
 fail:
 	if (created) {
@@ -218,6 +222,7 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 		    net_veth_create(rtnl, &vc, err) < 0)
 			return -1;
 	}
+	rt_crashpoint("net.veth");
 	if (net_link_get(rtnl, p->host_veth, &host, err) < 0 ||
 	    net_bridge_port_set_hairpin(rtnl, host.ifindex, 1, err) < 0 ||
 	    configure_inside(p, err) < 0)
