@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "bundle.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 #include "digest.h"
@@ -363,6 +365,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 				   absdir);
 	if (ret == 0) {
 		char sub[160];
+		rt_crashpoint("bundle.dir");
 		snprintf(sub, sizeof(sub), "%s/upper", path);
 		if (mkdirat(s->dirfd, sub, 0755) < 0)
 			ret = rt_error_set(err, errno, "mkdir `%s`", sub);
@@ -375,6 +378,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	img_store_unlock(s);
 	if (ret < 0)
 		return ret;
+	rt_crashpoint("bundle.record");
 
 	dirfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -389,6 +393,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	if (mount_layers(s, r, id, target, err) < 0)
 		return -1;
 	*mounted = 1;
+	rt_crashpoint("bundle.mount");
 	/* the benchmark reads this line: the Nth container's cost without process start-up */
 	rt_debug("bundle `%s`: rootfs ready in %.3f ms", absdir, ms_since(&t0));
 	/* the mount is on top of the directory: open the path again to see it */
@@ -441,6 +446,23 @@ int img_bundle_create(struct img_store *s, const struct img_bundle_opts *o, stru
 	return -1;
 }
 
+/* config.json.tmp.PID: what a bundle create killed while writing config.json leaves */
+static void config_tmp_remove(int dirfd)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "config.json.tmp.", 16) == 0)
+			unlinkat(dirfd, de->d_name, 0);
+}
+
 int img_bundle_delete(struct img_store *s, const char *dir, struct rt_error *err)
 {
 	cleanup_free char *absdir = NULL;
@@ -468,6 +490,7 @@ int img_bundle_delete(struct img_store *s, const char *dir, struct rt_error *err
 		    errno != ENOENT)
 			return rt_error_set(err, errno, "unmount `%s`", rootfs);
 		unlinkat(dirfd, "config.json", 0);
+		config_tmp_remove(dirfd);
 		unlinkat(dirfd, "rootfs", AT_REMOVEDIR);
 	}
 	snprintf(path, sizeof(path), "bundles/%s", id);
