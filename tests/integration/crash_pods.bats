@@ -116,10 +116,11 @@ $(diff <(echo "$1") <(echo "$now") | grep '^[<>]')"
 kill_at() {
 	local sc=$1 n=$2
 	shift 2
-	# (in a subshell: its "Killed" notice goes to /dev/null with the rest)
+	# (in a subshell that does not exec strace, which dies of the same signal: its "Killed"
+	# notice goes to /dev/null with the rest)
 	(ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" "$@") \
-		>/dev/null 2>&1 || true
+		strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" "$@"
+	true) >/dev/null 2>&1
 }
 
 # kill_after MS CMD...: run CMD, SIGKILL it after about MS milliseconds if still running.  The
