@@ -417,35 +417,6 @@ static int absolute_dir(const char *dir, char **ret, struct rt_error *err)
 	return 0;
 }
 
-int img_bundle_create(struct img_store *s, const struct img_bundle_opts *o, struct rt_error *err)
-{
-	cleanup_free char *absdir = NULL;
-	char id[33], path[64];
-	int mounted = 0;
-
-	if (o->base_config == NULL)
-		return rt_error_set(err, EINVAL, "bundle `%s`: no base config", o->dir);
-	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
-		return rt_error_set(err, errno, "mkdir `%s`", o->dir);
-	if (absolute_dir(o->dir, &absdir, err) < 0)
-		return -1;
-	bundle_id(absdir, id);
-	if (bundle_setup(s, o, absdir, id, &mounted, err) == 0)
-		return 0;
-	/* undo, newest first; the EEXIST case owns nothing */
-	if (err->errnum == EEXIST && !mounted)
-		return -1;
-	struct rt_error e = RT_ERROR_INIT;
-	cleanup_free char *rootfs = NULL;
-	if (asprintf(&rootfs, "%s/rootfs", absdir) >= 0 && mounted)
-		umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
-	snprintf(path, sizeof(path), "bundles/%s", id);
-	if (rt_rmtree_at(s->dirfd, path, &e) < 0)
-		rt_warn("undo bundle `%s`: %s", absdir, e.msg);
-	rt_error_release(&e);
-	return -1;
-}
-
 /* config.json.tmp.PID: what a bundle create killed while writing config.json leaves */
 static void config_tmp_remove(int dirfd)
 {
@@ -461,6 +432,49 @@ static void config_tmp_remove(int dirfd)
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, "config.json.tmp.", 16) == 0)
 			unlinkat(dirfd, de->d_name, 0);
+}
+
+int img_bundle_create(struct img_store *s, const struct img_bundle_opts *o, struct rt_error *err)
+{
+	cleanup_free char *absdir = NULL;
+	char id[33], path[64];
+	int mounted = 0, made_dir;
+
+	if (o->base_config == NULL)
+		return rt_error_set(err, EINVAL, "bundle `%s`: no base config", o->dir);
+	made_dir = mkdir(o->dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST)
+		return rt_error_set(err, errno, "mkdir `%s`", o->dir);
+	if (absolute_dir(o->dir, &absdir, err) < 0) {
+		if (made_dir)
+			rmdir(o->dir);
+		return -1;
+	}
+	bundle_id(absdir, id);
+	if (bundle_setup(s, o, absdir, id, &mounted, err) == 0)
+		return 0;
+	/* undo, newest first; the EEXIST case owns nothing in the store */
+	if (err->errnum != EEXIST || mounted) {
+		struct rt_error e = RT_ERROR_INIT;
+		cleanup_free char *rootfs = NULL;
+		if (asprintf(&rootfs, "%s/rootfs", absdir) >= 0 && mounted)
+			umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+		snprintf(path, sizeof(path), "bundles/%s", id);
+		if (rt_rmtree_at(s->dirfd, path, &e) < 0 && e.errnum != ENOENT)
+			rt_warn("undo bundle `%s`: %s", absdir, e.msg);
+		rt_error_release(&e);
+	}
+	/* a refused create leaves no directory it made (a missing image, say) */
+	if (made_dir) {
+		cleanup_close int dirfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0) {
+			unlinkat(dirfd, "config.json", 0);
+			config_tmp_remove(dirfd);
+			unlinkat(dirfd, "rootfs", AT_REMOVEDIR);
+		}
+		rmdir(absdir);
+	}
+	return -1;
 }
 
 int img_bundle_delete(struct img_store *s, const char *dir, struct rt_error *err)

@@ -119,8 +119,8 @@ kill_at() {
 	# (in a subshell that does not exec strace, which dies of the same signal: its "Killed"
 	# notice goes to /dev/null with the rest)
 	(ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" "$@"
-	true) >/dev/null 2>&1
+		strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" "$@" ||
+		true) >/dev/null 2>&1
 }
 
 # kill_after MS CMD...: run CMD, SIGKILL it after about MS milliseconds if still running.  The
@@ -317,6 +317,11 @@ mk_test_image() {
 	mk_test_image
 	store image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
 	base=$(store_snapshot)
+	# refused: no such image; the directory it made goes again
+	run --separate-stderr store bundle create --image nope "$b"
+	assert_failure
+	assert_one_error_line
+	expect_as_before "$base" store_snapshot "bundle create refused for a missing image"
 	for point in bundle.dir bundle.record bundle.mount; do
 		crash_at "$point" "$FAST" --store "$S" bundle create --image img "$b"
 		after_kill "bundle create killed at $point" store_snapshot store bundle delete "$b"
