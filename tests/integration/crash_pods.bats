@@ -30,10 +30,10 @@ setup() {
 	touch "$TNS"
 	unshare --net="$TNS" ip link set lo up
 	# the fast husk in the test's namespace, as a command line that env, strace and
-	# kill_after can run (env execs nsenter, which execs husk: one pid)
+	# timeout can run (env execs nsenter, which execs husk: one pid)
 	FASTCMD=(env HUSK_TEST_MARK="$MARK" nsenter --net="$TNS" "$FAST" --root "$STATE_ROOT")
 	S=$BATS_TEST_TMPDIR/store
-	TRIALS=0
+	TRIALS=0 KILLED=0 RANDOM_KILLS=0
 	UNREACHED=
 }
 
@@ -123,17 +123,42 @@ kill_at() {
 		true) >/dev/null 2>&1
 }
 
-# kill_after MS CMD...: run CMD, SIGKILL it after about MS milliseconds if still running.  The
-# subshell execs CMD: $! is husk's pid.
-kill_after() {
-	local ms=$1
+# kill_randomly VAR CMD...: run CMD, SIGKILL it after a random delay of up to $VAR
+# microseconds if still running.  timeout(1) times it: a fork of the big bats shell takes
+# longer than some of these commands.  VAR starts as the command's duration and adapts
+# (shorter after a kill that came too late, longer after one that landed), so that the kills
+# spread over the command's run whatever the load.  KILLED counts the kills that landed before
+# CMD was done, RANDOM_KILLS the attempts; LAST_DELAY is the delay in microseconds.
+kill_randomly() {
+	local -n max=$1
+	local us=$(((RANDOM * 32768 + RANDOM) % (max + 1))) rc=0
 	shift
-	(
-		(exec "$@" >/dev/null 2>&1) &
-		sleep "$(printf '0.%03d' "$ms")"
-		kill -9 $! 2>/dev/null
-		wait $!
-	) 2>/dev/null || true
+	LAST_DELAY=$us
+	timeout --foreground --preserve-status -s KILL \
+		"$((us / 1000000)).$(printf '%06d' $((us % 1000000)))" "$@" >/dev/null 2>&1 || rc=$?
+	RANDOM_KILLS=$((RANDOM_KILLS + 1))
+	if [ "$rc" -eq 137 ]; then
+		KILLED=$((KILLED + 1))
+		max=$((max * 9 / 8 + 1))
+	else
+		max=$((max * 3 / 4 + 1))
+	fi
+}
+
+# duration_us CMD...: how long CMD takes here and now, in microseconds (without a fork of
+# date(1), which takes longer than some of these commands): the range of the random delays.
+duration_us() {
+	local t0=${EPOCHREALTIME/./} t1
+	"$@" >/dev/null
+	t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0))
+}
+
+# The end of a test with random kills: most must have landed mid-command, or the delays no
+# longer fit the commands and the trials test nothing.
+report() { # WHAT START
+	echo "# $TRIALS $1 trials in $((SECONDS - $2)) s; $KILLED of $RANDOM_KILLS random kills landed mid-command" >&3
+	[ "$KILLED" -ge $((RANDOM_KILLS / 3)) ] || fail "only $KILLED of $RANDOM_KILLS random kills landed"
 }
 
 # A client's cleanup may find the object gone already: that one error is fine.
@@ -171,7 +196,7 @@ check_points() {
 POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.veth pod.veth pod.etc"
 
 @test "pod create and pod delete killed anywhere: pod delete --force leaves nothing" {
-	local base p ms point start=$SECONDS
+	local base p point start=$SECONDS create_us delete_us
 	fast network create n1 --subnet 10.60.0.0/24
 	# a pod of another network, publishing a port: the NAT table stays while the trials run,
 	# so a network's rules that outlive its last pod show
@@ -179,6 +204,8 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 	fast pod create keeper --network keep --publish 8080:80 >/dev/null
 	fast pod create warm --network n1 >/dev/null
 	fast pod delete warm
+	create_us=$(duration_us fast pod create warm --network n1 --publish 9091:91)
+	delete_us=$(duration_us fast pod delete warm)
 	wait_veths 1
 	base=$(net_snapshot)
 
@@ -193,14 +220,13 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		after_kill "pod create killed at sendto #$n" net_snapshot fast pod delete --force c
 	done
 	for n in $(seq 1 60); do
-		ms=$((RANDOM % 30))
 		p=r$((n % 2))
 		if [ "$p" = r0 ]; then
-			kill_after "$ms" "${FASTCMD[@]}" pod create "$p" --network n1 --publish 9091:91
+			kill_randomly create_us "${FASTCMD[@]}" pod create "$p" --network n1 --publish 9091:91
 		else
-			kill_after "$ms" "${FASTCMD[@]}" pod create "$p" --network n1
+			kill_randomly create_us "${FASTCMD[@]}" pod create "$p" --network n1
 		fi
-		after_kill "pod create killed after ${ms} ms" net_snapshot fast pod delete --force "$p"
+		after_kill "pod create killed after ${LAST_DELAY} us" net_snapshot fast pod delete --force "$p"
 	done
 
 	# pod delete, killed, then finished by the client's delete --force
@@ -210,21 +236,25 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		after_kill "pod delete killed at $point" net_snapshot fast pod delete --force d
 	done
 	for n in $(seq 1 20); do
-		ms=$((RANDOM % 15))
 		fast pod create d --network n1 --publish 9092:92 >/dev/null
-		kill_after "$ms" "${FASTCMD[@]}" pod delete d
-		after_kill "pod delete killed after ${ms} ms" net_snapshot fast pod delete --force d
+		kill_randomly delete_us "${FASTCMD[@]}" pod delete d
+		after_kill "pod delete killed after ${LAST_DELAY} us" net_snapshot fast pod delete --force d
 	done
 	fast pod delete keeper
 	check_points
-	echo "# $TRIALS pod create/delete trials in $((SECONDS - start)) s" >&3
+	report "pod create/delete" "$start"
 }
 
 @test "network create and delete killed anywhere: network delete leaves nothing" {
-	local base n ms start=$SECONDS
+	local base n start=$SECONDS delete_us
 	# a neighbour network with a pod: the NAT table exists throughout
 	fast network create keep --subnet 10.61.0.0/24
 	fast pod create keeper --network keep >/dev/null
+	fast network create nd --subnet 10.63.0.0/24
+	fast pod create pd --network nd >/dev/null
+	fast pod delete pd
+	wait_veths 1
+	delete_us=$(duration_us fast network delete nd)
 	base=$(net_snapshot)
 	crash_at network.dir "${FASTCMD[@]}" network create nc --subnet 10.62.0.0/24
 	after_kill "network create killed at network.dir" net_snapshot fast network delete nc
@@ -245,14 +275,13 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		if [ "$n" = 1 ]; then
 			crash_at network.delete.rules "${FASTCMD[@]}" network delete nd
 		else
-			ms=$((RANDOM % 20))
-			kill_after "$ms" "${FASTCMD[@]}" network delete nd
+			kill_randomly delete_us "${FASTCMD[@]}" network delete nd
 		fi
 		after_kill "network delete killed (trial $n)" net_snapshot fast network delete nd
 	done
 	fast pod delete keeper
 	check_points
-	echo "# $TRIALS network create/delete trials in $((SECONDS - start)) s" >&3
+	report "network create/delete" "$start"
 }
 
 # A small two-layer image in an OCI layout.
@@ -266,8 +295,10 @@ mk_test_image() {
 }
 
 @test "image import and image rm killed anywhere: image prune leaves nothing" {
-	local base point n ms start=$SECONDS
+	local base point n start=$SECONDS import_us rm_us
 	mk_test_image
+	import_us=$(duration_us store image import "oci:$BATS_TEST_TMPDIR/img" img)
+	rm_us=$(duration_us store image rm img)
 	store image prune >/dev/null
 	base=$(store_snapshot)
 	# import: the client does not know whether it got through: rm (if there) and prune
@@ -286,9 +317,8 @@ mk_test_image() {
 		done
 	done
 	for n in $(seq 1 15); do
-		ms=$((RANDOM % 40))
-		kill_after "$ms" "$FAST" --store "$S" image import "oci:$BATS_TEST_TMPDIR/img" img
-		after_kill "image import killed after ${ms} ms" store_snapshot cleanup_import
+		kill_randomly import_us "$FAST" --store "$S" image import "oci:$BATS_TEST_TMPDIR/img" img
+		after_kill "image import killed after ${LAST_DELAY} us" store_snapshot cleanup_import
 	done
 
 	# rm, killed, then finished by the client: rm again, prune
@@ -303,19 +333,22 @@ mk_test_image() {
 		after_kill "image rm killed at unlinkat #$n" store_snapshot cleanup_import
 	done
 	for n in $(seq 1 6); do
-		ms=$((RANDOM % 8))
 		store image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
-		kill_after "$ms" "$FAST" --store "$S" image rm img
-		after_kill "image rm killed after ${ms} ms" store_snapshot cleanup_import
+		kill_randomly rm_us "$FAST" --store "$S" image rm img
+		after_kill "image rm killed after ${LAST_DELAY} us" store_snapshot cleanup_import
 	done
 	check_points
-	echo "# $TRIALS image import/rm trials in $((SECONDS - start)) s" >&3
+	report "image import/rm" "$start"
 }
 
 @test "bundle create killed anywhere: bundle delete leaves nothing" {
-	local base point n ms b=$BATS_TEST_TMPDIR/bundle-x start=$SECONDS
+	local base point n b=$BATS_TEST_TMPDIR/bundle-x start=$SECONDS create_us
 	mk_test_image
 	store image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
+	store bundle create --image img "$b" >/dev/null
+	store bundle delete "$b"
+	create_us=$(duration_us store bundle create --image img "$b")
+	store bundle delete "$b"
 	base=$(store_snapshot)
 	# refused: no such image; the directory it made goes again
 	run --separate-stderr store bundle create --image nope "$b"
@@ -334,12 +367,11 @@ mk_test_image() {
 		done
 	done
 	for n in $(seq 1 12); do
-		ms=$((RANDOM % 12))
-		kill_after "$ms" "$FAST" --store "$S" bundle create --image img "$b"
-		after_kill "bundle create killed after ${ms} ms" store_snapshot store bundle delete "$b"
+		kill_randomly create_us "$FAST" --store "$S" bundle create --image img "$b"
+		after_kill "bundle create killed after ${LAST_DELAY} us" store_snapshot store bundle delete "$b"
 	done
 	check_points
-	echo "# $TRIALS bundle create trials in $((SECONDS - start)) s" >&3
+	report "bundle create" "$start"
 }
 
 @test "refused pod creates leave nothing: taken host port, bad or taken --ip, exhausted subnet, name" {
