@@ -366,20 +366,6 @@ static int network_get(const char *root, const char *name, struct net_network *r
 	return 0;
 }
 
-/* The network's rules and bridge, then its directory (record, leases) last: a crash on the way
- * leaves the record, and the next network delete finishes. */
-static int network_remove_locked(const char *root, struct net_ctx *ctx, const struct net_network *n,
-				 struct rt_error *err)
-{
-	char path[PATH_MAX];
-
-	if (net_network_teardown(ctx, n, err) < 0)
-		return -1;
-	rt_crashpoint("network.delete.rules");
-	net_path(path, sizeof(path), root, n->name, NULL);
-	return rt_rmtree_at(AT_FDCWD, path, err);
-}
-
 int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *err)
 {
 	cleanup_unlock int lock = lock_root(g->root, err);
@@ -405,7 +391,13 @@ int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *e
 		return -1;
 	if (count)
 		return rt_error_set(err, EBUSY, "network `%s` is used by %u pod(s)", name, count);
-	return network_remove_locked(g->root, &ctx, &n, err);
+	/* the rules and the bridge, then the directory (record, leases): a crash on the way
+	 * leaves the record, and the next network delete finishes */
+	if (net_network_teardown(&ctx, &n, err) < 0)
+		return -1;
+	rt_crashpoint("network.delete.rules");
+	net_path(path, sizeof(path), g->root, name, NULL);
+	return rt_rmtree_at(AT_FDCWD, path, err);
 }
 
 struct list_ctx {
@@ -988,9 +980,9 @@ static int nft_table_release(const char *root, struct net_ctx *ctx, const char *
 /* Undo everything a pod may hold, in reverse order of create; each step tolerates its object
  * being gone already, so this finishes any interrupted create or delete.  The pod's directory
  * goes last: until then a crashed delete is found and finished by the next one, the network's
- * rules and the NAT table included.  The veth pair goes
- * with the network namespace when its bind mount is dropped (net_pod_detach); sync_veth
- * deletes it here, for when that namespace may be held elsewhere (--force). */
+ * rules and the NAT table included.  The veth pair goes with the network namespace when its
+ * bind mount is dropped (net_pod_detach); sync_veth deletes it here, for when that namespace
+ * may be held elsewhere (--force). */
 static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_state *st,
 			int sync_veth, int made_bridge, struct rt_error *err)
 {
@@ -1201,9 +1193,12 @@ int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char
 	if (lock < 0 || network_get(g->root, o->network, &n, &made_net, err) < 0)
 		return -1;
 	if (pod_create_locked(g->root, &ctx, o, &st, err) < 0) {
-		/* the default network made for this pod alone goes with it */
+		/* the default network made for this pod alone goes with it (the undo removed the
+		 * rules, and the bridge if it made that): its record and allocator */
 		struct rt_error undo = RT_ERROR_INIT;
-		if (made_net && network_remove_locked(g->root, &ctx, &n, &undo) < 0)
+		char path[PATH_MAX];
+		net_path(path, sizeof(path), g->root, n.name, NULL);
+		if (made_net && rt_rmtree_at(AT_FDCWD, path, &undo) < 0)
 			rt_error_wrap(err, "(and removing network `%s` failed: %s)", n.name,
 				      undo.msg);
 		rt_error_release(&undo);
