@@ -21,7 +21,7 @@
 load ../helpers/lib
 
 setup() {
-	husk_only "pods, networks, images and bundles are husk's own commands"
+	not_in_runc "pods, networks, images and bundles are husk's own commands"
 	command -v strace >/dev/null || skip "requires strace (to kill husk at a chosen system call)"
 	setup_common
 	FAST=${HUSK_RELEASE:-$(dirname "$(dirname "$HUSK")")/rel/husk}
