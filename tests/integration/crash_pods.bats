@@ -125,9 +125,10 @@ kill_at() {
 
 # kill_randomly VAR CMD...: run CMD, SIGKILL it after a random delay of up to $VAR
 # microseconds if still running.  timeout(1) times it: a fork of the big bats shell takes
-# longer than some of these commands.  VAR starts as the command's duration and adapts
-# (shorter after a kill that came too late, longer after one that landed), so that the kills
-# spread over the command's run whatever the load.  KILLED counts the kills that landed before
+# longer than some of these commands.  VAR starts as the command's duration (as measured from
+# here: more than the command's own) and adapts (halved after a kill that came too late, a
+# quarter longer after one that landed), so that the kills spread over the command's run
+# whatever the load.  KILLED counts the kills that landed before
 # CMD was done, RANDOM_KILLS the attempts; LAST_DELAY is the delay in microseconds.
 kill_randomly() {
 	local -n max=$1
@@ -139,9 +140,9 @@ kill_randomly() {
 	RANDOM_KILLS=$((RANDOM_KILLS + 1))
 	if [ "$rc" -eq 137 ]; then
 		KILLED=$((KILLED + 1))
-		max=$((max * 9 / 8 + 1))
+		max=$((max * 5 / 4 + 1))
 	else
-		max=$((max * 3 / 4 + 1))
+		max=$((max / 2 + 1))
 	fi
 }
 
@@ -219,7 +220,7 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		kill_at sendto "$n" "${FASTCMD[@]}" pod create c --network n1 --publish 9090:90
 		after_kill "pod create killed at sendto #$n" net_snapshot fast pod delete --force c
 	done
-	for n in $(seq 1 60); do
+	for n in $(seq 1 45); do
 		p=r$((n % 2))
 		if [ "$p" = r0 ]; then
 			kill_randomly create_us "${FASTCMD[@]}" pod create "$p" --network n1 --publish 9091:91
@@ -235,7 +236,7 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		crash_at "$point" "${FASTCMD[@]}" pod delete d
 		after_kill "pod delete killed at $point" net_snapshot fast pod delete --force d
 	done
-	for n in $(seq 1 20); do
+	for n in $(seq 1 15); do
 		fast pod create d --network n1 --publish 9092:92 >/dev/null
 		kill_randomly delete_us "${FASTCMD[@]}" pod delete d
 		after_kill "pod delete killed after ${LAST_DELAY} us" net_snapshot fast pod delete --force d
@@ -366,7 +367,7 @@ mk_test_image() {
 			after_kill "bundle create killed at $sc #$n" store_snapshot store bundle delete "$b"
 		done
 	done
-	for n in $(seq 1 12); do
+	for n in $(seq 1 20); do
 		kill_randomly create_us "$FAST" --store "$S" bundle create --image img "$b"
 		after_kill "bundle create killed after ${LAST_DELAY} us" store_snapshot store bundle delete "$b"
 	done
