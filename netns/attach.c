@@ -106,8 +106,7 @@ static void bridge_mac(const char *bridge, unsigned char mac[NET_MAC_LEN])
 	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
 }
 
-int net_network_setup(struct net_ctx *c, const struct net_network *n, int *ret_made_bridge,
-		      struct rt_error *err)
+int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_error *err)
 {
 	unsigned char mac[NET_MAC_LEN];
 	struct net_bridge_config bc = {n->bridge, n->mtu, mac};
@@ -136,8 +135,6 @@ int net_network_setup(struct net_ctx *c, const struct net_network *n, int *ret_m
 			 net_nft_network_add(nft, n->name, &n->subnet,
 					     n->has_ipv6 ? &n->subnet6 : NULL, n->bridge, err) < 0))
 		goto fail;
-	if (ret_made_bridge)
-		*ret_made_bridge = created;
 	return 0;
 fail:
 	if (created) {

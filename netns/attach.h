@@ -45,10 +45,8 @@ int net_ctx_nft(struct net_ctx *c, struct nl_sock **ret, struct rt_error *err);
 
 /* Bridge up with its gateway addresses, forwarding on, NAT table and the network's masquerade
  * rules.  Idempotent: called by every pod create, it also repairs what a reboot or an
- * administrator removed.  *ret_made_bridge (may be NULL) says whether this call created the
- * bridge, for a caller that must undo it when its own later step fails. */
-int net_network_setup(struct net_ctx *c, const struct net_network *n, int *ret_made_bridge,
-		      struct rt_error *err);
+ * administrator removed. */
+int net_network_setup(struct net_ctx *c, const struct net_network *n, struct rt_error *err);
 /* Remove the network's masquerade rules and its bridge (only if it is a bridge). */
 int net_network_teardown(struct net_ctx *c, const struct net_network *n, struct rt_error *err);
 

@@ -262,6 +262,34 @@ static int open_ipam(const char *root, const struct net_network *n, struct net_i
 	return net_ipam_open(path, &n->subnet, &n->gateway, ret, err);
 }
 
+/* networks/NAME/bridge-kept: the network's bridge stays until network delete.  Made by network
+ * create when the bridge was there before (not husk's to delete), and by the first pod create
+ * that completes; until then a refused or killed first pod takes the bridge it made away
+ * again (network_release_unused), and the host is as it was. */
+#define BRIDGE_KEPT "bridge-kept"
+
+static int bridge_kept(const char *root, const struct net_network *n)
+{
+	char path[PATH_MAX];
+
+	net_path(path, sizeof(path), root, n->name, BRIDGE_KEPT);
+	return access(path, F_OK) == 0;
+}
+
+static int bridge_keep(const char *root, const struct net_network *n, struct rt_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_close int fd = -1;
+
+	net_path(path, sizeof(path), root, n->name, BRIDGE_KEPT);
+	if (access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return rt_error_set(err, errno, "create `%s`", path);
+	return 0;
+}
+
 static int network_create_locked(const char *root, const struct rt_network_create_opts *o,
 				 struct net_network *ret, struct rt_error *err)
 {
@@ -324,7 +352,7 @@ static int network_create_locked(const char *root, const struct rt_network_creat
 		return -1;
 	/* the allocator is made with the network, so that a pod refused later leaves the
 	 * network's directory as it found it */
-	if (open_ipam(root, ret, &ipam, err) < 0)
+	if (open_ipam(root, ret, &ipam, err) < 0 || (r == 0 && bridge_keep(root, ret, err) < 0))
 		return -1;
 	/* a crash here leaves a directory without network.json: no network, and network delete
 	 * of the name removes it */
@@ -933,25 +961,23 @@ static void pod_net_config(const struct net_network *n, const struct pod_state *
 }
 
 /* A network's masquerade rules are made for its first pod (net_network_setup) and go with its
- * last one, so that a refused or crashed first pod leaves the rules as they were before it;
- * the bridge, once made, stays for the next pod, unless made_bridge says that the refused
- * pod create made it. */
+ * last one, so that a refused or killed first pod leaves the rules as they were before it.
+ * Its bridge is made for its first pod too, but stays from the first pod that was complete
+ * (bridge_kept) until network delete: until then it goes with the last pod as well. */
 static int network_release_unused(const char *root, struct net_ctx *ctx,
-				  const struct net_network *n, int made_bridge,
-				  struct rt_error *err)
+				  const struct net_network *n, struct rt_error *err)
 {
 	cleanup_ipam struct net_ipam *ipam = NULL;
-	struct nl_sock *nft, *rtnl;
+	struct nl_sock *nft;
 	unsigned count = 0;
 
 	if (open_ipam(root, n, &ipam, err) < 0 || net_ipam_count(ipam, &count, err) < 0)
 		return -1;
 	if (count)
 		return 0;
+	if (!bridge_kept(root, n))
+		return net_network_teardown(ctx, n, err);
 	if (net_ctx_nft(ctx, &nft, err) < 0 || net_nft_network_remove(nft, n->name, err) < 0)
-		return rt_error_wrap(err, "network `%s`", n->name);
-	if (made_bridge &&
-	    (net_ctx_rtnl(ctx, &rtnl, err) < 0 || net_link_delete(rtnl, n->bridge, 1, err) < 0))
 		return rt_error_wrap(err, "network `%s`", n->name);
 	return 0;
 }
@@ -984,7 +1010,7 @@ static int nft_table_release(const char *root, struct net_ctx *ctx, const char *
  * bind mount is dropped (net_pod_detach); sync_veth deletes it here, for when that namespace
  * may be held elsewhere (--force). */
 static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_state *st,
-			int sync_veth, int made_bridge, struct rt_error *err)
+			int sync_veth, struct rt_error *err)
 {
 	cleanup_ipam struct net_ipam *ipam = NULL;
 	struct net_pod_config pc;
@@ -1019,7 +1045,7 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 			       : net_ipam_release_owner(ipam, st->name, NULL, err))
 			return rt_error_wrap(err, "pod `%s`", st->name);
 		rt_crashpoint("pod.teardown.lease");
-		if (network_release_unused(root, ctx, &n, made_bridge, err) < 0)
+		if (network_release_unused(root, ctx, &n, err) < 0)
 			return -1;
 		rt_crashpoint("pod.teardown.rules");
 	}
@@ -1038,7 +1064,7 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 /* The steps of a pod create after its state exists; each crash point sits after a step that
  * made something, before the state that lets pod delete find it is complete. */
 static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_create_opts *o,
-		     struct pod_state *st, int *made_bridge, struct rt_error *err)
+		     struct pod_state *st, struct rt_error *err)
 {
 	cleanup_ipam struct net_ipam *ipam = NULL;
 	struct alive_ctx alive = {root};
@@ -1072,7 +1098,7 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 	net_host_veth_name(st->name, 0, st->veth);
 	if (net_mac_random(st->mac, err) < 0 || pod_state_write(root, st, err) < 0)
 		return -1;
-	if (net_network_setup(ctx, &n, made_bridge, err) < 0)
+	if (net_network_setup(ctx, &n, err) < 0)
 		return -1;
 	rt_crashpoint("pod.network");
 	/* A pair under this name is most likely the one of an earlier pod of the same name,
@@ -1096,7 +1122,10 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 		return -1;
 	rt_crashpoint("pod.etc");
 	snprintf(st->status, sizeof(st->status), "ready");
-	return pod_state_write(root, st, err);
+	if (pod_state_write(root, st, err) < 0)
+		return -1;
+	/* a complete pod: from now on the network's bridge stays */
+	return bridge_keep(root, &n, err);
 }
 
 static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *st,
@@ -1146,15 +1175,14 @@ static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *
 }
 
 /* Under the lock, with the network there: the pod's directory, then its state, then what the
- * state names.  A refused create undoes all of it, the network's rules and a bridge it made
- * included: the host is left as it was. */
+ * state names.  A refused create undoes all of it, the network's rules and a bridge made for
+ * it included: the host is left as it was. */
 static int pod_create_locked(const char *root, struct net_ctx *ctx,
 			     const struct rt_pod_create_opts *o, struct pod_state *st,
 			     struct rt_error *err)
 {
 	struct rt_error undo = RT_ERROR_INIT;
 	char path[PATH_MAX];
-	int made_bridge = 0;
 
 	snprintf(path, sizeof(path), "%s/pods", root);
 	if (ensure_dir(path, err) < 0)
@@ -1168,10 +1196,10 @@ static int pod_create_locked(const char *root, struct net_ctx *ctx,
 	/* from here on the state file says which network to clean up after a crash */
 	if (pod_state_write(root, st, err) == 0) {
 		rt_crashpoint("pod.state");
-		if (pod_setup(root, ctx, o, st, &made_bridge, err) == 0)
+		if (pod_setup(root, ctx, o, st, err) == 0)
 			return 0;
 	}
-	if (pod_teardown(root, ctx, st, 0, made_bridge, &undo) < 0)
+	if (pod_teardown(root, ctx, st, 0, &undo) < 0)
 		rt_error_wrap(err, "(and undoing it failed: %s)", undo.msg);
 	rt_error_release(&undo);
 	return -1;
@@ -1277,7 +1305,7 @@ int rt_pod_delete(struct rt_globals *g, const char *name, int force, struct rt_e
 	}
 	if (delete_members(g, name, force, err) < 0)
 		return -1;
-	return pod_teardown(g->root, &ctx, &st, force, 0, err);
+	return pod_teardown(g->root, &ctx, &st, force, err);
 }
 
 static int list_pod(const char *root, const char *name, struct list_ctx *l, struct rt_error *err)

@@ -280,6 +280,18 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 		fi
 		after_kill "network delete killed (trial $n)" net_snapshot fast network delete nd
 	done
+	# the first pod of a new network, killed after it made the bridge: the bridge goes with
+	# it (it stays from the first complete pod on)
+	local base_all=$base
+	fast network create nf --subnet 10.68.0.0/24
+	base=$(net_snapshot)
+	for point in pod.network net.veth pod.veth; do
+		crash_at "$point" "${FASTCMD[@]}" pod create f --network nf
+		after_kill "first pod of a network killed at $point" net_snapshot fast pod delete --force f
+	done
+	fast network delete nf
+	base=$base_all
+	expect_as_before "$base" net_snapshot "network nf deleted"
 	fast pod delete keeper
 	check_points
 	report "network create/delete" "$start"

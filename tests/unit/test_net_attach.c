@@ -232,8 +232,8 @@ static void test_pods(void **state)
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ok(net_network_setup(&ctx, &n, NULL, &err), &err);
-	ok(net_network_setup(&ctx, &n, NULL, &err), &err); /* idempotent */
+	ok(net_network_setup(&ctx, &n, &err), &err);
+	ok(net_network_setup(&ctx, &n, &err), &err); /* idempotent */
 	ok(net_pod_attach(&ctx, &a, &err), &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("network setup x2 + first pod attach: %.3f ms\n",
@@ -246,7 +246,7 @@ static void test_pods(void **state)
 		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 			  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	/* "client" namespace c sits on a second network, standing for another host */
-	ok(net_network_setup(&ctx, &out, NULL, &err), &err);
+	ok(net_network_setup(&ctx, &out, &err), &err);
 	ok(net_pod_attach(&ctx, &c, &err), &err);
 
 	lb = listen_in(b_ns, 7777);
