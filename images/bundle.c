@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "bundle.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 #include "digest.h"
@@ -386,6 +388,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 				   absdir);
 	if (ret == 0) {
 		char sub[160];
+		rt_crashpoint("bundle.dir");
 		snprintf(sub, sizeof(sub), "%s/upper", path);
 		if (mkdirat(s->dirfd, sub, 0755) < 0)
 			ret = rt_error_set(err, errno, "mkdir `%s`", sub);
@@ -398,6 +401,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	img_store_unlock(s);
 	if (ret < 0)
 		return ret;
+	rt_crashpoint("bundle.record");
 
 	dirfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -412,6 +416,7 @@ static int bundle_setup(struct img_store *s, const struct img_bundle_opts *o, co
 	if (mount_layers(s, r, id, target, err) < 0)
 		return -1;
 	*mounted = 1;
+	rt_crashpoint("bundle.mount");
 	/* the benchmark reads this line: the Nth container's cost without process start-up */
 	rt_debug("bundle `%s`: rootfs ready in %.3f ms", absdir, ms_since(&t0));
 	/* the mount is on top of the directory: open the path again to see it */
@@ -436,32 +441,63 @@ static int absolute_dir(const char *dir, char **ret, struct rt_error *err)
 	return 0;
 }
 
+/* config.json.tmp.PID: what a bundle create killed while writing config.json leaves */
+static void config_tmp_remove(int dirfd)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "config.json.tmp.", 16) == 0)
+			unlinkat(dirfd, de->d_name, 0);
+}
+
 int img_bundle_create(struct img_store *s, const struct img_bundle_opts *o, struct rt_error *err)
 {
 	cleanup_free char *absdir = NULL;
 	char id[33], path[64];
-	int mounted = 0;
+	int mounted = 0, made_dir;
 
 	if (o->base_config == NULL)
 		return rt_error_set(err, EINVAL, "bundle `%s`: no base config", o->dir);
-	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
+	made_dir = mkdir(o->dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST)
 		return rt_error_set(err, errno, "mkdir `%s`", o->dir);
-	if (absolute_dir(o->dir, &absdir, err) < 0)
+	if (absolute_dir(o->dir, &absdir, err) < 0) {
+		if (made_dir)
+			rmdir(o->dir);
 		return -1;
+	}
 	bundle_id(absdir, id);
 	if (bundle_setup(s, o, absdir, id, &mounted, err) == 0)
 		return 0;
-	/* undo, newest first; the EEXIST case owns nothing */
-	if (err->errnum == EEXIST && !mounted)
-		return -1;
-	struct rt_error e = RT_ERROR_INIT;
-	cleanup_free char *rootfs = NULL;
-	if (asprintf(&rootfs, "%s/rootfs", absdir) >= 0 && mounted)
-		umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
-	snprintf(path, sizeof(path), "bundles/%s", id);
-	if (rt_rmtree_at(s->dirfd, path, &e) < 0)
-		rt_warn("undo bundle `%s`: %s", absdir, e.msg);
-	rt_error_release(&e);
+	/* undo, newest first; the EEXIST case owns nothing in the store */
+	if (err->errnum != EEXIST || mounted) {
+		struct rt_error e = RT_ERROR_INIT;
+		cleanup_free char *rootfs = NULL;
+		if (asprintf(&rootfs, "%s/rootfs", absdir) >= 0 && mounted)
+			umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+		snprintf(path, sizeof(path), "bundles/%s", id);
+		if (rt_rmtree_at(s->dirfd, path, &e) < 0 && e.errnum != ENOENT)
+			rt_warn("undo bundle `%s`: %s", absdir, e.msg);
+		rt_error_release(&e);
+	}
+	/* a refused create leaves no directory it made (a missing image, say) */
+	if (made_dir) {
+		cleanup_close int dirfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0) {
+			unlinkat(dirfd, "config.json", 0);
+			config_tmp_remove(dirfd);
+			unlinkat(dirfd, "rootfs", AT_REMOVEDIR);
+		}
+		rmdir(absdir);
+	}
 	return -1;
 }
 
@@ -492,6 +528,7 @@ int img_bundle_delete(struct img_store *s, const char *dir, struct rt_error *err
 		    errno != ENOENT)
 			return rt_error_set(err, errno, "unmount `%s`", rootfs);
 		unlinkat(dirfd, "config.json", 0);
+		config_tmp_remove(dirfd);
 		unlinkat(dirfd, "rootfs", AT_REMOVEDIR);
 	}
 	snprintf(path, sizeof(path), "bundles/%s", id);

@@ -8,6 +8,7 @@
 #include <sys/file.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/log.h"
 #include "digest.h"
 #include "image.h"
@@ -526,6 +527,7 @@ int img_import(struct img_store *s, const char *source, const char *name, const 
 	if (r == 0)
 		r = img_blob_put(s, p.digest, p.manifest, p.manifest_len, err);
 	if (r == 0) {
+		rt_crashpoint("image.blob");
 		struct img_record rec = {.ref = p.ref, .n_layers = p.n_layers};
 		memcpy(rec.digest, p.digest, sizeof(rec.digest));
 		memcpy(rec.config, p.config_digest, sizeof(rec.config));
@@ -546,6 +548,10 @@ int img_import(struct img_store *s, const char *source, const char *name, const 
 		}
 	}
 	img_store_unlock(s);
+	/* a refused import leaves nothing: its layers and blobs no record references go again
+	 * (left to image prune while another import or bundle create holds the store) */
+	if (r < 0)
+		img_store_undo_failed(s);
 	if (r == 0) {
 		*ret_digest = strdup(p.digest);
 		if (ret_ref)

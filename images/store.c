@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/log.h"
 
@@ -299,6 +300,8 @@ int img_record_write(struct img_store *s, const struct img_record *r, struct rt_
 		return rt_error_set(err, ENOMEM, "image `%s`: record", r->ref);
 	if (index_write(s, r, text, err) < 0)
 		return -1;
+	/* an index without its record is never used, and image prune removes it */
+	rt_crashpoint("image.index");
 	ref_path(r->ref, ".json", path, sizeof(path));
 	if (rt_write_file_atomic_at(s->dirfd, path, text, strlen(text), 0600, err) < 0)
 		return rt_error_wrap(err, "image `%s`", r->ref);
@@ -477,6 +480,18 @@ static int layer_lock(struct img_store *s, const char *hex, struct rt_error *err
 	return fd;
 }
 
+/* The short name for the lowerdir fallback; relative so the store can move.  Made again by
+ * whoever finds the layer without it (a crash right after the layer's rename). */
+static void layer_link(struct img_store *s, const char *hex)
+{
+	char link[64], target[96];
+
+	snprintf(link, sizeof(link), "l/%.16s", hex);
+	snprintf(target, sizeof(target), "../layers/%s/root", hex);
+	if (symlinkat(target, s->dirfd, link) < 0 && errno != EEXIST)
+		rt_warn("layer %s: short link: %s", hex, strerror(errno));
+}
+
 static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src, const char *hex,
 			    uint64_t *ret_unpacked, struct rt_error *err)
 {
@@ -485,7 +500,7 @@ static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src
 	cleanup_close int rootfd = -1;
 	struct img_unpack_stats st;
 	cleanup_free char *meta = NULL;
-	char dest[96], link[64], target[96];
+	char dest[96];
 
 	snprintf(path, sizeof(path), "%s/%s", s->path, tmpl);
 	if (mkdtemp(path) == NULL)
@@ -511,16 +526,14 @@ static int layer_unpack_tmp(struct img_store *s, const struct img_layer_src *src
 	snprintf(dest, sizeof(dest), "%s/layer.json", tmpl);
 	if (rt_write_file_at(s->dirfd, dest, meta, strlen(meta), O_CREAT | O_TRUNC, err) < 0)
 		goto fail;
+	rt_crashpoint("image.layer.tmp");
 	snprintf(dest, sizeof(dest), "layers/%s", hex);
 	if (renameat(s->dirfd, tmpl, s->dirfd, dest) < 0) {
 		rt_error_set(err, errno, "rename `%s` to `%s`", tmpl, dest);
 		goto fail;
 	}
-	/* the short name for the lowerdir fallback; relative so the store can move */
-	snprintf(link, sizeof(link), "l/%.16s", hex);
-	snprintf(target, sizeof(target), "../layers/%s/root", hex);
-	if (symlinkat(target, s->dirfd, link) < 0 && errno != EEXIST)
-		rt_warn("layer %s: short link: %s", hex, strerror(errno));
+	rt_crashpoint("image.layer");
+	layer_link(s, hex);
 	if (ret_unpacked)
 		*ret_unpacked = st.uncompressed_size;
 	return 0;
@@ -574,6 +587,7 @@ int img_layer_ensure(struct img_store *s, const struct img_layer_src *src, const
 		*ret_unpacked = unpacked;
 	return 0;
 done:
+	layer_link(s, hex);
 	if (ret_unpacked && layer_read_unpacked(s, hex, ret_unpacked) < 0)
 		*ret_unpacked = 0;
 	return 0;
@@ -828,6 +842,7 @@ static int layer_remove(struct img_store *s, const char *hex, struct img_prune_s
 			return 0;
 		return rt_error_set(err, errno, "remove layer %s", hex);
 	}
+	rt_crashpoint("image.rm.layer");
 	snprintf(link, sizeof(link), "l/%.16s", hex);
 	unlinkat(s->dirfd, link, 0);
 	snprintf(link, sizeof(link), "locks/%s", hex);
@@ -910,7 +925,9 @@ int img_remove(struct img_store *s, const char *ref, struct rt_error *err)
 		ref_path(r->ref, ".json", path, sizeof(path));
 		if (unlinkat(s->dirfd, path, 0) < 0)
 			ret = rt_error_set(err, errno, "image `%s`: remove record", r->ref);
-		/* after the record: an index without its record is never used */
+		rt_crashpoint("image.rm.record");
+		/* after the record: an index without its record is never used (prune removes
+		 * one that a crash here leaves) */
 		ref_path(r->ref, ".layers", path, sizeof(path));
 		if (ret == 0 && unlinkat(s->dirfd, path, 0) < 0 && errno != ENOENT)
 			ret = rt_error_set(err, errno, "image `%s`: remove layer index", r->ref);
@@ -921,33 +938,131 @@ int img_remove(struct img_store *s, const char *ref, struct rt_error *err)
 	return ret;
 }
 
+/* Whether an entry of images/ is debris of a killed command: a temporary file of an atomic
+ * write (NAME.tmp.PID), or a layer index whose record is gone (image rm killed between its
+ * two unlinks, import killed between its two writes). */
+static int images_orphan(struct img_store *s, const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	char rec[NAME_MAX + 16];
+	const char *tmp = strrchr(name, '.');
+
+	(void)dir;
+	/* records end in .json and indexes in .layers, so a reference cannot look like this */
+	if (tmp && tmp[1] && strspn(tmp + 1, "0123456789") == strlen(tmp + 1) && tmp - name > 4 &&
+	    strncmp(tmp - 4, ".tmp", 4) == 0)
+		return 1;
+	if (n <= 7 || n - 7 + sizeof("images/.json") > sizeof(rec) ||
+	    strcmp(name + n - 7, ".layers") != 0)
+		return 0;
+	snprintf(rec, sizeof(rec), "images/%.*s.json", (int)(n - 7), name);
+	return faccessat(s->dirfd, rec, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
+/* Whether an entry of l/ or locks/ belongs to no layer (a crash between a layer's removal and
+ * its link's or lock's).  The link's target is checked, not the name: it is the layer's. */
+static int layer_aux_orphan(struct img_store *s, const char *dir, const char *name)
+{
+	char path[NAME_MAX + 32], target[NAME_MAX + 16];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (strcmp(dir, "locks") == 0) {
+		snprintf(target, sizeof(target), "layers/%s", name);
+		return faccessat(s->dirfd, target, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		       errno == ENOENT;
+	}
+	n = readlinkat(s->dirfd, path, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == EINVAL; /* not a link: not ours */
+	target[n] = '\0';
+	/* "../layers/HEX/root" resolves relative to l/ */
+	snprintf(path, sizeof(path), "l/%s", target);
+	return faccessat(s->dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
+/* A bundle directory without its record: bundle create killed before writing it (create
+ * holds the lock shared until the record is written, so none is being made now). */
+static int bundles_orphan(struct img_store *s, const char *dir, const char *name)
+{
+	char path[NAME_MAX + 32];
+
+	(void)dir;
+	snprintf(path, sizeof(path), "bundles/%s/bundle.json", name);
+	return faccessat(s->dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
+/* Remove every entry of dir that orphan() says a killed command left; counted in *count. */
+static void remove_orphans(struct img_store *s, const char *dir,
+			   int (*orphan)(struct img_store *s, const char *dir, const char *name),
+			   unsigned *count)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct rt_error e = RT_ERROR_INIT;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (orphan && !orphan(s, dir, de->d_name))
+			continue;
+		if (rt_rmtree_at(dirfd(d), de->d_name, &e) == 0)
+			(*count)++;
+		else
+			rt_warn("store `%s`: remove `%s/%s`: %s", s->path, dir, de->d_name, e.msg);
+		rt_error_release(&e);
+	}
+}
+
+/* Under the exclusive lock.  Imports and bundle creations hold the lock shared for as long
+ * as they have anything unrecorded: whatever is in tmp/, and every orphan, was left by a
+ * process that died. */
+static int prune_locked(struct img_store *s, struct img_prune_stats *st, struct rt_error *err)
+{
+	remove_orphans(s, "tmp", NULL, &st->tmp);
+	remove_orphans(s, "images", images_orphan, &st->tmp);
+	remove_orphans(s, "bundles", bundles_orphan, &st->tmp);
+	if (gc_locked(s, st, err) < 0)
+		return -1;
+	/* after the layers: their removal may leave links and locks of its own */
+	remove_orphans(s, "l", layer_aux_orphan, &st->tmp);
+	remove_orphans(s, "locks", layer_aux_orphan, &st->tmp);
+	return 0;
+}
+
 int img_prune(struct img_store *s, struct img_prune_stats *ret, struct rt_error *err)
 {
 	struct img_prune_stats st = {0};
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
 	int r;
 
 	if (img_store_lock(s, LOCK_EX, err) < 0)
 		return -1;
-	/* imports hold the lock shared for their whole run: whatever is in tmp/ now was left by
-	 * a process that died */
-	int fd = openat(s->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && (d = fdopendir(fd)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			struct rt_error e = RT_ERROR_INIT;
-			if (rt_rmtree_at(dirfd(d), de->d_name, &e) == 0)
-				st.tmp++;
-			rt_error_release(&e);
-		}
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	r = gc_locked(s, &st, err);
+	r = prune_locked(s, &st, err);
 	img_store_unlock(s);
 	if (ret)
 		*ret = st;
 	return r;
+}
+
+int img_store_undo_failed(struct img_store *s)
+{
+	struct img_prune_stats st = {0};
+	struct rt_error e = RT_ERROR_INIT;
+	int r;
+
+	/* never wait: another import or bundle create may hold the lock for long */
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return 0;
+	r = prune_locked(s, &st, &e);
+	if (r < 0)
+		rt_warn("%s", e.msg);
+	rt_error_release(&e);
+	img_store_unlock(s);
+	return r < 0 ? 0 : 1;
 }

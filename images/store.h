@@ -77,6 +77,12 @@ int img_layer_ensure(struct img_store *s, const struct img_layer_src *src, const
 void img_layer_root_path(struct img_store *s, const char *diff_id, char *buf, size_t len);
 void img_layer_short_name(const char *diff_id, char *buf, size_t len);
 
+/* After a refused import: remove what it stored that no record references (and any other
+ * debris, as image prune does), if the store lock can be had exclusively right away; else
+ * leave it for image prune.  1 when it ran, 0 when it did not.  Never fails: the caller
+ * reports its own error. */
+int img_store_undo_failed(struct img_store *s);
+
 /* Collect the diff_ids referenced by image and bundle records (sorted, for bsearch). */
 int img_store_layer_refs(struct img_store *s, char ***ret, size_t *ret_n, struct rt_error *err);
 int img_refs_count(char **refs, size_t n, const char *diff_id);

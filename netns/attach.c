@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/procfs.h"
 #include "addr.h"
 
@@ -218,6 +219,7 @@ int net_pod_attach(struct net_ctx *c, const struct net_pod_config *p, struct rt_
 		    net_veth_create(rtnl, &vc, err) < 0)
 			return -1;
 	}
+	rt_crashpoint("net.veth");
 	if (net_link_get(rtnl, p->host_veth, &host, err) < 0 ||
 	    net_bridge_port_set_hairpin(rtnl, host.ifindex, 1, err) < 0 ||
 	    configure_inside(p, err) < 0)

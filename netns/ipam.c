@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 
 #define OWNER_MAX 256
@@ -160,6 +161,7 @@ static int create_lease(struct net_ipam *ipam, const struct net_prefix *addr, co
 		    0600);
 	if (fd < 0)
 		return rt_error_set(err, errno, "create lease `%s/leases/%s`", ipam->dir, name);
+	rt_crashpoint("net.lease.empty");
 	n = snprintf(line, sizeof(line), "%s\n", owner);
 	/* an empty lease (crash right here) has no live owner and is reclaimed like any other */
 	if (rt_write_all(fd, line, (size_t)n) < 0) {
@@ -401,11 +403,15 @@ int net_ipam_reclaim(struct net_ipam *ipam, net_ipam_alive_fn alive, void *userd
 	return reclaim_locked(ipam, alive, userdata, ret_count, err);
 }
 
+/* An empty lease is one whose creator was killed between the create and the write (only a
+ * dead process can leave one: both happen under the lock we hold).  It may have been the
+ * owner's: it goes with the owner's leases, or a pod delete --force after such a crash would
+ * leave it behind. */
 static int owned_by(const char *owner, void *ud)
 {
 	struct reclaim_ctx *c = ud;
 
-	return strcmp(owner, c->owner) == 0;
+	return owner[0] == '\0' || strcmp(owner, c->owner) == 0;
 }
 
 int net_ipam_release_owner(struct net_ipam *ipam, const char *owner, unsigned *ret_count,

@@ -53,7 +53,8 @@ int net_ipam_owner(struct net_ipam *ipam, const struct net_prefix *addr, char *b
 int net_ipam_reclaim(struct net_ipam *ipam, net_ipam_alive_fn alive, void *userdata,
 		     unsigned *ret_count, struct rt_error *err);
 
-/* Free every lease held by owner (repair of a pod whose state lost track of its address). */
+/* Free every lease held by owner (repair of a pod whose state lost track of its address), and
+ * every empty lease: one that a process killed half-way through allocating left. */
 int net_ipam_release_owner(struct net_ipam *ipam, const char *owner, unsigned *ret_count,
 			   struct rt_error *err);
 

@@ -186,6 +186,7 @@ const struct rt_command rt_cmd_image = {
 	     "SOURCE is oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE.  Every\n"
 	     "blob is verified (sha256) while it is read; each layer is unpacked once into the\n"
 	     "store (--store, default /var/lib/husk).  import prints the manifest digest.\n"
-	     "rm and prune never remove a layer another image or a bundle uses.\n",
+	     "rm and prune never remove a layer another image or a bundle uses; prune also\n"
+	     "removes what killed imports, removals and bundle creates left in the store.\n",
     .run = run_image,
 };

@@ -90,8 +90,10 @@ const struct rt_command rt_cmd_network = {
 	     "                           [--ipv6-subnet CIDR]\n"
 	     "       husk network delete NAME\n"
 	     "       husk network list [--format table|json]\n"
-	     "A network is a bridge holding the first address of its subnet, with outbound NAT\n"
-	     "for its pods.  Subnets of two networks may not overlap; delete refuses while pods\n"
-	     "use the network.  The default network husk0 (10.88.0.0/16) is made on first use.\n",
+	     "A network is a bridge holding the first address of its subnet (made for its first\n"
+	     "pod), with outbound NAT while it has pods.  Subnets of two networks may not\n"
+	     "overlap; delete refuses while pods use the network, and also removes what a killed\n"
+	     "network create or delete left.  The default network husk0 (10.88.0.0/16) is made\n"
+	     "on first use.\n",
     .run = run_network,
 };

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/crashpoint.h"
 #include "../common/fsutil.h"
 #include "../common/jsonutil.h"
 #include "../common/timefmt.h"
@@ -252,6 +253,43 @@ static int check_overlap(const struct net_network *n, void *ud, struct rt_error 
 	return 0;
 }
 
+static int open_ipam(const char *root, const struct net_network *n, struct net_ipam **ret,
+		     struct rt_error *err)
+{
+	char path[PATH_MAX];
+
+	net_path(path, sizeof(path), root, n->name, NULL);
+	return net_ipam_open(path, &n->subnet, &n->gateway, ret, err);
+}
+
+/* networks/NAME/bridge-kept: the network's bridge stays until network delete.  Made by network
+ * create when the bridge was there before (not husk's to delete), and by the first pod create
+ * that completes; until then a refused or killed first pod takes the bridge it made away
+ * again (network_release_unused), and the host is as it was. */
+#define BRIDGE_KEPT "bridge-kept"
+
+static int bridge_kept(const char *root, const struct net_network *n)
+{
+	char path[PATH_MAX];
+
+	net_path(path, sizeof(path), root, n->name, BRIDGE_KEPT);
+	return access(path, F_OK) == 0;
+}
+
+static int bridge_keep(const char *root, const struct net_network *n, struct rt_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_close int fd = -1;
+
+	net_path(path, sizeof(path), root, n->name, BRIDGE_KEPT);
+	if (access(path, F_OK) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return rt_error_set(err, errno, "create `%s`", path);
+	return 0;
+}
+
 static int network_create_locked(const char *root, const struct rt_network_create_opts *o,
 				 struct net_network *ret, struct rt_error *err)
 {
@@ -260,6 +298,7 @@ static int network_create_locked(const char *root, const struct rt_network_creat
 	struct overlap_ctx oc = {ret};
 	json_auto_t *j = NULL;
 	struct net_ctx ctx = NET_CTX_INIT;
+	cleanup_ipam struct net_ipam *ipam = NULL;
 	struct nl_sock *rtnl;
 	struct net_link_info info;
 	int r;
@@ -311,6 +350,13 @@ static int network_create_locked(const char *root, const struct rt_network_creat
 	net_path(path, sizeof(path), root, o->name, NULL);
 	if (ensure_dir(path, err) < 0)
 		return -1;
+	/* the allocator is made with the network, so that a pod refused later leaves the
+	 * network's directory as it found it */
+	if (open_ipam(root, ret, &ipam, err) < 0 || (r == 0 && bridge_keep(root, ret, err) < 0))
+		return -1;
+	/* a crash here leaves a directory without network.json: no network, and network delete
+	 * of the name removes it */
+	rt_crashpoint("network.dir");
 	j = network_json(ret);
 	if (j == NULL)
 		return rt_error_set(err, ENOMEM, "network `%s`", o->name);
@@ -328,28 +374,24 @@ int rt_network_create(struct rt_globals *g, const struct rt_network_create_opts 
 	return network_create_locked(g->root, o, &n, err);
 }
 
-/* The network a pod asks for; the default one is made on first use. */
-static int network_get(const char *root, const char *name, struct net_network *ret,
+/* The network a pod asks for; the default one is made on first use (*ret_made: by this call,
+ * for the caller to remove again when the pod is refused). */
+static int network_get(const char *root, const char *name, struct net_network *ret, int *ret_made,
 		       struct rt_error *err)
 {
 	struct rt_network_create_opts o = {RT_POD_DEFAULT_NETWORK, RT_POD_DEFAULT_SUBNET, NULL,
 					   NULL};
 
+	*ret_made = 0;
 	if (network_load(root, name ? name : RT_POD_DEFAULT_NETWORK, ret, err) == 0)
 		return 0;
 	if (err->errnum != ENOENT || (name && strcmp(name, RT_POD_DEFAULT_NETWORK) != 0))
 		return -1;
 	rt_error_release(err);
-	return network_create_locked(root, &o, ret, err);
-}
-
-static int open_ipam(const char *root, const struct net_network *n, struct net_ipam **ret,
-		     struct rt_error *err)
-{
-	char path[PATH_MAX];
-
-	net_path(path, sizeof(path), root, n->name, NULL);
-	return net_ipam_open(path, &n->subnet, &n->gateway, ret, err);
+	if (network_create_locked(root, &o, ret, err) < 0)
+		return -1;
+	*ret_made = 1;
+	return 0;
 }
 
 int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *err)
@@ -361,15 +403,27 @@ int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *e
 	char path[PATH_MAX];
 	unsigned count = 0;
 
-	if (lock < 0 || validate_name("network", name, err) < 0 ||
-	    network_load(g->root, name, &n, err) < 0)
+	if (lock < 0 || validate_name("network", name, err) < 0)
 		return -1;
+	if (network_load(g->root, name, &n, err) < 0) {
+		/* A network create killed before its record, or a delete killed while removing
+		 * the directory (its bridge and rules went first): only the directory is left,
+		 * and it owns nothing else.  Under the lock no create of the name is running. */
+		net_path(path, sizeof(path), g->root, name, NULL);
+		if (err->errnum != ENOENT || access(path, F_OK) < 0)
+			return -1;
+		rt_error_release(err);
+		return rt_rmtree_at(AT_FDCWD, path, err);
+	}
 	if (open_ipam(g->root, &n, &ipam, err) < 0 || net_ipam_count(ipam, &count, err) < 0)
 		return -1;
 	if (count)
 		return rt_error_set(err, EBUSY, "network `%s` is used by %u pod(s)", name, count);
+	/* the rules and the bridge, then the directory (record, leases): a crash on the way
+	 * leaves the record, and the next network delete finishes */
 	if (net_network_teardown(&ctx, &n, err) < 0)
 		return -1;
+	rt_crashpoint("network.delete.rules");
 	net_path(path, sizeof(path), g->root, name, NULL);
 	return rt_rmtree_at(AT_FDCWD, path, err);
 }
@@ -906,10 +960,55 @@ static void pod_net_config(const struct net_network *n, const struct pod_state *
 	ret->nports = st->nports;
 }
 
+/* A network's masquerade rules are made for its first pod (net_network_setup) and go with its
+ * last one, so that a refused or killed first pod leaves the rules as they were before it.
+ * Its bridge is made for its first pod too, but stays from the first pod that was complete
+ * (bridge_kept) until network delete: until then it goes with the last pod as well. */
+static int network_release_unused(const char *root, struct net_ctx *ctx,
+				  const struct net_network *n, struct rt_error *err)
+{
+	cleanup_ipam struct net_ipam *ipam = NULL;
+	struct nl_sock *nft;
+	unsigned count = 0;
+
+	if (open_ipam(root, n, &ipam, err) < 0 || net_ipam_count(ipam, &count, err) < 0)
+		return -1;
+	if (count)
+		return 0;
+	if (!bridge_kept(root, n))
+		return net_network_teardown(ctx, n, err);
+	if (net_ctx_nft(ctx, &nft, err) < 0 || net_nft_network_remove(nft, n->name, err) < 0)
+		return rt_error_wrap(err, "network `%s`", n->name);
+	return 0;
+}
+
+/* With the last pod gone (but the one named going, whose directory goes last) nothing uses
+ * the NAT table: remove it. */
+static int nft_table_release(const char *root, struct net_ctx *ctx, const char *going,
+			     struct rt_error *err)
+{
+	char path[PATH_MAX];
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	struct nl_sock *nft;
+
+	snprintf(path, sizeof(path), "%s/pods", root);
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && strcmp(de->d_name, going) != 0)
+			return 0;
+	if (net_ctx_nft(ctx, &nft, err) < 0 || net_nft_table_delete(nft, err) < 0)
+		return -1;
+	/* every network's masquerade chain went with the table; pod create re-adds them */
+	return 0;
+}
+
 /* Undo everything a pod may hold, in reverse order of create; each step tolerates its object
- * being gone already, so this finishes any interrupted create or delete.  The veth pair goes
- * with the network namespace when its bind mount is dropped (net_pod_detach); sync_veth
- * deletes it here, for when that namespace may be held elsewhere (--force). */
+ * being gone already, so this finishes any interrupted create or delete.  The pod's directory
+ * goes last: until then a crashed delete is found and finished by the next one, the network's
+ * rules and the NAT table included.  The veth pair goes with the network namespace when its
+ * bind mount is dropped (net_pod_detach); sync_veth deletes it here, for when that namespace
+ * may be held elsewhere (--force). */
 static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_state *st,
 			int sync_veth, struct rt_error *err)
 {
@@ -932,6 +1031,7 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 		pc.delete_veth = sync_veth;
 		if (net_pod_detach(ctx, &pc, err) < 0)
 			return rt_error_wrap(err, "pod `%s`", st->name);
+		rt_crashpoint("pod.teardown.veth");
 		/* --force without a state that names the veth: whichever generation it had */
 		for (unsigned gen = 1; sync_veth && !st->veth[0] && gen < NET_VETH_GENERATIONS;
 		     gen++) {
@@ -944,9 +1044,16 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 		if (st->has_ip ? net_ipam_release(ipam, &st->ip, st->name, err)
 			       : net_ipam_release_owner(ipam, st->name, NULL, err))
 			return rt_error_wrap(err, "pod `%s`", st->name);
+		rt_crashpoint("pod.teardown.lease");
+		if (network_release_unused(root, ctx, &n, err) < 0)
+			return -1;
+		rt_crashpoint("pod.teardown.rules");
 	}
 	if (namespaces_remove(root, st->name, err) < 0)
 		return rt_error_wrap(err, "pod `%s`", st->name);
+	if (nft_table_release(root, ctx, st->name, err) < 0)
+		return -1;
+	rt_crashpoint("pod.teardown.ns");
 	pod_path(path, sizeof(path), root, st->name, NULL);
 	if (rt_rmtree_at(AT_FDCWD, path, err) < 0 && err->errnum != ENOENT)
 		return -1;
@@ -954,25 +1061,8 @@ static int pod_teardown(const char *root, struct net_ctx *ctx, const struct pod_
 	return 0;
 }
 
-/* With the last pod gone nothing uses the NAT table: remove it. */
-static int nft_table_release(const char *root, struct net_ctx *ctx, struct rt_error *err)
-{
-	char path[PATH_MAX];
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-	struct nl_sock *nft;
-
-	snprintf(path, sizeof(path), "%s/pods", root);
-	d = opendir(path);
-	while (d && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			return 0;
-	if (net_ctx_nft(ctx, &nft, err) < 0 || net_nft_table_delete(nft, err) < 0)
-		return -1;
-	/* every network's masquerade chain went with the table; pod create re-adds them */
-	return 0;
-}
-
+/* The steps of a pod create after its state exists; each crash point sits after a step that
+ * made something, before the state that lets pod delete find it is complete. */
 static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_create_opts *o,
 		     struct pod_state *st, struct rt_error *err)
 {
@@ -988,6 +1078,7 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 		return -1;
 	if (namespaces_create(root, st->name, st->hostname, &nsfd, err) < 0)
 		return -1;
+	rt_crashpoint("pod.ns");
 	if (o->ip && net_addr_parse(o->ip, &req, err) < 0)
 		return rt_error_wrap(err, "--ip");
 	/* the lease exists before the address is configured anywhere */
@@ -995,6 +1086,7 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 	    net_ipam_allocate(ipam, st->name, o->ip ? &req : NULL, pod_alive, &alive, &st->ip,
 			      err) < 0)
 		return rt_error_wrap(err, "pod `%s`", st->name);
+	rt_crashpoint("pod.lease");
 	st->has_ip = 1;
 	if (n.has_ipv6) {
 		/* the IPv6 address mirrors the IPv4 lease's host offset: one lease covers both */
@@ -1008,6 +1100,7 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 		return -1;
 	if (net_network_setup(ctx, &n, err) < 0)
 		return -1;
+	rt_crashpoint("pod.network");
 	/* A pair under this name is most likely the one of an earlier pod of the same name,
 	 * which the kernel is still destroying with its namespace: deleting it ourselves would
 	 * wait that long, so take the next generation's name, and replace only with the last.
@@ -1024,10 +1117,15 @@ static int pod_setup(const char *root, struct net_ctx *ctx, const struct rt_pod_
 		if (pod_state_write(root, st, err) < 0)
 			return -1;
 	}
+	rt_crashpoint("pod.veth");
 	if (etc_files_write(root, st, err) < 0)
 		return -1;
+	rt_crashpoint("pod.etc");
 	snprintf(st->status, sizeof(st->status), "ready");
-	return pod_state_write(root, st, err);
+	if (pod_state_write(root, st, err) < 0)
+		return -1;
+	/* a complete pod: from now on the network's bridge stays */
+	return bridge_keep(root, &n, err);
 }
 
 static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *st,
@@ -1046,6 +1144,9 @@ static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *
 		return rt_error_set(err, EINVAL, "--hostname: 1-%d characters", HOST_NAME_MAX);
 	snprintf(st->hostname, sizeof(st->hostname), "%s", o->hostname ? o->hostname : o->name);
 	rt_time_rfc3339(0, st->created, sizeof(st->created));
+	/* checked before anything is made: a refused create must not even make the network */
+	if (o->ip && net_addr_parse(o->ip, &a, err) < 0)
+		return rt_error_wrap(err, "--ip");
 	if (o->nports > MAX_PORTS)
 		return rt_error_set(err, E2BIG, "at most %d --publish", MAX_PORTS);
 	for (size_t i = 0; i < o->nports; i++) {
@@ -1073,6 +1174,37 @@ static int pod_init_state(const struct rt_pod_create_opts *o, struct pod_state *
 	return 0;
 }
 
+/* Under the lock, with the network there: the pod's directory, then its state, then what the
+ * state names.  A refused create undoes all of it, the network's rules and a bridge made for
+ * it included: the host is left as it was. */
+static int pod_create_locked(const char *root, struct net_ctx *ctx,
+			     const struct rt_pod_create_opts *o, struct pod_state *st,
+			     struct rt_error *err)
+{
+	struct rt_error undo = RT_ERROR_INIT;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/pods", root);
+	if (ensure_dir(path, err) < 0)
+		return -1;
+	pod_path(path, sizeof(path), root, st->name, NULL);
+	if (mkdir(path, 0711) < 0)
+		return errno == EEXIST
+			   ? rt_error_set(err, EEXIST, "pod `%s` already exists", st->name)
+			   : rt_error_set(err, errno, "create `%s`", path);
+	rt_crashpoint("pod.dir");
+	/* from here on the state file says which network to clean up after a crash */
+	if (pod_state_write(root, st, err) == 0) {
+		rt_crashpoint("pod.state");
+		if (pod_setup(root, ctx, o, st, err) == 0)
+			return 0;
+	}
+	if (pod_teardown(root, ctx, st, 0, &undo) < 0)
+		rt_error_wrap(err, "(and undoing it failed: %s)", undo.msg);
+	rt_error_release(&undo);
+	return -1;
+}
+
 int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char **ret_json,
 		  struct rt_error *err)
 {
@@ -1081,27 +1213,22 @@ int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char
 	cleanup_net_ctx struct net_ctx ctx = NET_CTX_INIT;
 	json_auto_t *j = NULL;
 	struct net_network n;
-	char path[PATH_MAX];
+	int made_net = 0;
 
 	if (pod_init_state(o, &st, err) < 0)
 		return -1;
 	lock = lock_root(g->root, err);
-	if (lock < 0 || network_get(g->root, o->network, &n, err) < 0)
+	if (lock < 0 || network_get(g->root, o->network, &n, &made_net, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/pods", g->root);
-	if (ensure_dir(path, err) < 0)
-		return -1;
-	pod_path(path, sizeof(path), g->root, st.name, NULL);
-	if (mkdir(path, 0711) < 0)
-		return errno == EEXIST
-			   ? rt_error_set(err, EEXIST, "pod `%s` already exists", st.name)
-			   : rt_error_set(err, errno, "create `%s`", path);
-	/* from here on the state file says which network to clean up after a crash */
-	if (pod_state_write(g->root, &st, err) < 0 || pod_setup(g->root, &ctx, o, &st, err) < 0) {
+	if (pod_create_locked(g->root, &ctx, o, &st, err) < 0) {
+		/* the default network made for this pod alone goes with it (the undo removed the
+		 * rules, and the bridge if it made that): its record and allocator */
 		struct rt_error undo = RT_ERROR_INIT;
-		if (pod_teardown(g->root, &ctx, &st, 0, &undo) < 0 ||
-		    nft_table_release(g->root, &ctx, &undo) < 0)
-			rt_error_wrap(err, "(and undoing it failed: %s)", undo.msg);
+		char path[PATH_MAX];
+		net_path(path, sizeof(path), g->root, n.name, NULL);
+		if (made_net && rt_rmtree_at(AT_FDCWD, path, &undo) < 0)
+			rt_error_wrap(err, "(and removing network `%s` failed: %s)", n.name,
+				      undo.msg);
 		rt_error_release(&undo);
 		return -1;
 	}
@@ -1178,9 +1305,7 @@ int rt_pod_delete(struct rt_globals *g, const char *name, int force, struct rt_e
 	}
 	if (delete_members(g, name, force, err) < 0)
 		return -1;
-	if (pod_teardown(g->root, &ctx, &st, force, err) < 0)
-		return -1;
-	return nft_table_release(g->root, &ctx, err);
+	return pod_teardown(g->root, &ctx, &st, force, err);
 }
 
 static int list_pod(const char *root, const char *name, struct list_ctx *l, struct rt_error *err)

@@ -185,6 +185,55 @@ static void test_missing_image_and_remove(void **state)
 	assert_int_equal(fstatat(store->dirfd, "images/app:1.layers", &st, 0), -1);
 }
 
+static void touch_at(const char *path)
+{
+	int fd = openat(store->dirfd, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static int exists_at(const char *path)
+{
+	struct stat st;
+
+	return fstatat(store->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* What killed commands leave goes with prune; records, their indexes and names that merely
+ * look alike stay. */
+static void test_prune_removes_debris_of_killed_commands(void **state)
+{
+	struct img_prune_stats st;
+	struct rt_error err = RT_ERROR_INIT;
+
+	write_record("app:1", 0, 'a');
+	write_record("x.tmp.1:2", 0, 'b'); /* a reference with ".tmp." in it */
+	write_record("gone:1", 0, 'c');
+	/* image rm killed between its two unlinks */
+	assert_int_equal(unlinkat(store->dirfd, "images/gone:1.json", 0), 0);
+	touch_at("images/app:2.json.tmp.4242"); /* an atomic write killed */
+	touch_at("images/app:2.layers.tmp.4242");
+	assert_int_equal(mkdirat(store->dirfd, "layers/00aa", 0700), 0);
+	assert_int_equal(symlinkat("../layers/00aa/root", store->dirfd, "l/00aa"), 0);
+	assert_int_equal(symlinkat("../layers/00bb/root", store->dirfd, "l/00bb"), 0);
+	touch_at("locks/00bb"); /* the lock of a layer whose unpack was killed */
+	assert_int_equal(mkdirat(store->dirfd, "bundles/b1", 0700), 0); /* no record */
+	assert_int_equal(mkdirat(store->dirfd, "bundles/b2", 0700), 0);
+	touch_at("bundles/b2/bundle.json");
+	if (img_prune(store, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(exists_at("images/app:1.json") && exists_at("images/app:1.layers"));
+	assert_true(exists_at("images/x.tmp.1:2.json") && exists_at("images/x.tmp.1:2.layers"));
+	assert_false(exists_at("images/gone:1.layers"));
+	assert_false(exists_at("images/app:2.json.tmp.4242"));
+	assert_false(exists_at("images/app:2.layers.tmp.4242"));
+	assert_false(exists_at("l/00bb") || exists_at("locks/00bb") || exists_at("bundles/b1"));
+	assert_true(exists_at("bundles/b2"));
+	/* layers/00aa is referenced by nobody: gone, and its link after it */
+	assert_false(exists_at("layers/00aa") || exists_at("l/00aa"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +241,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stale_or_broken_index_is_not_used, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_image_and_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_removes_debris_of_killed_commands, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -186,6 +186,31 @@ static void test_reclaim(void **state)
 	net_ipam_close(ipam);
 }
 
+/* An empty lease file is what a process killed between the lease's create and its write
+ * leaves: releasing the owner's leases (pod delete --force) takes it too, others stay. */
+static void test_release_owner_takes_empty_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct net_ipam *ipam = open_ipam(f->dir, "10.251.4.0/29", "10.251.4.1");
+	struct rt_error err = RT_ERROR_INIT;
+	char path[128];
+	unsigned n = 0;
+	int fd;
+
+	alloc_str(ipam, "keep", NULL);
+	alloc_str(ipam, "gone", NULL);
+	snprintf(path, sizeof(path), "%s/leases/10.251.4.6", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(net_ipam_release_owner(ipam, "gone", &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(net_ipam_count(ipam, &n, &err), 0);
+	assert_int_equal(n, 1);
+	net_ipam_close(ipam);
+}
+
 static void test_ipv6(void **state)
 {
 	struct fixture *f = *state;
@@ -273,6 +298,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_static_and_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exhaustion_release_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_owner_takes_empty_leases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_subnets, setup, teardown),
