@@ -472,6 +472,8 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
 			r->dev_is_tmpfs = 1;
 	}
+	if (m->kind == RT_MOUNT_BIND && strcmp(m->destination, "/dev") == 0)
+		r->dev_is_bind = 1;
 	/* propagation is set after pivot_root (rt_rootfs_finish): detaching the old root, made a
 	 * slave recursively, would turn a lone shared mount private again */
 	return apply_mount_attrs(r, m, err);
@@ -534,6 +536,13 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 		return rt_error_wrap(err, "device `%s`", path);
 	if (*name == '\0' || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
 		return rt_error_set(err, EINVAL, "device path `%s`", path);
+	/* the very node already there (a rootfs populated before) is kept: a read-only rootfs
+	 * can hold its nodes */
+	struct stat st;
+	if (!r->in_userns && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (st.st_mode & S_IFMT) == type && st.st_rdev == dev &&
+	    (st.st_mode & 07777) == (mode & 07777) && st.st_uid == uid && st.st_gid == gid)
+		return 0;
 	/* an existing entry (file or symlink planted by the image) is replaced, never followed */
 	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return rt_error_set(err, errno, "replace `%s`", path);
@@ -564,41 +573,58 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 	return 0;
 }
 
-static int setup_dev(struct rt_rootfs *r, struct rt_error *err)
+/* The devices and links config-linux.md says the runtime MUST supply, whatever the spec
+ * mounts on /dev (runc 1.1 does the same; only a bind of the host's /dev is left alone).
+ * Without our tmpfs they go into the rootfs itself: whatever the image put under those names
+ * (a symlink to a host file, a regular file) is replaced, never followed. */
+static int default_devices(struct rt_rootfs *r, struct rt_error *err)
 {
 	static const struct {
 		const char *target, *link;
 	} links[] = {{"/proc/self/fd", "fd"},	    {"/proc/self/fd/0", "stdin"},
 		     {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 		     {"pts/ptmx", "ptmx"},	    {"/proc/kcore", "core"}};
+	cleanup_close int devfd = rt_mkdir_in_root(r->rootfd, "/dev", 0755, err);
+
+	if (devfd < 0)
+		return rt_error_wrap(err, "default devices");
+	for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
+		dev_t dev = makedev(default_devs[i].maj, default_devs[i].min);
+		char path[32];
+		/* our own fresh tmpfs: nothing to replace, and root made it, so a node made in it
+		 * by root is root's (5 system calls each otherwise) */
+		if (r->dev_is_tmpfs && !r->in_userns &&
+		    mknodat(devfd, default_devs[i].name, S_IFCHR | 0666, dev) == 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", default_devs[i].name);
+		if (make_device(r, path, S_IFCHR, dev, 0666, 0, 0, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		if (symlinkat(links[i].target, devfd, links[i].link) == 0 || errno != EEXIST)
+			continue;
+		/* an image's own fd, stdin... links stay (runc's too); ptmx must reach the
+		 * container's devpts instance, not a node of the image */
+		if (strcmp(links[i].link, "ptmx") != 0)
+			continue;
+		if (unlinkat(devfd, "ptmx", 0) < 0 || symlinkat("pts/ptmx", devfd, "ptmx") < 0)
+			return rt_error_set(err, errno, "symlink `/dev/ptmx`");
+	}
+	if (!r->dev_is_tmpfs)
+		return 0;
+	if (mkdirat(devfd, "pts", 0755) < 0 && errno != EEXIST)
+		return rt_error_set(err, errno, "mkdir `/dev/pts`");
+	if (mkdirat(devfd, "shm", 01777) < 0 && errno != EEXIST)
+		return rt_error_set(err, errno, "mkdir `/dev/shm`");
+	return 0;
+}
+
+static int setup_dev(struct rt_rootfs *r, struct rt_error *err)
+{
 	const struct rt_linux *lx = &r->spec->linux_cfg;
 
-	if (r->dev_is_tmpfs) {
-		cleanup_close int devfd =
-		    rt_open_in_root(r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
-		if (devfd < 0)
-			return -1;
-		for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
-			dev_t dev = makedev(default_devs[i].maj, default_devs[i].min);
-			char path[32];
-			/* our own fresh tmpfs: nothing to replace, and root made it, so a node
-			 * made in it by root is root's (5 system calls each otherwise) */
-			if (!r->in_userns &&
-			    mknodat(devfd, default_devs[i].name, S_IFCHR | 0666, dev) == 0)
-				continue;
-			snprintf(path, sizeof(path), "/dev/%s", default_devs[i].name);
-			if (make_device(r, path, S_IFCHR, dev, 0666, 0, 0, err) < 0)
-				return -1;
-		}
-		for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-			if (symlinkat(links[i].target, devfd, links[i].link) < 0 && errno != EEXIST)
-				return rt_error_set(err, errno, "symlink `/dev/%s`", links[i].link);
-		}
-		if (mkdirat(devfd, "pts", 0755) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "mkdir `/dev/pts`");
-		if (mkdirat(devfd, "shm", 01777) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "mkdir `/dev/shm`");
-	}
+	if (!r->dev_is_bind && default_devices(r, err) < 0)
+		return -1;
 	for (size_t i = 0; i < lx->n_devices; i++) {
 		const struct rt_device *d = &lx->devices[i];
 		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;

@@ -10,7 +10,8 @@ struct rt_rootfs {
 	int procfd;		/* host procfs */
 	int rootfd;		/* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
 	int in_userns;		/* locked mount flags must be kept on remounts */
-	int dev_is_tmpfs;	/* /dev was mounted by us: populate the default devices */
+	int dev_is_tmpfs;	/* /dev is a tmpfs of ours: fresh, nothing to replace in it */
+	int dev_is_bind;	/* /dev is a bind (the host's): no default devices */
 	const int *idmap_trees; /* per mount: detached idmapped tree made by the parent, or -1 */
 	size_t cur_mount;
 };
