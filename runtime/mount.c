@@ -474,9 +474,11 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 	}
 	if (m->kind == RT_MOUNT_BIND && strcmp(m->destination, "/dev") == 0)
 		r->dev_is_bind = 1;
-	/* propagation is set after pivot_root (rt_rootfs_finish): detaching the old root, made a
-	 * slave recursively, would turn a lone shared mount private again */
-	return apply_mount_attrs(r, m, err);
+	if (apply_mount_attrs(r, m, err) < 0)
+		return -1;
+	/* at once, as runc: a mount nested below this one later must not cross an rprivate
+	 * or rslave volume to the host */
+	return set_propagation(r, m->destination, m->propagation, err);
 }
 
 /* --- /dev --- */
@@ -739,17 +741,116 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 	return 0;
 }
 
-int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
+/* --- propagation of the container's tree --- */
+
+/* The id of the mount fd lies on, from fdinfo (statx's STATX_MNT_ID came later). */
+static int fd_mount_id(int procfd, int fd, struct rt_error *err)
+{
+	cleanup_free char *buf = NULL;
+	char path[64];
+	const char *p;
+
+	snprintf(path, sizeof(path), "self/fdinfo/%d", fd);
+	if (rt_read_file_at(procfd, path, &buf, NULL, err) < 0)
+		return -1;
+	p = strstr(buf, "mnt_id:");
+	if (p == NULL)
+		return rt_error_set(err, ENOTSUP, "`/proc/%s`: no mnt_id", path);
+	return atoi(p + strlen("mnt_id:"));
+}
+
+/* Whether mount id is shared (has a "shared:N" optional field in our mountinfo). */
+static int mount_is_shared(int procfd, int id, struct rt_error *err)
+{
+	cleanup_free char *buf = NULL;
+	char *save = NULL;
+
+	if (rt_read_file_at(procfd, "self/mountinfo", &buf, NULL, err) < 0)
+		return -1;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f, *fsave = NULL;
+		int n = 0;
+		if (atoi(line) != id)
+			continue;
+		/* id parent maj:min root mount-point options [optional fields...] - type ... */
+		for (f = strtok_r(line, " ", &fsave); f; f = strtok_r(NULL, " ", &fsave), n++) {
+			if (strcmp(f, "-") == 0)
+				break;
+			if (n >= 6 && strncmp(f, "shared:", 7) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	return rt_error_set(err, ENOENT, "mount %d: not in `/proc/self/mountinfo`", id);
+}
+
+/* The root of the mount holding the rootfs: climb ".." until the mount changes. */
+static int parent_mount_root(int procfd, int fd, struct rt_error *err)
+{
+	cleanup_close int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int id = fd_mount_id(procfd, fd, err);
+
+	if (id < 0)
+		return -1;
+	if (cur < 0)
+		return rt_error_set(err, errno, "dup the rootfs fd");
+	for (int depth = 0; depth < 4096; depth++) {
+		cleanup_close int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct stat a, b;
+		int upid;
+		if (up < 0)
+			return rt_error_set(err, errno, "open the rootfs' parent");
+		upid = fd_mount_id(procfd, up, err);
+		if (upid < 0)
+			return -1;
+		/* "/" is its own parent */
+		if (upid != id || fstat(up, &a) < 0 || fstat(cur, &b) < 0 ||
+		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+			return TAKE_FD(cur);
+		close(cur);
+		cur = TAKE_FD(up);
+	}
+	return rt_error_set(err, ELOOP, "find the mount of the rootfs");
+}
+
+/* Before the rootfs bind, as runc's prepareRoot: `/` gets rootfsPropagation (rslave when
+ * unset) in our new namespace, so an rshared root keeps the host's peer groups and a
+ * Bidirectional volume's mounts reach the host.  The mount holding the rootfs is then made
+ * private if it is shared: pivot_root refuses a shared parent, and our rootfs bind would
+ * propagate into the host's namespace through it. */
+static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
 	unsigned long prop = spec->linux_cfg.rootfs_propagation;
+	cleanup_close int rootfs = -1, parent = -1;
+	char p[FDPATH_MAX];
+	int shared;
 
-	/* our mounts must never propagate back to the host: slave, or private when asked.  A
-	 * shared rootfsPropagation is applied to the new root after pivot_root, which refuses a
-	 * new root whose parent mount is shared. */
-	if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE), NULL) <
-	    0)
+	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
+	/* the bundle's rootfs path is the caller's to name: resolved as given */
+	rootfs = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfs < 0)
+		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
+	parent = parent_mount_root(r->procfd, rootfs, err);
+	if (parent < 0)
+		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
+	shared = mount_is_shared(r->procfd, fd_mount_id(r->procfd, parent, err), err);
+	if (shared < 0)
+		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
+	rt_fd_path(parent, p, sizeof(p));
+	if (shared && mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+		return rt_error_set(err, errno, "make the mount holding `%s` private",
+				    spec->root_path);
+	return 0;
+}
+
+int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_spec *spec = r->spec;
+
+	if (prepare_root_propagation(r, err) < 0)
+		return -1;
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind rootfs `%s`", spec->root_path);
@@ -770,6 +871,14 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 
 int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 {
+	/* the old root, by fd: after pivot_root(".", ".") it is stacked on the new root, and a
+	 * mount() on "." from the new root would name the new root below it (only umount2
+	 * follows onto the top mount), so making "." a slave would turn every mount of the
+	 * container, shared volumes included, into a slave */
+	cleanup_close int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (oldroot < 0)
+		return rt_error_set(err, errno, "open `/`");
 	if (fchdir(r->rootfd) < 0)
 		return rt_error_set(err, errno, "chdir to rootfs");
 	if (no_pivot) {
@@ -781,6 +890,9 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 		/* pivot_root(".", ".") stacks the old root under the new one; detach it at once */
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
 			return rt_error_set(err, errno, "pivot_root into `%s`", r->spec->root_path);
+		if (fchdir(oldroot) < 0)
+			return rt_error_set(err, errno, "chdir to the old root");
+		/* its unmount must not propagate to the host */
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			return rt_error_set(err, errno, "make old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
@@ -791,33 +903,6 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 	return 0;
 }
 
-/* mounts[].options propagation flags, in the container's view (after pivot_root). */
-static int propagate_mounts(struct rt_rootfs *r, struct rt_error *err)
-{
-	const struct rt_spec *spec = r->spec;
-	int saved = r->rootfd;
-	int rc = 0;
-
-	for (size_t i = 0; i < spec->n_mounts && rc == 0; i++) {
-		if (spec->mounts[i].propagation == 0)
-			continue;
-		if (r->rootfd == saved) {
-			r->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (r->rootfd < 0) {
-				r->rootfd = saved;
-				return rt_error_set(err, errno, "open `/`");
-			}
-		}
-		rc = set_propagation(r, spec->mounts[i].destination, spec->mounts[i].propagation,
-				     err);
-	}
-	if (r->rootfd != saved) {
-		close(r->rootfd);
-		r->rootfd = saved;
-	}
-	return rc;
-}
-
 int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
@@ -825,8 +910,6 @@ int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 	if (spec->linux_cfg.rootfs_propagation &&
 	    mount(NULL, "/", NULL, spec->linux_cfg.rootfs_propagation, NULL) < 0)
 		return rt_error_set(err, errno, "set rootfsPropagation of `/`");
-	if (propagate_mounts(r, err) < 0)
-		return -1;
 	if (spec->root_readonly) {
 		unsigned long flags = MS_RDONLY | MS_BIND | MS_REMOUNT;
 		cleanup_close int fd = open("/", O_PATH | O_CLOEXEC);

@@ -63,3 +63,82 @@ no_dev_mounts() {
 	assert_output_contains "/dev/null character special file 1:3"
 	assert_output_contains null-ok
 }
+
+# shared_volume: $VOL, a host directory bound on itself and made shared (called outside
+# `run`: teardown undoes its mounts).
+shared_volume() {
+	VOL=$BATS_TEST_TMPDIR/vol
+	mkdir -p "$VOL"
+	mount --bind "$VOL" "$VOL"
+	HOST_MOUNTS="$VOL/c $VOL/h $VOL"
+	mount --make-shared "$VOL"
+	mkdir -p "$VOL/c" "$VOL/h"
+}
+
+# propagation_case ROOTFS_PROPAGATION VOLUME_PROPAGATION: $VOL is bound at /vol with
+# VOLUME_PROPAGATION; the container mounts a tmpfs on /vol/c, the host one on $VOL/h.  Prints
+# "c2h=yes|no h2c=yes|no": which of the two crossed.
+propagation_case() {
+	update_config --arg p "$1" '.linux.rootfsPropagation = $p'
+	add_mount "{\"destination\": \"/vol\", \"type\": \"bind\", \"source\": \"$VOL\", \"options\": [\"rbind\", \"$2\"]}"
+	update_config '.process.capabilities[] += ["CAP_SYS_ADMIN"]'
+	set_cmd 'mount -t tmpfs -o size=64k ctmp /vol/c && touch /vol/c/from-container /vol/ready
+		while [ ! -e /vol/go ]; do sleep 0.05; done
+		[ -e /vol/h/from-host ] && echo h2c=yes >/vol/result || echo h2c=no >/vol/result'
+	husk_bg run -d --bundle "$BUNDLE" "$ID" || return 1
+	wait_file "$VOL/ready" || return 1
+	local c2h=no
+	[ -e "$VOL/c/from-container" ] && c2h=yes
+	mount -t tmpfs -o size=64k htmp "$VOL/h"
+	touch "$VOL/h/from-host" "$VOL/go"
+	wait_file "$VOL/result" || return 1
+	echo "c2h=$c2h $(cat "$VOL/result")"
+}
+
+@test "mounts spec: rootfsPropagation rshared, rshared volume: mounts cross both ways" {
+	shared_volume
+	run propagation_case rshared rshared
+	assert_success
+	assert_eq "$output" "c2h=yes h2c=yes" "propagation"
+}
+
+@test "mounts spec: rootfsPropagation rshared, rslave volume: host to container only" {
+	shared_volume
+	run propagation_case rshared rslave
+	assert_success
+	assert_eq "$output" "c2h=no h2c=yes" "propagation"
+}
+
+@test "mounts spec: rootfsPropagation rshared, rprivate volume: nothing crosses" {
+	shared_volume
+	run propagation_case rshared rprivate
+	assert_success
+	assert_eq "$output" "c2h=no h2c=no" "propagation"
+}
+
+@test "mounts spec: default rootfsPropagation (rslave), rshared volume: host to container only" {
+	shared_volume
+	run propagation_case rslave rshared
+	assert_success
+	assert_eq "$output" "c2h=no h2c=yes" "propagation"
+}
+
+@test "mounts spec: rootfsPropagation rprivate: nothing crosses, even with an rshared volume" {
+	shared_volume
+	run propagation_case rprivate rshared
+	assert_success
+	assert_eq "$output" "c2h=no h2c=no" "propagation"
+}
+
+@test "mounts spec: a spec mount nested in an rprivate volume never reaches the host" {
+	shared_volume
+	update_config '.linux.rootfsPropagation = "rshared"'
+	add_mount "{\"destination\": \"/vol\", \"type\": \"bind\", \"source\": \"$VOL\", \"options\": [\"rbind\", \"rprivate\"]}"
+	add_mount '{"destination": "/vol/c", "type": "tmpfs", "source": "nested", "options": ["size=64k"]}'
+	set_cmd 'grep -c " /vol/c " /proc/self/mountinfo'
+	run husk_run
+	assert_success
+	assert_eq "$output" 1 "the nested mount in the container"
+	run grep -F " $VOL/c " /proc/self/mountinfo
+	assert_eq "$output" "" "the nested mount on the host"
+}
