@@ -21,6 +21,7 @@
 #include "../common/syscalls.h"
 #include "cgroup_rt.h"
 #include "container_ext.h"
+#include "mount.h"
 #include "hooks.h"
 #include "pod.h"
 
@@ -264,6 +265,8 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 	/* whatever the init left behind (daemons in a shared pid namespace) goes with the cgroup */
 	if ((cg ? cg_remove(cg, err) : rt_cgroup_remove(st, err)) < 0)
 		return rt_error_wrap(err, "delete `%s`", st->id);
+	if (rt_rootfs_hostns_undo(d->dirfd, err) < 0)
+		return rt_error_wrap(err, "delete `%s`", st->id);
 	rt_container_release_extras(g, st);
 	return rt_container_dir_remove(d, err);
 }
@@ -295,7 +298,9 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 		/* a create that crashed half-way: --force clears what is left */
 		if (force) {
 			rt_error_release(err);
-			rc = rt_container_dir_remove(&d, err);
+			/* its init (if it got that far) dies with the create that talked to it */
+			if (rt_rootfs_hostns_undo(d.dirfd, err) == 0)
+				rc = rt_container_dir_remove(&d, err);
 		}
 		goto out_dir;
 	}

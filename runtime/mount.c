@@ -743,22 +743,6 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 
 /* --- propagation of the container's tree --- */
 
-/* The id of the mount fd lies on, from fdinfo (statx's STATX_MNT_ID came later). */
-static int fd_mount_id(int procfd, int fd, struct rt_error *err)
-{
-	cleanup_free char *buf = NULL;
-	char path[64];
-	const char *p;
-
-	snprintf(path, sizeof(path), "self/fdinfo/%d", fd);
-	if (rt_read_file_at(procfd, path, &buf, NULL, err) < 0)
-		return -1;
-	p = strstr(buf, "mnt_id:");
-	if (p == NULL)
-		return rt_error_set(err, ENOTSUP, "`/proc/%s`: no mnt_id", path);
-	return atoi(p + strlen("mnt_id:"));
-}
-
 /* Whether mount id is shared (has a "shared:N" optional field in our mountinfo). */
 static int mount_is_shared(int procfd, int id, struct rt_error *err)
 {
@@ -788,7 +772,7 @@ static int mount_is_shared(int procfd, int id, struct rt_error *err)
 static int parent_mount_root(int procfd, int fd, struct rt_error *err)
 {
 	cleanup_close int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int id = fd_mount_id(procfd, fd, err);
+	int id = rt_fd_mount_id(procfd, fd, err);
 
 	if (id < 0)
 		return -1;
@@ -800,7 +784,7 @@ static int parent_mount_root(int procfd, int fd, struct rt_error *err)
 		int upid;
 		if (up < 0)
 			return rt_error_set(err, errno, "open the rootfs' parent");
-		upid = fd_mount_id(procfd, up, err);
+		upid = rt_fd_mount_id(procfd, up, err);
 		if (upid < 0)
 			return -1;
 		/* "/" is its own parent */
@@ -824,7 +808,7 @@ static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 	unsigned long prop = spec->linux_cfg.rootfs_propagation;
 	cleanup_close int rootfs = -1, parent = -1;
 	char p[FDPATH_MAX];
-	int shared;
+	int id, shared = 0;
 
 	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
@@ -835,8 +819,8 @@ static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 	parent = parent_mount_root(r->procfd, rootfs, err);
 	if (parent < 0)
 		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
-	shared = mount_is_shared(r->procfd, fd_mount_id(r->procfd, parent, err), err);
-	if (shared < 0)
+	id = rt_fd_mount_id(r->procfd, parent, err);
+	if (id < 0 || (shared = mount_is_shared(r->procfd, id, err)) < 0)
 		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
 	rt_fd_path(parent, p, sizeof(p));
 	if (shared && mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
@@ -849,11 +833,15 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
 
-	if (prepare_root_propagation(r, err) < 0)
+	if (!r->host_ns && prepare_root_propagation(r, err) < 0)
 		return -1;
-	/* pivot_root needs the new root to be a mount point */
+	/* pivot_root needs the new root to be a mount point; without a mount namespace it is
+	 * what `delete` unmounts to take every mount of the container away */
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind rootfs `%s`", spec->root_path);
+	/* in the caller's namespace nothing we mount under it may reach the caller's peers */
+	if (r->host_ns && mount(NULL, spec->root_path, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return rt_error_set(err, errno, "make rootfs `%s` private", spec->root_path);
 	r->rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->rootfd < 0)
 		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
@@ -881,7 +869,12 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 		return rt_error_set(err, errno, "open `/`");
 	if (fchdir(r->rootfd) < 0)
 		return rt_error_set(err, errno, "chdir to rootfs");
-	if (no_pivot) {
+	if (r->host_ns) {
+		/* the caller's `/` stays where it is (pivot_root or MS_MOVE would change the
+		 * host's tree): a chroot, as runc without a mount namespace */
+		if (chroot(".") < 0)
+			return rt_error_set(err, errno, "chroot into `%s`", r->spec->root_path);
+	} else if (no_pivot) {
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return rt_error_set(err, errno, "move rootfs to `/`");
 		if (chroot(".") < 0)

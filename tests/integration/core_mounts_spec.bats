@@ -142,3 +142,57 @@ propagation_case() {
 	run grep -F " $VOL/c " /proc/self/mountinfo
 	assert_eq "$output" "" "the nested mount on the host"
 }
+
+# host_rootfs_mounts: the host's mounts on or under this test's rootfs
+host_rootfs_mounts() {
+	awk -v r="$BUNDLE/rootfs" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+@test "mounts spec: without a mount namespace the rootfs is the caller's, delete unmounts it" {
+	husk_only "runc 1.1 leaves the rootfs and its mounts on the host after delete"
+	drop_ns mount
+	touch "$BUNDLE/rootfs/in-the-rootfs"
+	set_cmd '[ -e /in-the-rootfs ] && echo rootfs-ok; stat -c "%F %t:%T" /dev/null; grep -c " /proc " /proc/self/mountinfo'
+	run husk_create
+	assert_success
+	# the container's mounts are in this (the caller's) namespace
+	[[ "$(host_rootfs_mounts)" == *"$BUNDLE/rootfs/proc"* ]] || fail "no host mount under the rootfs: $(host_rootfs_mounts)"
+	# exec enters the container's root too
+	run husk exec "$ID" ls /in-the-rootfs
+	assert_success
+	assert_eq "$output" /in-the-rootfs "exec's view"
+	run husk start "$ID"
+	assert_success
+	wait_status "$ID" stopped
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/io-$ID.out" | head -2 | tr '\n' ' ')" "rootfs-ok character special file 1:3 " "the container's view"
+	run husk delete "$ID"
+	assert_success
+	assert_eq "$(host_rootfs_mounts)" "" "mounts left on the host"
+	run husk_run
+	assert_success
+	assert_eq "$(host_rootfs_mounts)" "" "mounts left on the host after run"
+}
+
+@test "mounts spec: without a mount namespace delete --force undoes a create killed half-way" {
+	husk_only "runc 1.1 leaves the rootfs and its mounts on the host"
+	drop_ns mount
+	# the createRuntime hook runs in husk's create once the init has mounted the rootfs: it
+	# kills that create as a client's timeout would
+	update_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "kill -9 $PPID"]}]'
+	run husk_create
+	assert_failure
+	[ -n "$(host_rootfs_mounts)" ] || fail "the create did not get as far as mounting"
+	run husk delete --force "$ID"
+	assert_success
+	assert_eq "$(host_rootfs_mounts)" "" "mounts left on the host"
+	assert_nothing_left
+}
+
+@test "mounts spec: without a mount namespace a failed create leaves no mount behind" {
+	drop_ns mount
+	update_config '.hooks.createRuntime = [{"path": "/bin/false"}]'
+	run husk_create
+	assert_failure
+	assert_eq "$(host_rootfs_mounts)" "" "mounts left on the host"
+	assert_nothing_left
+}
