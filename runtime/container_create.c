@@ -548,8 +548,10 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	}
 	if (rt_cgroup_create(c->g, spec, o->id, &c->cgroup, err) < 0)
 		return -1;
-	if (c->cgroup.cg)
+	if (c->cgroup.cg) {
 		c->st.cgroup_path = strdup(c->cgroup.cg->path);
+		c->init.cgroup_path = c->cgroup.cg->path;
+	}
 	c->st.bundle = strdup(spec->bundle);
 	c->st.rootfs = strdup(spec->root_path);
 	c->st.created = rt_now_rfc3339();

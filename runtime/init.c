@@ -258,8 +258,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	const struct rt_spec *spec = ctx->spec;
 	const struct rt_process *p = ctx->process;
-	struct rt_rootfs rootfs = {
-	    .spec = spec, .procfd = ctx->procfd, .rootfd = -1, .idmap_trees = ctx->idmap_trees};
+	struct rt_rootfs rootfs = {.spec = spec,
+				   .procfd = ctx->procfd,
+				   .rootfd = -1,
+				   .idmap_trees = ctx->idmap_trees,
+				   .cgroup_path = ctx->cgroup_path};
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "mount.h"
+#include "mount_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,10 +78,8 @@ static unsigned long locked_flags(int fd)
 	return f;
 }
 
-/* Remount the mount at dest (resolved again, so we get the new mount's root, not the
- * directory below it) with flags, keeping what a user namespace cannot drop. */
-static int remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long flags,
-			   struct rt_error *err)
+int rt_mount_remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long flags,
+			     struct rt_error *err)
 {
 	char p[FDPATH_MAX];
 	cleanup_close int fd = rt_open_in_root(r->rootfd, dest, O_PATH, 0, err);
@@ -291,7 +289,7 @@ static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
 		return rt_error_set(err, errno, "bind `%s` on `%s`", m->source, m->destination);
 	}
 	extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	if (extra && remount_in_root(r, m->destination, extra, err) < 0)
+	if (extra && rt_mount_remount_in_root(r, m->destination, extra, err) < 0)
 		return -1;
 	return 0;
 }
@@ -303,6 +301,10 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 	const char *source = m->source ? m->source : m->type;
 
 	rt_fd_path(dstfd, dst, sizeof(dst));
+	/* without a cgroup namespace a cgroup filesystem would show the host's whole tree */
+	if ((strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) &&
+	    !r->spec->linux_cfg.ns[RT_NS_CGROUP].present)
+		return rt_mount_cgroup_own(r, m, dstfd, err);
 	/* husk's model is cgroup v2: a "cgroup" mount is the unified hierarchy */
 	if (strcmp(type, "cgroup") == 0)
 		type = "cgroup2";
@@ -713,7 +715,7 @@ static int bind_readonly_fd(struct rt_rootfs *r, int fd, const char *path, struc
 	rt_fd_path(fd, p, sizeof(p));
 	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind read-only path `%s`", path);
-	return remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	return rt_mount_remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 }
 
 static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)

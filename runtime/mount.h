@@ -7,13 +7,14 @@
 
 struct rt_rootfs {
 	const struct rt_spec *spec;
-	int procfd;		/* host procfs */
-	int rootfd;		/* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
-	int in_userns;		/* locked mount flags must be kept on remounts */
-	int dev_is_tmpfs;	/* /dev is a tmpfs of ours: fresh, nothing to replace in it */
-	int dev_is_bind;	/* /dev is a bind (the host's): no default devices */
-	int host_ns;		/* no mount namespace of its own: the caller's, left as it was */
-	const int *idmap_trees; /* per mount: detached idmapped tree made by the parent, or -1 */
+	int procfd;		 /* host procfs */
+	int rootfd;		 /* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
+	int in_userns;		 /* locked mount flags must be kept on remounts */
+	int dev_is_tmpfs;	 /* /dev is a tmpfs of ours: fresh, nothing to replace in it */
+	int dev_is_bind;	 /* /dev is a bind (the host's): no default devices */
+	int host_ns;		 /* no mount namespace of its own: the caller's, left as it was */
+	const char *cgroup_path; /* the container's cgroup2 dir below the hierarchy's mount */
+	const int *idmap_trees;	 /* per mount: detached idmapped tree made by the parent, or -1 */
 	size_t cur_mount;
 };
 

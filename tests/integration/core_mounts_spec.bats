@@ -196,3 +196,66 @@ host_rootfs_mounts() {
 	assert_eq "$(host_rootfs_mounts)" "" "mounts left on the host"
 	assert_nothing_left
 }
+
+# add_cgroup_mount OPTION...: a cgroup mount on /sys/fs/cgroup (runc spec's, with OPTIONs)
+add_cgroup_mount() {
+	local opts
+	opts=$(jq -cn '$ARGS.positional' --args -- nosuid noexec nodev relatime "$@")
+	add_mount "{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": $opts}"
+}
+
+# The container's cgroup2 directory as it sees it, its cgroup.procs, how many cgroups it sees
+# below, and the mount options of it and of /sys/fs/cgroup.
+CGROUP_VIEW='d=/sys/fs/cgroup; [ -d $d/unified ] && d=$d/unified
+	echo "procs: $(tr "\n" " " < $d/cgroup.procs)"
+	echo "subdirs: $(find $d -mindepth 1 -type d | wc -l)"
+	echo "flags: $(awk -v d=$d "\$5 == d { print \$6 }" /proc/self/mountinfo)"
+	echo "top: $(awk "\$5 == \"/sys/fs/cgroup\" { print \$6 }" /proc/self/mountinfo)"'
+
+skip_runc_hybrid() {
+	if is_runc && [ -d /sys/fs/cgroup/unified ]; then
+		skip "runc 1.1 on a hybrid host places containers in v1 and binds no unified"
+	fi
+}
+
+@test "mounts spec: without a cgroup namespace /sys/fs/cgroup shows only the container's cgroup, ro" {
+	skip_runc_hybrid
+	drop_ns cgroup
+	add_cgroup_mount
+	set_cmd "$CGROUP_VIEW"
+	run husk_run
+	assert_success
+	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
+	assert_output_contains "subdirs: 0"
+	[[ "$(grep flags: <<<"$output")" == "flags: ro,"* ]] || fail "cgroup not read-only: $output"
+	[[ "$(grep top: <<<"$output")" == "top: ro,"* ]] || fail "/sys/fs/cgroup not read-only: $output"
+}
+
+@test "mounts spec: without a cgroup namespace the rw option makes the container's cgroup writable" {
+	skip_runc_hybrid
+	drop_ns cgroup
+	add_cgroup_mount rw
+	set_cmd "$CGROUP_VIEW"
+	run husk_run
+	assert_success
+	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
+	[[ "$(grep flags: <<<"$output")" == "flags: rw,"* ]] || fail "cgroup not read-write: $output"
+}
+
+@test "mounts spec: a hybrid host's v1 hierarchies appear at the init's own cgroups" {
+	[ -d /sys/fs/cgroup/unified ] || skip "not a hybrid host"
+	drop_ns cgroup
+	add_cgroup_mount
+	set_cmd 'for h in /sys/fs/cgroup/*/; do h=${h%/}; echo "$(basename $h) $(awk -v d=$h "\$5 == d { print \$4, \$9 }" /proc/self/mountinfo)"; done; cat /proc/self/cgroup'
+	run husk_run
+	assert_success
+	local line name root want
+	# every v1 hierarchy the init is in is bound at the path /proc/self/cgroup names
+	while IFS=: read -r _ ctl path; do
+		[ -n "$ctl" ] || continue
+		name=${ctl#name=}
+		line=$(grep "^$name " <<<"$output") || fail "no /sys/fs/cgroup/$name: $output"
+		read -r _ root _ <<<"$line"
+		assert_eq "$root" "$path" "the root of /sys/fs/cgroup/$name"
+	done < <(grep -v '^0::' <<<"$output" | grep -E '^[0-9]+:')
+}
