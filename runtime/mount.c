@@ -495,22 +495,22 @@ static const struct default_dev default_devs[] = {
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-/* Create one device node inside the rootfs.  In a user namespace mknod is not allowed: bind
- * the host's node instead (runc does the same). */
-/* The host's node for dev, to bind in a user namespace: /dev/char/M:m where udev keeps it,
- * else the same path in the host's /dev if it is that device. */
-static int open_host_device(const char *path, dev_t dev, struct rt_error *err)
+/* The host's node for a device to bind in a user namespace, where mknod of a device is not
+ * allowed (runc binds too): /dev/char/M:m or /dev/block/M:m where udev keeps them, else the
+ * same path in the host's /dev if it is that very device. */
+static int open_host_device(const char *path, mode_t type, dev_t dev, struct rt_error *err)
 {
 	char host[64];
 	struct stat st;
 	int fd;
 
-	snprintf(host, sizeof(host), "/dev/char/%u:%u", major(dev), minor(dev));
+	snprintf(host, sizeof(host), "/dev/%s/%u:%u", type == S_IFBLK ? "block" : "char",
+		 major(dev), minor(dev));
 	fd = open(host, O_PATH | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == dev)
+	if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_rdev == dev)
 		return fd;
 	if (fd >= 0)
 		close(fd);
@@ -551,7 +551,8 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return rt_error_set(err, errno, "replace `%s`", path);
 
-	if (!r->in_userns) {
+	/* a fifo needs no privilege: made in a user namespace too */
+	if (!r->in_userns || type == S_IFIFO) {
 		if (mknodat(pfd, name, type | (mode & 07777), dev) < 0)
 			return rt_error_set(err, errno, "mknod `%s`", path);
 		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -560,11 +561,7 @@ static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t
 	}
 	char src[FDPATH_MAX], dst[FDPATH_MAX];
 	cleanup_close int dfd = -1, sfd = -1;
-	if (type != S_IFCHR)
-		return rt_error_set(
-		    err, EPERM,
-		    "device `%s`: only character devices can be bound in a user namespace", path);
-	sfd = open_host_device(path, dev, err);
+	sfd = open_host_device(path, type, dev, err);
 	if (sfd < 0)
 		return -1;
 	dfd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

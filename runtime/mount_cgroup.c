@@ -23,13 +23,13 @@
 #include "../common/log.h"
 #include "mount_internal.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_ROOT	"/sys/fs/cgroup"
 #define MAX_HIERARCHIES 32
 
 struct cg_mountpoint {
-	char *point;	/* where the host mounts it, under /sys/fs/cgroup */
-	char *root;	/* the hierarchy directory mounted there ("/" mostly) */
-	char *opts;	/* super options: the v1 controllers, name=... */
+	char *point; /* where the host mounts it, under /sys/fs/cgroup */
+	char *root;  /* the hierarchy directory mounted there ("/" mostly) */
+	char *opts;  /* super options: the v1 controllers, name=... */
 	int v2;
 };
 
@@ -66,7 +66,8 @@ static int read_layout(int procfd, struct cg_layout *l, struct rt_error *err)
 		    (strcmp(type, "cgroup") != 0 && strcmp(type, "cgroup2") != 0))
 			continue;
 		fsave = NULL;
-		for (char *t = strtok_r(line, " ", &fsave); t && k < 6; t = strtok_r(NULL, " ", &fsave))
+		for (char *t = strtok_r(line, " ", &fsave); t && k < 6;
+		     t = strtok_r(NULL, " ", &fsave))
 			f[k++] = t;
 		if (k < 6 || strncmp(f[4], CGROUP_ROOT, strlen(CGROUP_ROOT)) != 0 ||
 		    (f[4][strlen(CGROUP_ROOT)] != '\0' && f[4][strlen(CGROUP_ROOT)] != '/'))
@@ -106,13 +107,11 @@ static int hierarchy_matches(const char *controllers, const char *opts)
 }
 
 /* The init's path in the hierarchy of a /proc/self/cgroup line matching mp. */
-static const char *own_path(char *selfcg, const struct cg_mountpoint *mp, char *buf,
-			    size_t len)
+static const char *own_path(char *selfcg, const struct cg_mountpoint *mp, char *buf, size_t len)
 {
 	char *save = NULL;
 
-	for (char *line = strtok_r(selfcg, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(selfcg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (c2 == NULL)
 			continue;
@@ -217,14 +216,15 @@ static int mount_hybrid(struct rt_rootfs *r, const struct rt_mount *m, int dstfd
 		if (strchr(name, ',')) {
 			char list[256], *save = NULL;
 			snprintf(list, sizeof(list), "%s", name);
-			for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
+			for (char *c = strtok_r(list, ",", &save); c;
+			     c = strtok_r(NULL, ",", &save))
 				if (symlinkat(name, tmpfs, c) < 0 && errno != EEXIST)
 					return rt_error_set(err, errno, "symlink `%s/%s`",
 							    m->destination, c);
 		}
 	}
-	return rt_mount_remount_in_root(r, m->destination,
-					(flags & MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	return rt_mount_remount_in_root(
+	    r, m->destination, (flags & MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 }
 
 int rt_mount_cgroup_own(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
@@ -252,8 +252,9 @@ int rt_mount_cgroup_own(struct rt_rootfs *r, const struct rt_mount *m, int dstfd
 	if (l.n > 0) {
 		rc = mount_hybrid(r, m, dstfd, &l, flags, err);
 	} else {
-		rc = rt_error_set(err, ENOENT, "mount `%s`: the host has no cgroup mount under `%s`",
-				  m->destination, CGROUP_ROOT);
+		rc =
+		    rt_error_set(err, ENOENT, "mount `%s`: the host has no cgroup mount under `%s`",
+				 m->destination, CGROUP_ROOT);
 	}
 out:
 	cg_layout_free(&l);

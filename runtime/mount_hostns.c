@@ -43,8 +43,7 @@ static int rootfs_mount_id(int procfd, const char *root_path, struct rt_error *e
 	return rt_fd_mount_id(procfd, fd, err);
 }
 
-int rt_rootfs_hostns_record(int procfd, int statedir, const char *root_path,
-			    struct rt_error *err)
+int rt_rootfs_hostns_record(int procfd, int statedir, const char *root_path, struct rt_error *err)
 {
 	cleanup_free char *text = NULL;
 	int id = rootfs_mount_id(procfd, root_path, err);
