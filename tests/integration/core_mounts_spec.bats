@@ -260,19 +260,9 @@ skip_runc_hybrid() {
 	done < <(grep -v '^0::' <<<"$output" | grep -E '^[0-9]+:')
 }
 
-# in_userns: the container gets a user namespace mapping 0 to host uid 100000
-in_userns() {
-	requires userns
-	add_ns user
-	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-	open_bundle_path
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-}
-
 @test "mounts spec: in a user namespace a block device of linux.devices is the host's node bound" {
 	[ -b /dev/loop0 ] || skip "no /dev/loop0 on the host"
-	in_userns
+	map_userns
 	update_config '.linux.devices = [{"path": "/dev/loop0", "type": "b", "major": 7, "minor": 0}]'
 	set_cmd 'stat -c "%n %F %t:%T" /dev/loop0'
 	run husk_run
@@ -282,7 +272,7 @@ in_userns() {
 
 @test "mounts spec: in a user namespace a fifo of linux.devices is made, with its mode and owner" {
 	husk_only "runc 1.1 binds the host's node for a fifo too, and the host has none at that path"
-	in_userns
+	map_userns
 	update_config '.linux.devices = [{"path": "/dev/myfifo", "type": "p", "fileMode": 416, "uid": 1, "gid": 2}]'
 	set_cmd 'stat -c "%n %F %a %u:%g" /dev/myfifo'
 	run husk_run
