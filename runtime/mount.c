@@ -809,7 +809,11 @@ static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 	char p[FDPATH_MAX];
 	int id, shared = 0;
 
-	if (mount(NULL, "/", NULL, prop ? prop : MS_SLAVE | MS_REC, NULL) < 0)
+	/* an unbindable `/` could not give the rootfs bind: that one waits for the pivot
+	 * (rt_rootfs_finish), as without rootfsPropagation */
+	if (prop == 0 || (prop & MS_UNBINDABLE))
+		prop = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
 	/* the bundle's rootfs path is the caller's to name: resolved as given */
 	rootfs = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -279,3 +279,16 @@ skip_runc_hybrid() {
 	assert_success
 	assert_eq "$output" "/dev/myfifo fifo 640 1:2" "the fifo"
 }
+
+@test "mounts spec: rootfsPropagation runbindable makes the container's mounts unbindable" {
+	husk_only "runc 1.1 makes / unbindable before it binds the rootfs, and that bind then fails"
+	update_config '.linux.rootfsPropagation = "runbindable"'
+	set_cmd 'awk "\$5 == \"/\" || \$5 == \"/proc\"" /proc/self/mountinfo'
+	run husk_run
+	assert_success
+	[ "${#lines[@]}" -eq 2 ] || fail "expected / and /proc: $output"
+	local l
+	for l in "${lines[@]}"; do
+		[[ "$l" == *" unbindable "* ]] || fail "not unbindable: $l"
+	done
+}
