@@ -659,7 +659,9 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 		struct rt_error e = RT_ERROR_INIT;
 		char dst[FDPATH_MAX];
 		struct stat st;
-		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+		/* a symlink is followed, clamped to the rootfs (as the runtime spec and runc, which
+		 * masks after pivot_root): the target inside is what must not be readable */
+		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH, 0, &e);
 
 		if (fd < 0) {
 			if (e.errnum == ENOENT) {
@@ -676,9 +678,6 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 			if (mount("tmpfs", dst, "tmpfs",
 				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
 				return rt_error_set(err, errno, "mask `%s`", path);
-		} else if (S_ISLNK(st.st_mode)) {
-			/* a symlink cannot be a mount point; the kernel would follow it */
-			continue;
 		} else if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
 			return rt_error_set(err, errno, "mask `%s`", path);
 		}

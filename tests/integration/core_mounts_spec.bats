@@ -292,3 +292,20 @@ skip_runc_hybrid() {
 		[[ "$l" == *" unbindable "* ]] || fail "not unbindable: $l"
 	done
 }
+
+@test "mounts spec: a masked path that is a symlink masks its target inside the rootfs" {
+	echo image-secret >"$BUNDLE/rootfs/etc/secret"
+	mkdir -p "$BUNDLE/rootfs/etc/secretdir"
+	echo image-secret >"$BUNDLE/rootfs/etc/secretdir/f"
+	ln -s /etc/secret "$BUNDLE/rootfs/etc/secret-link"
+	ln -s ../etc/secretdir "$BUNDLE/rootfs/etc/secretdir-link"
+	# climbing out resolves inside the rootfs too
+	ln -s ../../../../../../../etc/secret "$BUNDLE/rootfs/etc/secret-up"
+	update_config '.linux.maskedPaths = ["/etc/secret-link", "/etc/secretdir-link", "/etc/secret-up"]'
+	set_cmd 'cat /etc/secret /etc/secretdir/f 2>&1; ls /etc/secretdir | wc -l'
+	run husk_run
+	assert_success
+	assert_output_not_contains image-secret
+	assert_eq "${lines[-1]}" 0 "entries of the masked directory"
+	assert_eq "$(cat "$BUNDLE/rootfs/etc/secret")" image-secret "the image's file"
+}
