@@ -15,4 +15,8 @@ int rt_mount_remount_in_root(struct rt_rootfs *r, const char *dest, unsigned lon
 int rt_mount_cgroup_own(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
 			struct rt_error *err);
 
+/* The default devices and links (unless /dev is a bind of the host's), then linux.devices
+ * (mount_dev.c). */
+int rt_mount_setup_dev(struct rt_rootfs *r, struct rt_error *err);
+
 #endif
