@@ -311,12 +311,17 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 		  strcmp(type, "cgroup2") == 0 ? NULL : m->data) == 0)
 		return 0;
 	int e = errno;
-	if ((e == EPERM || e == EBUSY) &&
-	    (strcmp(type, "sysfs") == 0 || strcmp(type, "cgroup2") == 0)) {
-		/* a user namespace without its own network namespace may not mount sysfs (nor
-		 * cgroup2 without a cgroup namespace): bind the host's read-only instead, as runc
-		 */
-		const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/sys/fs/cgroup";
+	if ((e == EPERM || e == EBUSY) && strcmp(type, "cgroup2") == 0) {
+		/* a cgroup namespace of another user namespace (joined by path): the host's tree
+		 * bound would show every cgroup, ours alone is what the container may see */
+		rt_debug("mount cgroup2 on %s: %s; binding the container's cgroup", m->destination,
+			 strerror(e));
+		return rt_mount_cgroup_own(r, m, dstfd, err);
+	}
+	if ((e == EPERM || e == EBUSY) && strcmp(type, "sysfs") == 0) {
+		/* a user namespace without its own network namespace may not mount sysfs: bind
+		 * the host's read-only instead, as runc */
+		const char *host = "/sys";
 		struct rt_mount b = *m;
 		b.source = (char *)host;
 		b.recursive = 1;

@@ -242,6 +242,19 @@ skip_runc_hybrid() {
 	[[ "$(grep flags: <<<"$output")" == "flags: rw,"* ]] || fail "cgroup not read-write: $output"
 }
 
+@test "mounts spec: in a user namespace without a cgroup namespace, the container's cgroup only" {
+	skip_runc_hybrid
+	map_userns
+	drop_ns cgroup
+	add_cgroup_mount
+	set_cmd "$CGROUP_VIEW"
+	run husk_run
+	assert_success
+	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
+	assert_output_contains "subdirs: 0"
+	[[ "$(grep flags: <<<"$output")" == "flags: ro,"* ]] || fail "cgroup not read-only: $output"
+}
+
 @test "mounts spec: a hybrid host's v1 hierarchies appear at the init's own cgroups" {
 	[ -d /sys/fs/cgroup/unified ] || skip "not a hybrid host"
 	drop_ns cgroup
