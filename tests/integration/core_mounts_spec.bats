@@ -204,55 +204,43 @@ add_cgroup_mount() {
 	add_mount "{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": $opts}"
 }
 
-# The container's cgroup2 directory as it sees it, its cgroup.procs, how many cgroups it sees
-# below, and the mount options of it and of /sys/fs/cgroup.
-CGROUP_VIEW='d=/sys/fs/cgroup; [ -d $d/unified ] && d=$d/unified
-	echo "procs: $(tr "\n" " " < $d/cgroup.procs)"
-	echo "subdirs: $(find $d -mindepth 1 -type d | wc -l)"
-	echo "flags: $(awk -v d=$d "\$5 == d { print \$6 }" /proc/self/mountinfo)"
-	echo "top: $(awk "\$5 == \"/sys/fs/cgroup\" { print \$6 }" /proc/self/mountinfo)"'
-
 skip_runc_hybrid() {
 	if is_runc && [ -d /sys/fs/cgroup/unified ]; then
 		skip "runc 1.1 on a hybrid host places containers in v1 and binds no unified"
 	fi
 }
 
-@test "mounts spec: without a cgroup namespace /sys/fs/cgroup shows only the container's cgroup, ro" {
+# own_cgroup_view ro|rw: run the container (a cgroup mount on /sys/fs/cgroup, no cgroup
+# namespace) and check its cgroup2 directory as it sees it: its own (pid 1 in cgroup.procs,
+# no cgroup below) and mounted ro or rw, as /sys/fs/cgroup itself.
+own_cgroup_view() {
 	skip_runc_hybrid
 	drop_ns cgroup
-	add_cgroup_mount
-	set_cmd "$CGROUP_VIEW"
+	if [ "$1" = rw ]; then add_cgroup_mount rw; else add_cgroup_mount; fi
+	set_cmd 'd=/sys/fs/cgroup; [ -d $d/unified ] && d=$d/unified
+		echo "procs: $(tr "\n" " " < $d/cgroup.procs)"
+		echo "subdirs: $(find $d -mindepth 1 -type d | wc -l)"
+		echo "flags: $(awk -v d=$d "\$5 == d { print \$6 }" /proc/self/mountinfo)"
+		echo "top: $(awk "\$5 == \"/sys/fs/cgroup\" { print \$6 }" /proc/self/mountinfo)"'
 	run husk_run
 	assert_success
 	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
 	assert_output_contains "subdirs: 0"
-	[[ "$(grep flags: <<<"$output")" == "flags: ro,"* ]] || fail "cgroup not read-only: $output"
-	[[ "$(grep top: <<<"$output")" == "top: ro,"* ]] || fail "/sys/fs/cgroup not read-only: $output"
+	[[ "$(grep flags: <<<"$output")" == "flags: $1,"* ]] || fail "cgroup not $1: $output"
+	[[ "$(grep top: <<<"$output")" == "top: $1,"* ]] || fail "/sys/fs/cgroup not $1: $output"
+}
+
+@test "mounts spec: without a cgroup namespace /sys/fs/cgroup shows only the container's cgroup, ro" {
+	own_cgroup_view ro
 }
 
 @test "mounts spec: without a cgroup namespace the rw option makes the container's cgroup writable" {
-	skip_runc_hybrid
-	drop_ns cgroup
-	add_cgroup_mount rw
-	set_cmd "$CGROUP_VIEW"
-	run husk_run
-	assert_success
-	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
-	[[ "$(grep flags: <<<"$output")" == "flags: rw,"* ]] || fail "cgroup not read-write: $output"
+	own_cgroup_view rw
 }
 
 @test "mounts spec: in a user namespace without a cgroup namespace, the container's cgroup only" {
-	skip_runc_hybrid
 	map_userns
-	drop_ns cgroup
-	add_cgroup_mount
-	set_cmd "$CGROUP_VIEW"
-	run husk_run
-	assert_success
-	[[ "$output" == *"procs: 1 "* ]] || fail "the container's pid 1 is not in the cgroup.procs it sees: $output"
-	assert_output_contains "subdirs: 0"
-	[[ "$(grep flags: <<<"$output")" == "flags: ro,"* ]] || fail "cgroup not read-only: $output"
+	own_cgroup_view ro
 }
 
 @test "mounts spec: a hybrid host's v1 hierarchies appear at the init's own cgroups" {
