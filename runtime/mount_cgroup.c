@@ -205,6 +205,12 @@ static int mount_hybrid(struct rt_rootfs *r, const struct rt_mount *m, int dstfd
 		if (*name++ != '/' || *name == '\0' || strchr(name, '/'))
 			continue;
 		src = mp->v2 ? open_cgroup2_dir(r, mp, err) : open_own_dir(r->procfd, mp, err);
+		if (src < 0 && !mp->v2 && err->errnum == ENOENT) {
+			/* a v1 mount of a subtree the init is not in: nothing of it is ours */
+			rt_debug("cgroup `%s`: %s", mp->point, err->msg);
+			rt_error_release(err);
+			continue;
+		}
 		if (src < 0)
 			return rt_error_wrap(err, "mount `%s`", m->destination);
 		if (mkdirat(tmpfs, name, 0755) < 0 ||
