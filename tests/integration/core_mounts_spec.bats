@@ -243,6 +243,23 @@ own_cgroup_view() {
 	own_cgroup_view ro
 }
 
+@test "mounts spec: on a unified host (cgroup2 on /sys/fs/cgroup) the container's cgroup is bound there" {
+	husk_only "runc 1.1 mounts the whole cgroup2 hierarchy there without a cgroup namespace"
+	[ -d /sys/fs/cgroup/unified ] || skip "a unified host: the tests above cover it"
+	drop_ns cgroup
+	add_cgroup_mount
+	set_cmd 'awk "\$5 == \"/sys/fs/cgroup\" { print \$4, \$6, \$9 }" /proc/self/mountinfo
+		echo "procs: $(tr "\n" " " < /sys/fs/cgroup/cgroup.procs)"
+		echo "subdirs: $(find /sys/fs/cgroup -mindepth 1 -type d | wc -l)"'
+	# a unified host in a private mount namespace of this test: cgroup2 over the hybrid tmpfs
+	run unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh \
+		env HUSK_TEST_MARK="$MARK" "$HUSK" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$ID" </dev/null
+	assert_success
+	[[ "${lines[0]}" == "/"*"$ID ro,"* ]] || fail "not the container's cgroup, read-only: ${lines[0]}"
+	assert_output_contains "procs: 1 "
+	assert_output_contains "subdirs: 0"
+}
+
 @test "mounts spec: a hybrid host's v1 hierarchies appear at the init's own cgroups" {
 	[ -d /sys/fs/cgroup/unified ] || skip "not a hybrid host"
 	drop_ns cgroup
