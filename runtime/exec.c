@@ -353,14 +353,15 @@ static int join_namespaces(struct exec_ctx *c, struct rt_error *err)
 	return 0;
 }
 
-/* A container without a mount namespace of its own (ours) lives in a chroot: enter the
- * init's root, which setns into the same mount namespace would not give us. */
+/* A container without a mount namespace of its own (its creator's) lives in a chroot: enter
+ * the init's root, which a setns into that mount namespace (or none, when it is ours) does
+ * not give. */
 static int enter_init_root(struct exec_ctx *c, struct rt_error *err)
 {
 	char path[64];
 	cleanup_close int fd = -1;
 
-	if (c->ns_fds[RT_NS_MNT] >= 0)
+	if (c->spec->linux_cfg.ns[RT_NS_MNT].present)
 		return 0;
 	snprintf(path, sizeof(path), "%d/root", (int)c->st.pid);
 	fd = openat(c->procfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
