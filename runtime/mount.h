@@ -1,4 +1,5 @@
-/* Building the container's root filesystem inside its mount namespace. */
+/* Building the container's root filesystem: in its mount namespace, or without one in the
+ * caller's (then chrooted into, and unmounted again by delete). */
 #ifndef HUSK_RUNTIME_MOUNT_H
 #define HUSK_RUNTIME_MOUNT_H
 
