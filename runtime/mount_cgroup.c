@@ -23,35 +23,14 @@
 #include "../common/log.h"
 #include "mount_internal.h"
 
-#define CGROUP_ROOT	"/sys/fs/cgroup"
-#define MAX_HIERARCHIES 32
+#define CGROUP_ROOT "/sys/fs/cgroup"
 
-struct cg_mountpoint {
-	char *point; /* where the host mounts it, under /sys/fs/cgroup */
-	char *root;  /* the hierarchy directory mounted there ("/" mostly) */
-	char *opts;  /* super options: the v1 controllers, name=... */
-	int v2;
-};
-
-struct cg_layout {
-	char *buf; /* mountinfo, the strings above point into it */
-	struct cg_mountpoint m[MAX_HIERARCHIES];
-	size_t n;
-};
-
-static void cg_layout_free(struct cg_layout *l)
-{
-	free(l->buf);
-}
-
-/* The cgroup mounts of our (still the host's copy of the) mount table under /sys/fs/cgroup. */
-static int read_layout(int procfd, struct cg_layout *l, struct rt_error *err)
+int rt_mount_cg_layout_parse(char *mountinfo, struct rt_cg_layout *l)
 {
 	char *save = NULL;
 
-	if (rt_read_file_at(procfd, "self/mountinfo", &l->buf, NULL, err) < 0)
-		return -1;
-	for (char *line = strtok_r(l->buf, "\n", &save); line && l->n < MAX_HIERARCHIES;
+	l->n = 0;
+	for (char *line = strtok_r(mountinfo, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *f[6], *fsave = NULL, *type, *opts;
 		char *sep = strstr(line, " - ");
@@ -72,9 +51,23 @@ static int read_layout(int procfd, struct cg_layout *l, struct rt_error *err)
 		if (k < 6 || strncmp(f[4], CGROUP_ROOT, strlen(CGROUP_ROOT)) != 0 ||
 		    (f[4][strlen(CGROUP_ROOT)] != '\0' && f[4][strlen(CGROUP_ROOT)] != '/'))
 			continue;
-		l->m[l->n++] = (struct cg_mountpoint){
+		if (l->n == RT_CG_MAX_HIERARCHIES)
+			return -1;
+		l->m[l->n++] = (struct rt_cg_mountpoint){
 		    .point = f[4], .root = f[3], .opts = opts, .v2 = strcmp(type, "cgroup2") == 0};
 	}
+	return 0;
+}
+
+/* The cgroup mounts of our (still the host's copy of the) mount table under /sys/fs/cgroup;
+ * *ret_buf holds the strings. */
+static int read_layout(int procfd, struct rt_cg_layout *l, char **ret_buf, struct rt_error *err)
+{
+	if (rt_read_file_at(procfd, "self/mountinfo", ret_buf, NULL, err) < 0)
+		return -1;
+	if (rt_mount_cg_layout_parse(*ret_buf, l) < 0)
+		return rt_error_set(err, E2BIG, "more than %d cgroup mounts under `%s`",
+				    RT_CG_MAX_HIERARCHIES, CGROUP_ROOT);
 	return 0;
 }
 
@@ -106,42 +99,50 @@ static int hierarchy_matches(const char *controllers, const char *opts)
 	return any;
 }
 
-/* The init's path in the hierarchy of a /proc/self/cgroup line matching mp. */
-static const char *own_path(char *selfcg, const struct cg_mountpoint *mp, char *buf, size_t len)
+const char *rt_mount_cg_own_path(char *selfcg, const struct rt_cg_mountpoint *mp, char *buf,
+				 size_t len)
 {
+	size_t rl = strcmp(mp->root, "/") == 0 ? 0 : strlen(mp->root);
 	char *save = NULL;
 
 	for (char *line = strtok_r(selfcg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		const char *path;
+		int match;
 		if (c2 == NULL)
 			continue;
 		*c2 = '\0';
-		int match = mp->v2 ? (c1[1] == '\0' && strncmp(line, "0:", 2) == 0)
-				   : hierarchy_matches(c1 + 1, mp->opts);
+		match = mp->v2 ? (c1[1] == '\0' && strncmp(line, "0:", 2) == 0)
+			       : hierarchy_matches(c1 + 1, mp->opts);
 		*c2 = ':';
-		if (match)
-			return snprintf(buf, len, "%s", c2 + 1) < (int)len ? buf : NULL;
+		if (!match)
+			continue;
+		path = c2 + 1;
+		/* a mount of a sub-directory of the hierarchy shows the paths below its root */
+		if (rl) {
+			if (strncmp(path, mp->root, rl) != 0 ||
+			    (path[rl] != '\0' && path[rl] != '/'))
+				return NULL;
+			path += rl;
+		}
+		return snprintf(buf, len, "%s", path) < (int)len ? buf : NULL;
 	}
 	return NULL;
 }
 
 /* The host directory of the init's cgroup in mp, opened. */
-static int open_own_dir(int procfd, const struct cg_mountpoint *mp, struct rt_error *err)
+static int open_own_dir(int procfd, const struct rt_cg_mountpoint *mp, struct rt_error *err)
 {
 	cleanup_free char *selfcg = NULL;
 	char path[PATH_MAX], dir[PATH_MAX];
 	const char *rel;
-	size_t rl = strcmp(mp->root, "/") == 0 ? 0 : strlen(mp->root);
 	int fd;
 
 	if (rt_read_file_at(procfd, "self/cgroup", &selfcg, NULL, err) < 0)
 		return -1;
-	rel = own_path(selfcg, mp, path, sizeof(path));
+	rel = rt_mount_cg_own_path(selfcg, mp, path, sizeof(path));
 	if (rel == NULL)
 		return rt_error_set(err, ENOENT, "`%s`: the init is in no cgroup of it", mp->point);
-	/* a mount of a sub-directory of the hierarchy shows paths below its root */
-	if (rl && strncmp(rel, mp->root, rl) == 0)
-		rel += rl;
 	if (snprintf(dir, sizeof(dir), "%s%s", mp->point, rel) >= (int)sizeof(dir))
 		return rt_error_set(err, ENAMETOOLONG, "cgroup `%s%s`", mp->point, rel);
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -169,7 +170,7 @@ static int bind_cgroup_dir(struct rt_rootfs *r, int srcfd, const char *dest, uns
 /* The container's own cgroup2 directory: the one create made (the init may not have joined it
  * yet), else the init's own.  By path: an fd of the parent's is on a mount of the host's
  * namespace, which a bind in ours refuses. */
-static int open_cgroup2_dir(struct rt_rootfs *r, const struct cg_mountpoint *mp,
+static int open_cgroup2_dir(struct rt_rootfs *r, const struct rt_cg_mountpoint *mp,
 			    struct rt_error *err)
 {
 	char dir[PATH_MAX];
@@ -186,7 +187,7 @@ static int open_cgroup2_dir(struct rt_rootfs *r, const struct cg_mountpoint *mp,
 }
 
 static int mount_hybrid(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
-			const struct cg_layout *l, unsigned long flags, struct rt_error *err)
+			const struct rt_cg_layout *l, unsigned long flags, struct rt_error *err)
 {
 	char dst[64];
 	cleanup_close int tmpfs = -1;
@@ -198,7 +199,7 @@ static int mount_hybrid(struct rt_rootfs *r, const struct rt_mount *m, int dstfd
 	if (tmpfs < 0)
 		return -1;
 	for (size_t i = 0; i < l->n; i++) {
-		const struct cg_mountpoint *mp = &l->m[i];
+		const struct rt_cg_mountpoint *mp = &l->m[i];
 		const char *name = mp->point + strlen(CGROUP_ROOT);
 		cleanup_close int src = -1;
 		cleanup_free char *dest = NULL;
@@ -236,33 +237,28 @@ static int mount_hybrid(struct rt_rootfs *r, const struct rt_mount *m, int dstfd
 int rt_mount_cgroup_own(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
 			struct rt_error *err)
 {
-	struct cg_layout l = {0};
+	struct rt_cg_layout l;
+	cleanup_free char *mountinfo = NULL;
 	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	int rc = -1;
 
 	/* read-only unless the spec says "rw" */
 	if (!(m->clear_flags & MS_RDONLY))
 		flags |= MS_RDONLY;
-	if (read_layout(r->procfd, &l, err) < 0)
-		goto out;
+	if (read_layout(r->procfd, &l, &mountinfo, err) < 0)
+		return -1;
 	for (size_t i = 0; i < l.n; i++) {
 		cleanup_close int src = -1;
 		if (!l.m[i].v2 || strcmp(l.m[i].point, CGROUP_ROOT) != 0)
 			continue;
 		/* a unified host */
 		src = open_cgroup2_dir(r, &l.m[i], err);
-		if (src >= 0)
-			rc = bind_cgroup_dir(r, src, m->destination, flags, err);
-		goto out;
+		if (src < 0)
+			return -1;
+		return bind_cgroup_dir(r, src, m->destination, flags, err);
 	}
-	if (l.n > 0) {
-		rc = mount_hybrid(r, m, dstfd, &l, flags, err);
-	} else {
-		rc =
-		    rt_error_set(err, ENOENT, "mount `%s`: the host has no cgroup mount under `%s`",
-				 m->destination, CGROUP_ROOT);
-	}
-out:
-	cg_layout_free(&l);
-	return rc;
+	if (l.n == 0)
+		return rt_error_set(err, ENOENT,
+				    "mount `%s`: the host has no cgroup mount under `%s`",
+				    m->destination, CGROUP_ROOT);
+	return mount_hybrid(r, m, dstfd, &l, flags, err);
 }
