@@ -19,6 +19,24 @@
 
 extern char **environ;
 
+/* A hook that exits without reading stdin must not kill us with SIGPIPE (a create would die
+ * half-way, its rollback undone): the signal is blocked for the write and the one it raised
+ * dropped. */
+static void write_state(int fd, const char *state_json)
+{
+	struct timespec zero = {0, 0};
+	sigset_t pipe_set, old;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (rt_write_all(fd, state_json, strlen(state_json)) < 0 && errno == EPIPE &&
+	    !sigismember(&old, SIGPIPE))
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static int run_one(const struct rt_hook *h, const char *state_json, struct rt_error *err)
 {
 	int in[2];
@@ -46,10 +64,8 @@ static int run_one(const struct rt_hook *h, const char *state_json, struct rt_er
 		_exit(127);
 	}
 	close(in[0]);
-	/* a hook that does not read stdin must not kill us with SIGPIPE */
-	if (rt_write_all(in[1], state_json, strlen(state_json)) < 0 && errno != EPIPE) {
-		/* the hook's exit status tells the story */
-	}
+	/* the hook's exit status tells the story of a failed write */
+	write_state(in[1], state_json);
 	close(in[1]);
 
 	pidfd = rt_sys_pidfd_open(pid, 0);
