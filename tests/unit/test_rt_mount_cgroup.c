@@ -42,8 +42,7 @@ static const struct rt_cg_mountpoint *find(const struct rt_cg_layout *l, const c
 }
 
 /* rt_mount_cg_own_path on a fresh copy of self_cgroup (it parses in place) */
-static const char *own(const struct rt_cg_mountpoint *mp, const char *selfcg, char *buf,
-		       size_t len)
+static const char *own(const struct rt_cg_mountpoint *mp, const char *selfcg, char *buf, size_t len)
 {
 	static char copy[512];
 
@@ -92,8 +91,8 @@ static void test_own_paths(void **state)
 	assert_string_equal(own(find(&l, "/sys/fs/cgroup/memory"), self_cgroup, buf, sizeof(buf)),
 			    "/box");
 	/* outside the mounted subtree, or no line for the hierarchy: none */
-	assert_null(own(find(&l, "/sys/fs/cgroup/memory"), "4:memory:/subx/box\n", buf,
-			sizeof(buf)));
+	assert_null(
+	    own(find(&l, "/sys/fs/cgroup/memory"), "4:memory:/subx/box\n", buf, sizeof(buf)));
 	assert_null(own(find(&l, "/sys/fs/cgroup/cpuset"), "0::/x\n", buf, sizeof(buf)));
 	assert_null(own(find(&l, "/sys/fs/cgroup/unified"), "5:cpuset:/\n", buf, sizeof(buf)));
 	/* too long for the buffer */
@@ -102,8 +101,9 @@ static void test_own_paths(void **state)
 
 static void test_unified_layout(void **state)
 {
-	char mi[] = "27 1 254:0 / / rw - ext4 /dev/vda rw\n"
-		    "31 30 0:27 / /sys/fs/cgroup rw,nosuid shared:3 - cgroup2 cgroup2 rw,nsdelegate\n";
+	char mi[] =
+	    "27 1 254:0 / / rw - ext4 /dev/vda rw\n"
+	    "31 30 0:27 / /sys/fs/cgroup rw,nosuid shared:3 - cgroup2 cgroup2 rw,nsdelegate\n";
 	struct rt_cg_layout l;
 	char buf[64];
 	(void)state;
