@@ -22,6 +22,7 @@
 #include "../common/syscalls.h"
 #include "cgroup_rt.h"
 #include "container_ext.h"
+#include "mount.h"
 #include "hooks.h"
 #include "pod.h"
 
@@ -283,6 +284,8 @@ int rt_container_destroy(struct rt_globals *g, struct rt_container_dir *d,
 	if ((cg ? cg_remove(cg, err) : rt_cgroup_remove(st, err)) < 0)
 		return rt_error_wrap(err, "delete `%s`", st->id);
 	rt_crashpoint("delete.cgroup");
+	if (rt_rootfs_hostns_undo(d->dirfd, err) < 0)
+		return rt_error_wrap(err, "delete `%s`", st->id);
 	rt_container_release_extras(g, st);
 	rt_crashpoint("delete.extras");
 	return rt_container_dir_remove(d, err);
@@ -315,7 +318,9 @@ int rt_container_delete(struct rt_globals *g, const char *id, int force, struct 
 		/* a create that crashed half-way: --force clears what is left */
 		if (force) {
 			rt_error_release(err);
-			rc = rt_container_dir_remove(&d, err);
+			/* its init (if it got that far) dies with the create that talked to it */
+			if (rt_rootfs_hostns_undo(d.dirfd, err) == 0)
+				rc = rt_container_dir_remove(&d, err);
 		}
 		goto out_dir;
 	}

@@ -379,6 +379,10 @@ static void rollback(struct create_ctx *c)
 		rt_warn("remove cgroup of `%s`: %s", c->o->id, e.msg);
 		rt_error_release(&e);
 	}
+	if (c->dir_made && rt_rootfs_hostns_undo(c->dir.dirfd, &e) < 0) {
+		rt_warn("unmount the rootfs of `%s`: %s", c->o->id, e.msg);
+		rt_error_release(&e);
+	}
 	rt_container_release_extras(c->g, &c->st);
 	if (c->dir_made && rt_container_dir_remove(&c->dir, &e) < 0) {
 		rt_warn("remove state of `%s`: %s", c->o->id, e.msg);
@@ -485,6 +489,8 @@ static int make_cgroup(struct create_ctx *c, struct rt_error *err)
 		return -1;
 	if (c->cgroup.cg == NULL)
 		return 0;
+	/* the init binds it on /sys/fs/cgroup when there is no cgroup namespace */
+	c->init.cgroup_path = c->cgroup.cg->path;
 	rt_crashpoint("create.cgroup");
 	if (rt_state_mark_cgroup_made(&c->dir, err) < 0)
 		return -1;
@@ -566,6 +572,9 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 	    spec->hooks[RT_HOOK_CREATE_CONTAINER].n || spec->hooks[RT_HOOK_START_CONTAINER].n;
 	c->init.procfd = rt_procfs_open("/proc", err);
 	if (c->init.procfd < 0)
+		return -1;
+	if (!spec->linux_cfg.ns[RT_NS_MNT].present &&
+	    rt_rootfs_hostns_record(c->init.procfd, c->dir.dirfd, spec->root_path, err) < 0)
 		return -1;
 	if (prepare_idmapped_mounts(c, err) < 0)
 		return -1;

@@ -353,6 +353,25 @@ static int join_namespaces(struct exec_ctx *c, struct rt_error *err)
 	return 0;
 }
 
+/* A container without a mount namespace of its own (its creator's) lives in a chroot: enter
+ * the init's root, which a setns into that mount namespace (or none, when it is ours) does
+ * not give. */
+static int enter_init_root(struct exec_ctx *c, struct rt_error *err)
+{
+	char path[64];
+	cleanup_close int fd = -1;
+
+	if (c->spec->linux_cfg.ns[RT_NS_MNT].present)
+		return 0;
+	snprintf(path, sizeof(path), "%d/root", (int)c->st.pid);
+	fd = openat(c->procfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_error_set(err, errno, "open the root of container `%s`", c->o->id);
+	if (fchdir(fd) < 0 || chroot(".") < 0)
+		return rt_error_set(err, errno, "chroot into container `%s`", c->o->id);
+	return 0;
+}
+
 static void child_run(struct exec_ctx *c, struct rt_error *err)
 {
 	const struct rt_process *p = &c->proc;
@@ -362,7 +381,7 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 	/* until exec we run husk's image with host fds: not dumpable, so no process of the
 	 * container can ptrace us or open /proc/<pid>/exe or fd/ (CVE-2019-5736, CVE-2016-9962) */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (join_namespaces(c, err) < 0)
+	if (join_namespaces(c, err) < 0 || enter_init_root(c, err) < 0)
 		return;
 	if (rt_process_set_attrs(c->procfd, c->spec, p, err) < 0 ||
 	    rt_process_set_lsm(c->procfd, p, err) < 0)

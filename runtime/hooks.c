@@ -19,24 +19,22 @@
 
 extern char **environ;
 
-/* The state on the hook's stdin.  A hook that exits without reading it all (/bin/true, a
- * hook that only needs its arguments) closes the pipe under us: husk does not ignore SIGPIPE
- * (its children would inherit that), so the signal is blocked for the write and the one the
- * write raised is taken off before it is unblocked.  The hook's exit status tells the rest. */
+/* A hook that exits without reading stdin must not kill us with SIGPIPE (a create would die
+ * half-way, its rollback undone): the signal is blocked for the write and the one it raised
+ * dropped. */
 static void write_state(int fd, const char *state_json)
 {
-	sigset_t pipe_set, old;
 	struct timespec zero = {0, 0};
+	sigset_t pipe_set, old;
 
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	if (rt_write_all(fd, state_json, strlen(state_json)) < 0 && errno == EPIPE &&
-	    !sigismember(&old, SIGPIPE)) {
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
-		}
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	    !sigismember(&old, SIGPIPE))
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static int run_one(const struct rt_hook *h, const char *state_json, struct rt_error *err)

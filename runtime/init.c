@@ -279,8 +279,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	const struct rt_spec *spec = ctx->spec;
 	const struct rt_process *p = ctx->process;
-	struct rt_rootfs rootfs = {
-	    .spec = spec, .procfd = ctx->procfd, .rootfd = -1, .idmap_trees = ctx->idmap_trees};
+	struct rt_rootfs rootfs = {.spec = spec,
+				   .procfd = ctx->procfd,
+				   .rootfd = -1,
+				   .idmap_trees = ctx->idmap_trees,
+				   .cgroup_path = ctx->cgroup_path};
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
@@ -322,13 +325,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	if (set_names(ctx, err) < 0 || set_sysctls(ctx, err) < 0 || loopback_up(ctx, err) < 0)
 		return;
 	umask(0);
-	if (spec->linux_cfg.ns[RT_NS_MNT].present) {
-		if (rt_rootfs_prepare(&rootfs, err) < 0)
-			return;
-	} else {
-		rt_error_set(err, EINVAL, "a mount namespace is required");
+	/* without a mount namespace of its own the container's mounts are made in the caller's
+	 * (runc does the same); `delete` takes them down (rt_rootfs_hostns_undo) */
+	rootfs.host_ns = !spec->linux_cfg.ns[RT_NS_MNT].present;
+	if (rt_rootfs_prepare(&rootfs, err) < 0)
 		return;
-	}
 	if (ctx->has_hooks) {
 		if (rt_sync_send(ctx->sync_fd, RT_SYNC_HOOKS, 0, NULL, -1) < 0 ||
 		    rt_sync_expect(ctx->sync_fd, RT_SYNC_CONTINUE, &msg, NULL, err) < 0)

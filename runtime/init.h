@@ -32,6 +32,9 @@ struct rt_init_ctx {
 			 * (CLONE_VM|CLONE_VFORK): no READY/START exchange, nobody could answer */
 	int devices_fd; /* the device program's helper thread says here that it is attached
 			 * (rt_cgroup_devices_start); -1 when it was attached before the clone */
+	const char *cgroup_path; /* the container's cgroup2 directory below the hierarchy's
+				  * mount, NULL for none: /sys/fs/cgroup shows it without a
+				  * cgroup namespace */
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "mount.h"
+#include "mount_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,10 +77,8 @@ static unsigned long locked_flags(int fd)
 	return f;
 }
 
-/* Remount the mount at dest (resolved again, so we get the new mount's root, not the
- * directory below it) with flags, keeping what a user namespace cannot drop. */
-static int remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long flags,
-			   struct rt_error *err)
+int rt_mount_remount_in_root(struct rt_rootfs *r, const char *dest, unsigned long flags,
+			     struct rt_error *err)
 {
 	char p[FDPATH_MAX];
 	cleanup_close int fd = rt_open_in_root(r->rootfd, dest, O_PATH, 0, err);
@@ -291,7 +288,7 @@ static int mount_bind(struct rt_rootfs *r, const struct rt_mount *m, int dstfd,
 		return rt_error_set(err, errno, "bind `%s` on `%s`", m->source, m->destination);
 	}
 	extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	if (extra && remount_in_root(r, m->destination, extra, err) < 0)
+	if (extra && rt_mount_remount_in_root(r, m->destination, extra, err) < 0)
 		return -1;
 	return 0;
 }
@@ -303,6 +300,10 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 	const char *source = m->source ? m->source : m->type;
 
 	rt_fd_path(dstfd, dst, sizeof(dst));
+	/* without a cgroup namespace a cgroup filesystem would show the host's whole tree */
+	if ((strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) &&
+	    !r->spec->linux_cfg.ns[RT_NS_CGROUP].present)
+		return rt_mount_cgroup_own(r, m, dstfd, err);
 	/* husk's model is cgroup v2: a "cgroup" mount is the unified hierarchy */
 	if (strcmp(type, "cgroup") == 0)
 		type = "cgroup2";
@@ -310,12 +311,17 @@ static int mount_fs(struct rt_rootfs *r, const struct rt_mount *m, int dstfd, st
 		  strcmp(type, "cgroup2") == 0 ? NULL : m->data) == 0)
 		return 0;
 	int e = errno;
-	if ((e == EPERM || e == EBUSY) &&
-	    (strcmp(type, "sysfs") == 0 || strcmp(type, "cgroup2") == 0)) {
-		/* a user namespace without its own network namespace may not mount sysfs (nor
-		 * cgroup2 without a cgroup namespace): bind the host's read-only instead, as runc
-		 */
-		const char *host = strcmp(type, "sysfs") == 0 ? "/sys" : "/sys/fs/cgroup";
+	if ((e == EPERM || e == EBUSY) && strcmp(type, "cgroup2") == 0) {
+		/* a cgroup namespace of another user namespace (joined by path): the host's tree
+		 * bound would show every cgroup, ours alone is what the container may see */
+		rt_debug("mount cgroup2 on %s: %s; binding the container's cgroup", m->destination,
+			 strerror(e));
+		return rt_mount_cgroup_own(r, m, dstfd, err);
+	}
+	if ((e == EPERM || e == EBUSY) && strcmp(type, "sysfs") == 0) {
+		/* a user namespace without its own network namespace may not mount sysfs: bind
+		 * the host's read-only instead, as runc */
+		const char *host = "/sys";
 		struct rt_mount b = *m;
 		b.source = (char *)host;
 		b.recursive = 1;
@@ -472,143 +478,13 @@ static int do_mount(struct rt_rootfs *r, const struct rt_mount *m, struct rt_err
 		if (strcmp(m->destination, "/dev") == 0 && strcmp(m->type, "tmpfs") == 0)
 			r->dev_is_tmpfs = 1;
 	}
-	/* propagation is set after pivot_root (rt_rootfs_finish): detaching the old root, made a
-	 * slave recursively, would turn a lone shared mount private again */
-	return apply_mount_attrs(r, m, err);
-}
-
-/* --- /dev --- */
-
-struct default_dev {
-	const char *name;
-	unsigned maj, min;
-};
-
-static const struct default_dev default_devs[] = {
-    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
-    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-};
-
-/* Create one device node inside the rootfs.  In a user namespace mknod is not allowed: bind
- * the host's node instead (runc does the same). */
-/* The host's node for dev, to bind in a user namespace: /dev/char/M:m where udev keeps it,
- * else the same path in the host's /dev if it is that device. */
-static int open_host_device(const char *path, dev_t dev, struct rt_error *err)
-{
-	char host[64];
-	struct stat st;
-	int fd;
-
-	snprintf(host, sizeof(host), "/dev/char/%u:%u", major(dev), minor(dev));
-	fd = open(host, O_PATH | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == dev)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	return rt_error_set(err, ENOENT,
-			    "device `%s`: no host node %u:%u to bind in a user namespace", path,
-			    major(dev), minor(dev));
-}
-
-static int make_device(struct rt_rootfs *r, const char *path, mode_t type, dev_t dev, mode_t mode,
-		       uid_t uid, gid_t gid, struct rt_error *err)
-{
-	cleanup_free char *parent = strdup(path);
-	cleanup_close int pfd = -1;
-	char *slash, *name;
-
-	if (parent == NULL)
-		return rt_error_set(err, ENOMEM, "device `%s`", path);
-	slash = strrchr(parent, '/');
-	name = slash + 1;
-	if (slash == parent)
-		pfd = rt_open_in_root(r->rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
-	else {
-		*slash = '\0';
-		pfd = rt_mkdir_in_root(r->rootfd, parent, 0755, err);
-	}
-	if (pfd < 0)
-		return rt_error_wrap(err, "device `%s`", path);
-	if (*name == '\0' || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
-		return rt_error_set(err, EINVAL, "device path `%s`", path);
-	/* an existing entry (file or symlink planted by the image) is replaced, never followed */
-	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
-		return rt_error_set(err, errno, "replace `%s`", path);
-
-	if (!r->in_userns) {
-		if (mknodat(pfd, name, type | (mode & 07777), dev) < 0)
-			return rt_error_set(err, errno, "mknod `%s`", path);
-		if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return rt_error_set(err, errno, "chown `%s`", path);
-		return 0;
-	}
-	char src[FDPATH_MAX], dst[FDPATH_MAX];
-	cleanup_close int dfd = -1, sfd = -1;
-	if (type != S_IFCHR)
-		return rt_error_set(
-		    err, EPERM,
-		    "device `%s`: only character devices can be bound in a user namespace", path);
-	sfd = open_host_device(path, dev, err);
-	if (sfd < 0)
+	if (m->kind == RT_MOUNT_BIND && strcmp(m->destination, "/dev") == 0)
+		r->dev_is_bind = 1;
+	if (apply_mount_attrs(r, m, err) < 0)
 		return -1;
-	dfd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (dfd < 0)
-		return rt_error_set(err, errno, "create `%s`", path);
-	rt_fd_path(sfd, src, sizeof(src));
-	rt_fd_path(dfd, dst, sizeof(dst));
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-		return rt_error_set(err, errno, "bind device `%s`", path);
-	return 0;
-}
-
-static int setup_dev(struct rt_rootfs *r, struct rt_error *err)
-{
-	static const struct {
-		const char *target, *link;
-	} links[] = {{"/proc/self/fd", "fd"},	    {"/proc/self/fd/0", "stdin"},
-		     {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-		     {"pts/ptmx", "ptmx"},	    {"/proc/kcore", "core"}};
-	const struct rt_linux *lx = &r->spec->linux_cfg;
-
-	if (r->dev_is_tmpfs) {
-		cleanup_close int devfd =
-		    rt_open_in_root(r->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
-		if (devfd < 0)
-			return -1;
-		for (size_t i = 0; i < ARRAY_SIZE(default_devs); i++) {
-			dev_t dev = makedev(default_devs[i].maj, default_devs[i].min);
-			char path[32];
-			/* our own fresh tmpfs: nothing to replace, and root made it, so a node
-			 * made in it by root is root's (5 system calls each otherwise) */
-			if (!r->in_userns &&
-			    mknodat(devfd, default_devs[i].name, S_IFCHR | 0666, dev) == 0)
-				continue;
-			snprintf(path, sizeof(path), "/dev/%s", default_devs[i].name);
-			if (make_device(r, path, S_IFCHR, dev, 0666, 0, 0, err) < 0)
-				return -1;
-		}
-		for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-			if (symlinkat(links[i].target, devfd, links[i].link) < 0 && errno != EEXIST)
-				return rt_error_set(err, errno, "symlink `/dev/%s`", links[i].link);
-		}
-		if (mkdirat(devfd, "pts", 0755) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "mkdir `/dev/pts`");
-		if (mkdirat(devfd, "shm", 01777) < 0 && errno != EEXIST)
-			return rt_error_set(err, errno, "mkdir `/dev/shm`");
-	}
-	for (size_t i = 0; i < lx->n_devices; i++) {
-		const struct rt_device *d = &lx->devices[i];
-		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-		mode_t mode = d->has_file_mode ? d->file_mode : 0666;
-		dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
-		if (make_device(r, d->path, type, dev, mode, d->has_uid ? d->uid : 0,
-				d->has_gid ? d->gid : 0, err) < 0)
-			return rt_error_wrap(err, "linux.devices[%zu]", i);
-	}
-	return 0;
+	/* at once, as runc: a mount nested below this one later must not cross an rprivate
+	 * or rslave volume to the host */
+	return set_propagation(r, m->destination, m->propagation, err);
 }
 
 /* --- masked and read-only paths --- */
@@ -632,7 +508,9 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 		struct rt_error e = RT_ERROR_INIT;
 		char dst[FDPATH_MAX];
 		struct stat st;
-		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+		/* a symlink is followed, clamped to the rootfs (as the runtime spec and runc, which
+		 * masks after pivot_root): the target inside is what must not be readable */
+		cleanup_close int fd = rt_open_in_root(r->rootfd, path, O_PATH, 0, &e);
 
 		if (fd < 0) {
 			if (e.errnum == ENOENT) {
@@ -649,9 +527,6 @@ static int mask_paths(struct rt_rootfs *r, struct rt_error *err)
 			if (mount("tmpfs", dst, "tmpfs",
 				  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
 				return rt_error_set(err, errno, "mask `%s`", path);
-		} else if (S_ISLNK(st.st_mode)) {
-			/* a symlink cannot be a mount point; the kernel would follow it */
-			continue;
 		} else if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
 			return rt_error_set(err, errno, "mask `%s`", path);
 		}
@@ -685,7 +560,7 @@ static int bind_readonly_fd(struct rt_rootfs *r, int fd, const char *path, struc
 	rt_fd_path(fd, p, sizeof(p));
 	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind read-only path `%s`", path);
-	return remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	return rt_mount_remount_in_root(r, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 }
 
 static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
@@ -713,20 +588,111 @@ static int readonly_paths(struct rt_rootfs *r, struct rt_error *err)
 	return 0;
 }
 
-int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
+/* --- propagation of the container's tree --- */
+
+/* Whether mount id is shared (has a "shared:N" optional field in our mountinfo). */
+static int mount_is_shared(int procfd, int id, struct rt_error *err)
+{
+	cleanup_free char *buf = NULL;
+	char *save = NULL;
+
+	if (rt_read_file_at(procfd, "self/mountinfo", &buf, NULL, err) < 0)
+		return -1;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f, *fsave = NULL;
+		int n = 0;
+		if (atoi(line) != id)
+			continue;
+		/* id parent maj:min root mount-point options [optional fields...] - type ... */
+		for (f = strtok_r(line, " ", &fsave); f; f = strtok_r(NULL, " ", &fsave), n++) {
+			if (strcmp(f, "-") == 0)
+				break;
+			if (n >= 6 && strncmp(f, "shared:", 7) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	return rt_error_set(err, ENOENT, "mount %d: not in `/proc/self/mountinfo`", id);
+}
+
+/* The root of the mount holding the rootfs: climb ".." until the mount changes. */
+static int parent_mount_root(int procfd, int fd, struct rt_error *err)
+{
+	cleanup_close int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int id = rt_fd_mount_id(procfd, fd, err);
+
+	if (id < 0)
+		return -1;
+	if (cur < 0)
+		return rt_error_set(err, errno, "dup the rootfs fd");
+	for (int depth = 0; depth < 4096; depth++) {
+		cleanup_close int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct stat a, b;
+		int upid;
+		if (up < 0)
+			return rt_error_set(err, errno, "open the rootfs' parent");
+		upid = rt_fd_mount_id(procfd, up, err);
+		if (upid < 0)
+			return -1;
+		/* "/" is its own parent */
+		if (upid != id || fstat(up, &a) < 0 || fstat(cur, &b) < 0 ||
+		    (a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+			return TAKE_FD(cur);
+		close(cur);
+		cur = TAKE_FD(up);
+	}
+	return rt_error_set(err, ELOOP, "find the mount of the rootfs");
+}
+
+/* Before the rootfs bind, as runc's prepareRoot: `/` gets rootfsPropagation (rslave when
+ * unset) in our new namespace, so an rshared root keeps the host's peer groups and a
+ * Bidirectional volume's mounts reach the host.  The mount holding the rootfs is then made
+ * private if it is shared: pivot_root refuses a shared parent, and our rootfs bind would
+ * propagate into the host's namespace through it. */
+static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
 	unsigned long prop = spec->linux_cfg.rootfs_propagation;
+	cleanup_close int rootfs = -1, parent = -1;
+	char p[FDPATH_MAX];
+	int id, shared = 0;
 
-	/* our mounts must never propagate back to the host: slave, or private when asked.  A
-	 * shared rootfsPropagation is applied to the new root after pivot_root, which refuses a
-	 * new root whose parent mount is shared. */
-	if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE), NULL) <
-	    0)
+	/* an unbindable `/` could not give the rootfs bind: that one waits for the pivot
+	 * (rt_rootfs_finish), as without rootfsPropagation */
+	if (prop == 0 || (prop & MS_UNBINDABLE))
+		prop = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
-	/* pivot_root needs the new root to be a mount point */
+	/* the bundle's rootfs path is the caller's to name: resolved as given */
+	rootfs = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfs < 0)
+		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
+	parent = parent_mount_root(r->procfd, rootfs, err);
+	if (parent < 0)
+		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
+	id = rt_fd_mount_id(r->procfd, parent, err);
+	if (id < 0 || (shared = mount_is_shared(r->procfd, id, err)) < 0)
+		return rt_error_wrap(err, "rootfs `%s`", spec->root_path);
+	rt_fd_path(parent, p, sizeof(p));
+	if (shared && mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+		return rt_error_set(err, errno, "make the mount holding `%s` private",
+				    spec->root_path);
+	return 0;
+}
+
+int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
+{
+	const struct rt_spec *spec = r->spec;
+
+	if (!r->host_ns && prepare_root_propagation(r, err) < 0)
+		return -1;
+	/* pivot_root needs the new root to be a mount point; without a mount namespace it is
+	 * what `delete` unmounts to take every mount of the container away */
 	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_error_set(err, errno, "bind rootfs `%s`", spec->root_path);
+	/* in the caller's namespace nothing we mount under it may reach the caller's peers */
+	if (r->host_ns && mount(NULL, spec->root_path, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return rt_error_set(err, errno, "make rootfs `%s` private", spec->root_path);
 	r->rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->rootfd < 0)
 		return rt_error_set(err, errno, "open rootfs `%s`", spec->root_path);
@@ -735,7 +701,7 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 		if (do_mount(r, &spec->mounts[i], err) < 0)
 			return rt_error_wrap(err, "mounts[%zu]", i);
 	}
-	if (setup_dev(r, err) < 0)
+	if (rt_mount_setup_dev(r, err) < 0)
 		return -1;
 	if (mask_paths(r, err) < 0 || readonly_paths(r, err) < 0)
 		return -1;
@@ -744,9 +710,22 @@ int rt_rootfs_prepare(struct rt_rootfs *r, struct rt_error *err)
 
 int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 {
+	/* the old root, by fd: after pivot_root(".", ".") it is stacked on the new root, and a
+	 * mount() on "." from the new root would name the new root below it (only umount2
+	 * follows onto the top mount), so making "." a slave would turn every mount of the
+	 * container, shared volumes included, into a slave */
+	cleanup_close int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (oldroot < 0)
+		return rt_error_set(err, errno, "open `/`");
 	if (fchdir(r->rootfd) < 0)
 		return rt_error_set(err, errno, "chdir to rootfs");
-	if (no_pivot) {
+	if (r->host_ns) {
+		/* the caller's `/` stays where it is (pivot_root or MS_MOVE would change the
+		 * host's tree): a chroot, as runc without a mount namespace */
+		if (chroot(".") < 0)
+			return rt_error_set(err, errno, "chroot into `%s`", r->spec->root_path);
+	} else if (no_pivot) {
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 			return rt_error_set(err, errno, "move rootfs to `/`");
 		if (chroot(".") < 0)
@@ -755,6 +734,9 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 		/* pivot_root(".", ".") stacks the old root under the new one; detach it at once */
 		if (syscall(SYS_pivot_root, ".", ".") < 0)
 			return rt_error_set(err, errno, "pivot_root into `%s`", r->spec->root_path);
+		if (fchdir(oldroot) < 0)
+			return rt_error_set(err, errno, "chdir to the old root");
+		/* its unmount must not propagate to the host */
 		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 			return rt_error_set(err, errno, "make old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
@@ -765,33 +747,6 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err)
 	return 0;
 }
 
-/* mounts[].options propagation flags, in the container's view (after pivot_root). */
-static int propagate_mounts(struct rt_rootfs *r, struct rt_error *err)
-{
-	const struct rt_spec *spec = r->spec;
-	int saved = r->rootfd;
-	int rc = 0;
-
-	for (size_t i = 0; i < spec->n_mounts && rc == 0; i++) {
-		if (spec->mounts[i].propagation == 0)
-			continue;
-		if (r->rootfd == saved) {
-			r->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (r->rootfd < 0) {
-				r->rootfd = saved;
-				return rt_error_set(err, errno, "open `/`");
-			}
-		}
-		rc = set_propagation(r, spec->mounts[i].destination, spec->mounts[i].propagation,
-				     err);
-	}
-	if (r->rootfd != saved) {
-		close(r->rootfd);
-		r->rootfd = saved;
-	}
-	return rc;
-}
-
 int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 {
 	const struct rt_spec *spec = r->spec;
@@ -799,8 +754,6 @@ int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 	if (spec->linux_cfg.rootfs_propagation &&
 	    mount(NULL, "/", NULL, spec->linux_cfg.rootfs_propagation, NULL) < 0)
 		return rt_error_set(err, errno, "set rootfsPropagation of `/`");
-	if (propagate_mounts(r, err) < 0)
-		return -1;
 	if (spec->root_readonly) {
 		unsigned long flags = MS_RDONLY | MS_BIND | MS_REMOUNT;
 		cleanup_close int fd = open("/", O_PATH | O_CLOEXEC);
@@ -809,55 +762,5 @@ int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err)
 		if (mount(NULL, "/", NULL, flags, NULL) < 0)
 			return rt_error_set(err, errno, "remount `/` read-only");
 	}
-	return 0;
-}
-
-/* A fresh empty file at path (inside the root at rootfd) for a bind mount: whatever the image
- * put there (a symlink to a host path, a fifo, a device) is removed first, never followed,
- * and the new file is made with O_EXCL | O_NOFOLLOW, so the bind lands on our own inode. */
-static int fresh_file_in_root(int rootfd, const char *path, struct rt_error *err)
-{
-	cleanup_free char *parent = strdup(path);
-	cleanup_close int pfd = -1;
-	char *slash;
-	int fd;
-
-	if (parent == NULL)
-		return rt_error_set(err, ENOMEM, "`%s`", path);
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash[1] == '\0' || strcmp(slash + 1, "..") == 0 ||
-	    strcmp(slash + 1, ".") == 0)
-		return rt_error_set(err, EINVAL, "bad path `%s`", path);
-	*slash = '\0';
-	pfd = rt_mkdir_in_root(rootfd, *parent ? parent : "/", 0755, err);
-	if (pfd < 0)
-		return -1;
-	if (unlinkat(pfd, slash + 1, 0) < 0 && errno != ENOENT)
-		return rt_error_set(err, errno, "replace `%s`", path);
-	fd = openat(pfd, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return rt_error_set(err, errno, "create `%s`", path);
-	return fd;
-}
-
-int rt_rootfs_console(const char *slave_path, struct rt_error *err)
-{
-	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cleanup_close int fd = -1, slave = -1;
-	char dst[FDPATH_MAX], src[FDPATH_MAX];
-
-	if (rootfd < 0)
-		return rt_error_set(err, errno, "open `/`");
-	fd = fresh_file_in_root(rootfd, "/dev/console", err);
-	if (fd < 0)
-		return rt_error_wrap(err, "console");
-	/* the slave is ours (a new devpts instance of the container, just opened) */
-	slave = open(slave_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (slave < 0)
-		return rt_error_set(err, errno, "open `%s`", slave_path);
-	rt_fd_path(fd, dst, sizeof(dst));
-	rt_fd_path(slave, src, sizeof(src));
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-		return rt_error_set(err, errno, "bind `%s` on `/dev/console`", slave_path);
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* Building the container's root filesystem inside its mount namespace. */
+/* Building the container's root filesystem: in its mount namespace, or without one in the
+ * caller's (then chrooted into, and unmounted again by delete). */
 #ifndef HUSK_RUNTIME_MOUNT_H
 #define HUSK_RUNTIME_MOUNT_H
 
@@ -7,11 +8,14 @@
 
 struct rt_rootfs {
 	const struct rt_spec *spec;
-	int procfd;		/* host procfs */
-	int rootfd;		/* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
-	int in_userns;		/* locked mount flags must be kept on remounts */
-	int dev_is_tmpfs;	/* /dev was mounted by us: populate the default devices */
-	const int *idmap_trees; /* per mount: detached idmapped tree made by the parent, or -1 */
+	int procfd;		 /* host procfs */
+	int rootfd;		 /* the rootfs bind mount, O_PATH, set by rt_rootfs_prepare */
+	int in_userns;		 /* locked mount flags must be kept on remounts */
+	int dev_is_tmpfs;	 /* /dev is a tmpfs of ours: fresh, nothing to replace in it */
+	int dev_is_bind;	 /* /dev is a bind (the host's): no default devices */
+	int host_ns;		 /* no mount namespace of its own: the caller's, left as it was */
+	const char *cgroup_path; /* the container's cgroup2 dir below the hierarchy's mount */
+	const int *idmap_trees;	 /* per mount: detached idmapped tree made by the parent, or -1 */
 	size_t cur_mount;
 };
 
@@ -28,5 +32,14 @@ int rt_rootfs_pivot(struct rt_rootfs *r, int no_pivot, struct rt_error *err);
 int rt_rootfs_finish(struct rt_rootfs *r, struct rt_error *err);
 /* Bind a pty slave on /dev/console (after the pivot). */
 int rt_rootfs_console(const char *slave_path, struct rt_error *err);
+
+/* The id of the mount fd lies on. */
+int rt_fd_mount_id(int procfd, int fd, struct rt_error *err);
+
+/* Without a mount namespace (mount_hostns.c): before the init runs, note in the state dir the
+ * mount root_path is on; the undo unmounts whatever was stacked on it since (delete, a failed
+ * or killed create) and is a no-op for a container with its own mount namespace. */
+int rt_rootfs_hostns_record(int procfd, int statedir, const char *root_path, struct rt_error *err);
+int rt_rootfs_hostns_undo(int statedir, struct rt_error *err);
 
 #endif

@@ -386,3 +386,15 @@ open_bundle_path() {
 mountinfo_line() {
 	awk -v mp="$1" '$5 == mp { line = $0 } END { print line }'
 }
+
+# map_userns: a new user namespace mapping the container's 0..65535 to host 100000..165535,
+# the path to the bundle traversable and the rootfs owned by the mapped root (who writes to
+# it; reading works as "nobody").
+map_userns() {
+	requires userns
+	add_ns user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	open_bundle_path
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+}

@@ -140,12 +140,7 @@ has_flag() { [[ ",$1," == *",$2,"* ]]; }
 
 @test "mounts: idmap bind mount maps file owners into the container's user namespace" {
 	not_in_runc "idmapped mounts (runc 1.2)"
-	requires userns
-	add_ns user
-	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-	open_bundle_path
-	chown -R 100000:100000 "$BUNDLE/rootfs"
+	map_userns
 	local src=$BATS_TEST_TMPDIR/src
 	mkdir -p "$src"
 	chmod 755 "$src"

@@ -5,13 +5,7 @@ load ../helpers/lib
 
 setup() {
 	setup_common
-	requires userns
-	add_ns user
-	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-	open_bundle_path
-	# The mapped root must own the rootfs it writes to; reading works as "nobody".
-	chown -R 100000:100000 "$BUNDLE/rootfs"
+	map_userns
 }
 
 @test "userns: uid_map and gid_map inside hold the mappings; root inside" {
