@@ -122,6 +122,20 @@ fd_targets() {
 	[ -z "$bad" ] || fail "the created init holds: $bad"
 }
 
+@test "init fds: without close_range, a created init still holds nothing of the host" {
+	husk_only "tests husk's fallback; runc's init is a fresh execve of runc"
+	requires tools
+	set_cmd 'true'
+	HUSK_TEST_MARK=$MARK "$TOOLS_DIR/enosys" close_range "$HUSK" --root "$STATE_ROOT" create \
+		--bundle "$BUNDLE" "$ID" 7</etc 8<"$BATS_TEST_TMPDIR" </dev/null >/dev/null 2>&1 ||
+		fail "create under the enosys shim failed"
+	local fds bad
+	fds=$(fd_targets "$(state_field "$ID" .pid)")
+	echo "$fds"
+	bad=$(grep -vE -e '^[0-2] -> ' -e ' -> socket:' -e '/exec\.fifo$' <<<"$fds" || true)
+	[ -z "$bad" ] || fail "the created init holds: $bad"
+}
+
 @test "init fds: run's and exec's program get only stdio and --preserve-fds" {
 	set_cmd 'ls /proc/self/fd; sleep 30'
 	husk run -d --bundle "$BUNDLE" "$ID" 7</etc 8<"$BATS_TEST_TMPDIR" </dev/null \
