@@ -221,10 +221,11 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 
 	if (strchr(file, '/')) {
 		struct stat st;
-		/* a directory passes root's X_OK; execve would refuse it later, after `start` */
-		if (access(file, X_OK) < 0 ||
-		    (stat(file, &st) == 0 && S_ISDIR(st.st_mode) && (errno = EACCES)))
+		if (access(file, X_OK) < 0)
 			return rt_error_set(err, errno, "exec: \"%s\"", file);
+		/* a directory passes root's X_OK; execve would refuse it only after `start` */
+		if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
+			return rt_error_set(err, EACCES, "exec: \"%s\"", file);
 		snprintf(ret, len, "%s", file);
 		return 0;
 	}
