@@ -6,8 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *rt_errno_text(int errnum, char *buf, size_t len)
+{
+	const char *s = strerror(errnum);
+
+	/* Go's spelling ("no such file or directory"): runc prints it, and clients such as
+	 * Docker and podman search a runtime's error for it to pick exit code 127 or 126.
+	 * Acronyms ("RPC struct is bad") keep their capitals. */
+	snprintf(buf, len, "%s", s);
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
 int rt_error_setv(struct rt_error *err, int errnum, const char *fmt, va_list ap)
 {
+	char text[128];
 	char *body = NULL, *full = NULL;
 
 	if (err == NULL || err->msg != NULL)
@@ -15,7 +29,7 @@ int rt_error_setv(struct rt_error *err, int errnum, const char *fmt, va_list ap)
 	if (vasprintf(&body, fmt, ap) < 0)
 		body = NULL;
 	if (body && errnum) {
-		if (asprintf(&full, "%s: %s", body, strerror(errnum)) < 0)
+		if (asprintf(&full, "%s: %s", body, rt_errno_text(errnum, text, sizeof(text))) < 0)
 			full = NULL;
 		free(body);
 	} else {

@@ -3,6 +3,7 @@
 #define HUSK_COMMON_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct rt_error {
 	int errnum; /* errno of the failure, 0 when the error is not a system error */
@@ -14,8 +15,12 @@ struct rt_error {
 		0, NULL \
 	}
 
+/* errnum's text as runc and Go spell it, which clients match ("no such file or directory",
+ * "permission denied"): strerror's with a lower-case first letter.  Returns buf. */
+const char *rt_errno_text(int errnum, char *buf, size_t len);
+
 /* Fill err (if it is still empty) and return -1.  The message is formatted; when errnum is
- * non-zero ": strerror(errnum)" is appended.  Always returns -1 so callers can write
+ * non-zero ": " and rt_errno_text(errnum) are appended.  Always returns -1 so callers can write
  * `return rt_error_set(err, errno, "open `%s`", path);`. */
 int rt_error_set(struct rt_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -372,55 +372,80 @@ static int enter_init_root(struct exec_ctx *c, struct rt_error *err)
 	return 0;
 }
 
+/* The child starts with every fd husk held, the caller's included: keep stdio, --preserve-fds
+ * and what joining and setting up still use. */
+static int close_inherited_fds(struct exec_ctx *c, struct rt_error *err)
+{
+	int keep[RT_NS_TYPES + 5], n = 0;
+
+	keep[n++] = c->sync_child;
+	keep[n++] = c->procfd;
+	keep[n++] = c->init_pidfd;
+	keep[n++] = c->console_fd;
+	keep[n++] = rt_log_fd();
+	for (int t = 0; t < RT_NS_TYPES; t++)
+		keep[n++] = c->ns_fds[t];
+	return rt_process_close_fds_except(c->procfd, 3 + c->o->preserve_fds, keep, (size_t)n, err);
+}
+
 static void child_run(struct exec_ctx *c, struct rt_error *err)
 {
 	const struct rt_process *p = &c->proc;
 	const struct rt_seccomp *seccomp = c->spec->linux_cfg.seccomp;
 	char exe[PATH_MAX];
+	int cwd_later = 0;
 
 	/* until exec we run husk's image with host fds: not dumpable, so no process of the
 	 * container can ptrace us or open /proc/<pid>/exe or fd/ (CVE-2019-5736, CVE-2016-9962) */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (join_namespaces(c, err) < 0 || enter_init_root(c, err) < 0)
+	if (close_inherited_fds(c, err) < 0 || join_namespaces(c, err) < 0 ||
+	    enter_init_root(c, err) < 0)
 		return;
+	for (int t = 0; t < RT_NS_TYPES; t++)
+		rt_closep(&c->ns_fds[t]);
+	rt_closep(&c->init_pidfd);
 	if (rt_process_set_attrs(c->procfd, c->spec, p, err) < 0 ||
 	    rt_process_set_lsm(c->procfd, p, err) < 0)
 		return;
+	rt_closep(&c->procfd);
 	if (p->terminal) {
 		/* a pty of the container's own devpts; /dev/console stays the init's */
 		if (rt_terminal_setup(c->console_fd, p, 0, err) < 0)
 			return;
 		rt_closep(&c->console_fd);
 	}
+	/* Everything that can be done before the seccomp filter is (see init.c) */
+	if (rt_process_prepare_cwd(p, &cwd_later, err) < 0 ||
+	    rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
+		return;
+	if (p->has_exec_cpu_affinity &&
+	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
+		return;
+	rt_process_set_umask(p);
+	/* nothing of husk's may reach the program: everything past stdio and the preserved fds
+	 * is close-on-exec (the sync socket too: its EOF tells the parent that exec happened) */
+	if (rt_process_reset_signals(err) < 0)
+		return;
+	if (rt_process_cloexec_from(3 + c->o->preserve_fds, err) < 0)
+		return;
+	/* from here the program may outlive husk (--detach) */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	/* without no_new_privs, loading the filter needs CAP_SYS_ADMIN, which a non-root user
 	 * gives up in set_user: load it before then (as the init does) */
 	if (!p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)
 		return;
-	if (rt_process_set_user(p, err) < 0 || rt_process_enter_cwd(p, err) < 0 ||
-	    rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
+	if (rt_process_set_user(p, err) < 0)
+		return;
+	if (cwd_later && rt_process_enter_cwd_late(p, err) < 0)
 		return;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		rt_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 		return;
 	}
-	close(c->procfd);
-	c->procfd = -1;
-	/* nothing of husk's may reach the program: everything past stdio and the preserved fds
-	 * is close-on-exec (the sync socket too: its EOF tells the parent that exec happened).
-	 * Before seccomp, which may deny close_range. */
-	if (rt_process_reset_signals(err) < 0)
-		return;
-	if (rt_process_cloexec_from(3 + c->o->preserve_fds, err) < 0)
-		return;
 	if (p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)
 		return;
-	if (p->has_exec_cpu_affinity &&
-	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
-		return;
-	/* from here the program may outlive husk (--detach) */
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec `%s`", exe);
+	rt_error_set(err, errno, "exec: \"%s\"", exe);
 }
 
 static void __attribute__((noreturn)) child_main(struct exec_ctx *c)

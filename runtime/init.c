@@ -147,32 +147,54 @@ static int set_names(struct rt_init_ctx *ctx, struct rt_error *err)
 
 /* create: until the parent has the state on disk, a killed parent must take us with it (no
  * state, no client could find us).  It sends CONTINUE when it has; we disarm the death signal
- * and answer CONTINUE, and only then may it exit. */
+ * and answer CONTINUE, and only then may it exit.
+ * Runs under the seccomp filter when noNewPrivileges is false: read, prctl, write only. */
 static int wait_for_commit(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	struct rt_sync_msg msg;
 
-	if (rt_sync_recv(ctx->sync_fd, &msg, NULL) < 0)
+	if (rt_sync_read(ctx->sync_fd, &msg) < 0)
 		return rt_error_set(err, errno, "wait for the state to be committed");
 	if (msg.type != RT_SYNC_CONTINUE)
 		_exit(1); /* the parent went away or aborted: nothing to report to */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (rt_sync_send(ctx->sync_fd, RT_SYNC_CONTINUE, 0, NULL, -1) < 0)
+	if (rt_sync_write(ctx->sync_fd, RT_SYNC_CONTINUE, 0, NULL) < 0)
 		return rt_error_set(err, errno, "confirm the commit");
 	return 0;
 }
 
-static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
+/* The exec fifo is reopened for writing through the container's own /proc (as runc does): the
+ * host's procfs handle is closed before we wait, so that nothing of the host is reachable
+ * through /proc/PID/fd of a created container.  Checked here, before any seccomp filter, to
+ * name our fifo; a config without procfs on /proc cannot be `create`d. */
+static int fifo_path(struct rt_init_ctx *ctx, char *path, size_t len, struct rt_error *err)
+{
+	struct stat ours, seen;
+
+	snprintf(path, len, "/proc/self/fd/%d", ctx->fifo_fd);
+	if (fstat(ctx->fifo_fd, &ours) < 0)
+		return rt_error_set(err, errno, "exec fifo");
+	if (stat(path, &seen) < 0)
+		return rt_error_set(err, errno,
+				    "exec fifo: `%s` (create needs procfs mounted on /proc)", path);
+	if (ours.st_dev != seen.st_dev || ours.st_ino != seen.st_ino)
+		return rt_error_set(err, EXDEV,
+				    "exec fifo: `%s` in the container is not the fifo (create "
+				    "needs procfs mounted on /proc)",
+				    path);
+	return 0;
+}
+
+/* Runs under the seccomp filter when noNewPrivileges is false: open, write, read only. */
+static int wait_for_start(struct rt_init_ctx *ctx, const char *fifo, struct rt_error *err)
 {
 	struct rt_sync_msg msg;
 
 	if (ctx->fifo_fd >= 0) {
-		char p[64];
 		if (wait_for_commit(ctx, err) < 0)
 			return -1;
 		/* blocks until `start` opens the fifo for reading */
-		snprintf(p, sizeof(p), "self/fd/%d", ctx->fifo_fd);
-		int fd = openat(ctx->procfd, p, O_WRONLY | O_CLOEXEC);
+		int fd = open(fifo, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			return rt_error_set(err, errno, "open exec fifo");
 		if (write(fd, "0", 1) != 1)
@@ -180,18 +202,53 @@ static int wait_for_start(struct rt_init_ctx *ctx, struct rt_error *err)
 		/* fd stays open, close-on-exec: `start` sees EOF once we exec'd, or reads the error
 		 * that stopped us before (rt_init_main) */
 		ctx->fifo_write_fd = fd;
-		close(ctx->fifo_fd);
-		ctx->fifo_fd = -1;
 		ctx->started = 1;
 		return 0;
 	}
-	if (rt_sync_recv(ctx->sync_fd, &msg, NULL) < 0)
+	if (rt_sync_read(ctx->sync_fd, &msg) < 0)
 		return rt_error_set(err, errno, "wait for start");
 	if (msg.type != RT_SYNC_START)
 		_exit(1); /* the parent went away or aborted: nothing to report to */
 	/* the parent committed the state before this: we may outlive it (a killed `run`) */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	return 0;
+}
+
+/* What the init holds from its first instruction is what husk's parent held, the caller's
+ * fds included: keep only stdio, --preserve-fds, and what the set-up below uses. */
+static int close_inherited_fds(struct rt_init_ctx *ctx, struct rt_error *err)
+{
+	size_t n_mounts = ctx->idmap_trees ? ctx->spec->n_mounts : 0, n = 0;
+	cleanup_free int *keep = malloc((RT_NS_TYPES + 6 + n_mounts) * sizeof(int));
+
+	if (keep == NULL)
+		return rt_error_set(err, ENOMEM, "close inherited fds");
+	keep[n++] = ctx->sync_fd;
+	keep[n++] = ctx->procfd;
+	keep[n++] = ctx->fifo_fd;
+	keep[n++] = ctx->console_fd;
+	keep[n++] = ctx->devices_fd;
+	keep[n++] = rt_log_fd();
+	for (int t = 0; t < RT_NS_TYPES; t++)
+		keep[n++] = ctx->ns_fds[t];
+	for (size_t i = 0; i < n_mounts; i++)
+		keep[n++] = ctx->idmap_trees[i];
+	return rt_process_close_fds_except(ctx->procfd, 3 + ctx->preserve_fds, keep, n, err);
+}
+
+/* Before the wait for `start`: the set-up's host handles go (procfs, the device program's
+ * signal, idmapped trees already mounted).  The log file too, unless we run in the parent's
+ * memory (vfork: its log settings are ours), where no `start` is waited for anyway. */
+static void close_setup_fds(struct rt_init_ctx *ctx)
+{
+	rt_closep(&ctx->procfd);
+	rt_closep(&ctx->devices_fd);
+	for (size_t i = 0; ctx->idmap_trees && i < ctx->spec->n_mounts; i++)
+		rt_closep(&ctx->idmap_trees[i]);
+	if (!ctx->vfork && rt_log_fd() >= 0) {
+		close(rt_log_fd());
+		rt_log_init(-1, RT_LOG_TEXT, 0);
+	}
 }
 
 /* Our pid as the host sees it: the procfs handle is the host's, so its "self" names us in the
@@ -287,10 +344,11 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], fifo[64] = "";
 	pid_t pid = host_pid(ctx->procfd);
+	int cwd_later = 0;
 
-	if (join_namespaces(ctx, 1, err) < 0)
+	if (close_inherited_fds(ctx, err) < 0 || join_namespaces(ctx, 1, err) < 0)
 		return;
 	if (ctx->unshare_flags & ~CLONE_NEWTIME) {
 		if (unshare(ctx->unshare_flags & ~CLONE_NEWTIME) < 0) {
@@ -362,6 +420,30 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	if (rt_process_set_attrs(ctx->procfd, spec, p, err) < 0 ||
 	    rt_process_set_lsm(ctx->procfd, p, err) < 0)
 		return;
+	/* Everything that can be done before the seccomp filter is: a profile written for runc
+	 * allows only what runc calls after it (switching ids, capset, chdir, fcntl, the fifo's
+	 * open and write, the sync pipe's write, execve); see SECURITY.md. */
+	if (rt_process_prepare_cwd(p, &cwd_later, err) < 0 ||
+	    rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
+		return;
+	if (ctx->fifo_fd >= 0 && fifo_path(ctx, fifo, sizeof(fifo), err) < 0)
+		return;
+	if (p->has_exec_cpu_affinity &&
+	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
+		return;
+	close_setup_fds(ctx);
+	rt_process_set_umask(p);
+	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
+	 * preserved ones close-on-exec (the sync socket stays open until exec: its EOF tells the
+	 * parent that exec happened) */
+	if (rt_process_reset_signals(err) < 0 ||
+	    rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
+		return;
+	/* we die with the parent until it committed the state (wait_for_start); a vforked init
+	 * (`run`) execs without another word, and the parent's record names our cgroup until it
+	 * writes our pid: it disarms here, before any seccomp filter */
+	if (ctx->vfork)
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which a non-root user has
 	 * given up after set_user: load it before (runc does the same) */
 	if (!p->no_new_privileges &&
@@ -369,44 +451,27 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		return;
 	if (rt_process_set_user(p, err) < 0)
 		return;
-	if (rt_process_enter_cwd(p, err) < 0)
-		return;
-	if (rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
+	if (cwd_later && rt_process_enter_cwd_late(p, err) < 0)
 		return;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		rt_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 		return;
 	}
-	/* we die with the parent until it committed the state (wait_for_start); a vforked init
-	 * (`run`) execs now, and the parent's record names our cgroup until it writes our pid */
-	if (ctx->vfork) {
-		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	} else {
-		if (rt_sync_send(ctx->sync_fd, RT_SYNC_READY, 0, NULL, -1) < 0) {
+	if (!ctx->vfork) {
+		if (rt_sync_write(ctx->sync_fd, RT_SYNC_READY, 0, NULL) < 0) {
 			rt_error_set(err, errno, "report ready");
 			return;
 		}
-		if (wait_for_start(ctx, err) < 0)
+		if (wait_for_start(ctx, fifo, err) < 0)
 			return;
 	}
 	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
-		return;
-	if (p->has_exec_cpu_affinity &&
-	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
-		return;
-	close(ctx->procfd);
-	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
-	 * preserved ones close-on-exec (the sync socket stays open until exec: its EOF tells the
-	 * parent that exec happened).  Before seccomp, which may deny close_range. */
-	if (rt_process_reset_signals(err) < 0)
-		return;
-	if (rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
 		return;
 	if (p->no_new_privileges &&
 	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
 		return;
 	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec `%s`", exe);
+	rt_error_set(err, errno, "exec: \"%s\"", exe);
 }
 
 /* --- the runtime's own binary (the 2019 /proc/self/exe class) --- */
@@ -538,6 +603,7 @@ void rt_init_main(struct rt_init_ctx *ctx)
 		/* `start` is reading the fifo: it reports this and fails */
 		if (rt_write_all(ctx->fifo_write_fd, err.msg, strlen(err.msg)) < 0)
 			dprintf(2, "husk: %s\n", err.msg);
+		_exit(1); /* nobody reads the sync socket: a write would only raise SIGPIPE */
 	}
 	rt_sync_fail(ctx->sync_fd, &err);
 }

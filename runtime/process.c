@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -204,8 +205,12 @@ int rt_process_set_user(const struct rt_process *p, struct rt_error *err)
 		return rt_error_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
 	if (p->has_caps && rt_caps_apply(&p->caps, err) < 0)
 		return -1;
-	umask(u->has_umask ? u->umask : 0022);
 	return 0;
+}
+
+void rt_process_set_umask(const struct rt_process *p)
+{
+	umask(p->user.has_umask ? p->user.umask : 0022);
 }
 
 /* Find the program the way execvp would, but with the container's PATH. */
@@ -215,8 +220,12 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 	const char *path = NULL;
 
 	if (strchr(file, '/')) {
+		struct stat st;
 		if (access(file, X_OK) < 0)
 			return rt_error_set(err, errno, "exec: \"%s\"", file);
+		/* a directory passes root's X_OK; execve would refuse it only after `start` */
+		if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
+			return rt_error_set(err, EACCES, "exec: \"%s\"", file);
 		snprintf(ret, len, "%s", file);
 		return 0;
 	}
@@ -242,15 +251,22 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 	return rt_error_set_raw(err, ENOENT, msg);
 }
 
-/* process.cwd: made if missing, then checked to be inside the container.  A cwd reached
- * through a leaked host fd (/proc/self/fd/N, the 2024 runc CVE) is outside the root and
- * getcwd() reports it as unreachable. */
-int rt_process_enter_cwd(const struct rt_process *p, struct rt_error *err)
+/* process.cwd: made if missing, entered, and checked to be inside the container.  A cwd
+ * reached through a leaked host fd (/proc/self/fd/N, the 2024 runc CVE) is outside the root
+ * and getcwd() reports it as unreachable.  Done as root, before the seccomp filter (which may
+ * deny getcwd or mkdir); a directory root may not enter but the user may (a volume chowned to
+ * the user, root squashed) is entered after the switch, as runc does: *ret_later is then 1. */
+int rt_process_prepare_cwd(const struct rt_process *p, int *ret_later, struct rt_error *err)
 {
 	const char *cwd = p->cwd ? p->cwd : "/";
 	char buf[PATH_MAX];
 
+	*ret_later = 0;
 	if (chdir(cwd) < 0) {
+		if (errno == EACCES || errno == EPERM) {
+			*ret_later = 1;
+			return 0;
+		}
 		if (errno != ENOENT)
 			return rt_error_set(err, errno, "process.cwd: chdir `%s`", cwd);
 		cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -262,6 +278,15 @@ int rt_process_enter_cwd(const struct rt_process *p, struct rt_error *err)
 	}
 	if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
 		return rt_error_set(err, EPERM, "process.cwd `%s` is outside the container", cwd);
+	return 0;
+}
+
+int rt_process_enter_cwd_late(const struct rt_process *p, struct rt_error *err)
+{
+	const char *cwd = p->cwd ? p->cwd : "/";
+
+	if (chdir(cwd) < 0)
+		return rt_error_set(err, errno, "process.cwd: chdir `%s`", cwd);
 	return 0;
 }
 
@@ -285,16 +310,76 @@ int rt_process_install_seccomp(const struct rt_seccomp *seccomp, int sync_fd, st
 	return 0;
 }
 
-/* Mark every fd from `first` on close-on-exec; without close_range, walk /proc/self/fd. */
+/* Mark every fd from `first` on close-on-exec.  A seccomp profile may deny close_range with
+ * any errno (EPERM as often as ENOSYS): walk the table with fcntl then, as runc does. */
 int rt_process_cloexec_from(int first, struct rt_error *err)
 {
+	struct rlimit rl;
+	int last = 65535;
+
 	if (rt_sys_close_range((unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return 0;
-	if (errno != ENOSYS && errno != EINVAL)
-		return rt_error_set(err, errno, "close_range");
-	for (int fd = first; fd < 65536; fd++)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)INT_MAX)
+		last = (int)rl.rlim_cur - 1;
+	for (int fd = first; fd <= last; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
 			return rt_error_set(err, errno, "set close-on-exec on fd %d", fd);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static int is_kept(int fd, const int *keep, size_t n)
+{
+	return bsearch(&fd, keep, n, sizeof(int), cmp_int) != NULL;
+}
+
+/* Without close_range (before 5.9): the fds are those /proc/self/fd lists. */
+static int close_listed_fds(int procfd, int first, const int *keep, size_t n, struct rt_error *err)
+{
+	cleanup_close int dfd = openat(procfd, "self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL)
+		return rt_error_set(err, errno, "list our fds in /proc/self/fd");
+	dfd = -1; /* the DIR owns it now */
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd < first || fd == dirfd(d) ||
+		    is_kept((int)fd, keep, n))
+			continue;
+		close((int)fd);
+	}
+	return 0;
+}
+
+int rt_process_close_fds_except(int procfd, int first, const int *keep, size_t n_keep,
+				struct rt_error *err)
+{
+	cleanup_free int *k = malloc((n_keep + 1) * sizeof(int));
+	size_t n = 0;
+	int lo = first;
+
+	if (k == NULL)
+		return rt_error_set(err, ENOMEM, "close the fds husk does not pass on");
+	for (size_t i = 0; i < n_keep; i++)
+		if (keep[i] >= first)
+			k[n++] = keep[i];
+	qsort(k, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i <= n; i++) {
+		int hi = i < n ? k[i] - 1 : INT_MAX;
+		if (hi >= lo && rt_sys_close_range((unsigned)lo, (unsigned)hi, 0) < 0)
+			return close_listed_fds(procfd, first, k, n, err);
+		if (i < n)
+			lo = k[i] + 1;
+	}
 	return 0;
 }
 

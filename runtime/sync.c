@@ -88,9 +88,43 @@ int rt_sync_recv(int fd, struct rt_sync_msg *msg, int *ret_fd)
 	return 0;
 }
 
+int rt_sync_write(int fd, int type, int value, const char *text)
+{
+	struct rt_sync_msg m = {.type = type, .value = value};
+	size_t len = offsetof(struct rt_sync_msg, text);
+
+	if (text) {
+		snprintf(m.text, sizeof(m.text), "%s", text);
+		len += strlen(m.text) + 1;
+	}
+	for (;;) {
+		ssize_t n = write(fd, &m, len);
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+int rt_sync_read(int fd, struct rt_sync_msg *msg)
+{
+	ssize_t n;
+
+	memset(msg, 0, offsetof(struct rt_sync_msg, text) + 1);
+	do
+		n = read(fd, msg, sizeof(*msg));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	if ((size_t)n <= offsetof(struct rt_sync_msg, text))
+		msg->text[0] = '\0';
+	return 0;
+}
+
 void rt_sync_fail(int fd, const struct rt_error *err)
 {
-	rt_sync_send(fd, RT_SYNC_ERROR, err->errnum, err->msg ? err->msg : "unknown error", -1);
+	rt_sync_write(fd, RT_SYNC_ERROR, err->errnum, err->msg ? err->msg : "unknown error");
 	_exit(1);
 }
 

@@ -33,7 +33,12 @@ int rt_sync_recv(int fd, struct rt_sync_msg *msg, int *ret_fd);
  * (the parent died before the death signal was armed and will never send it), else 0.
  * getppid() cannot tell in a new pid namespace, where it is 0 whoever the parent is. */
 int rt_sync_peer_gone(int fd);
-/* Child side: send err and exit(1).  Never returns. */
+/* Child side, once a seccomp filter may be in place: the same messages (no fd) by write()
+ * and read(), the calls runc makes there, which a profile allows where it may not allow
+ * sendmsg or recvmsg.  A write to a parent that went away raises SIGPIPE. */
+int rt_sync_write(int fd, int type, int value, const char *text);
+int rt_sync_read(int fd, struct rt_sync_msg *msg);
+/* Child side: write err and exit(1).  Never returns. */
 void rt_sync_fail(int fd, const struct rt_error *err) __attribute__((noreturn));
 /* Parent side: wait for a message of the given type; an ERROR message or EOF becomes err. */
 int rt_sync_expect(int fd, int type, struct rt_sync_msg *msg, int *ret_fd, struct rt_error *err);

@@ -209,7 +209,7 @@ static void test_bad_rules(void **state)
 	struct cg_device_rule bad_major = {1, 'c', -2, 1, RWM};
 
 	assert_int_equal(cg_devices_program(&bad_type, 1, &insns, &n, &err), -1);
-	assert_string_equal(err.msg, "devices[0]: type `x` is not a, b or c: Invalid argument");
+	assert_string_equal(err.msg, "devices[0]: type `x` is not a, b or c: invalid argument");
 	rt_error_release(&err);
 	assert_int_equal(cg_devices_program(&bad_major, 1, &insns, &n, &err), -1);
 	rt_error_release(&err);

@@ -282,7 +282,7 @@ static void test_write_error_names_file(void **state)
 	l->n_unified = 1;
 	assert_int_equal(cg_apply_at(f->fd, "c", l, ALL_CONTROLLERS, 0, NULL, &err), -1);
 	assert_string_equal(err.msg, "cgroup `c`: linux.resources.unified: open memory.nosuchfile: "
-				     "No such file or directory");
+				     "no such file or directory");
 	rt_error_release(&err);
 	cg_limits_free(l);
 }

@@ -46,7 +46,7 @@ static void test_cap_from_name(void **state)
 	assert_int_equal(cap, 40);
 
 	assert_int_equal(rt_cap_from_name("cap_sys_admin", &cap, &err), -1);
-	assert_string_equal(err.msg, "unknown capability \"cap_sys_admin\": Invalid argument");
+	assert_string_equal(err.msg, "unknown capability \"cap_sys_admin\": invalid argument");
 	rt_error_release(&err);
 	assert_int_equal(rt_cap_from_name("CAP_FLY", &cap, &err), -1);
 	assert_non_null(strstr(err.msg, "\"CAP_FLY\""));

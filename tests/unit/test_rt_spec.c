@@ -1003,7 +1003,7 @@ static void test_load_bundle(void **state)
 	unlink(cfg);
 	assert_int_equal(rt_spec_load(dir, &spec, &err), -1);
 	assert_non_null(strstr(err.msg, "config.json"));
-	assert_non_null(strstr(err.msg, "No such file"));
+	assert_non_null(strstr(err.msg, "no such file"));
 	rt_error_release(&err);
 	assert_int_equal(rt_spec_load("/nonexistent/bundle", &spec, &err), -1);
 	assert_non_null(strstr(err.msg, "/nonexistent/bundle"));
