@@ -401,7 +401,7 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 	/* from here the program may outlive husk (--detach) */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec `%s`", exe);
+	rt_process_exec_error(err, errno, exe);
 }
 
 static void __attribute__((noreturn)) child_main(struct exec_ctx *c)

@@ -382,7 +382,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
 		return;
 	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec `%s`", exe);
+	rt_process_exec_error(err, errno, exe);
 }
 
 /* --- the runtime's own binary (the 2019 /proc/self/exe class) --- */

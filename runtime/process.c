@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "process.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -208,6 +209,19 @@ int rt_process_set_user(const struct rt_process *p, struct rt_error *err)
 	return 0;
 }
 
+/* A failed exec in runc's (Go's) words: `exec: "FILE": permission denied`.  The docker CLI
+ * matches "no such file or directory" and "permission denied" case-sensitively in the
+ * runtime's message to exit 127 or 126 (else 125): glibc's capitalised strerror misses. */
+int rt_process_exec_error(struct rt_error *err, int errnum, const char *file)
+{
+	char reason[128], msg[PATH_MAX + 160];
+
+	snprintf(reason, sizeof(reason), "%s", strerror(errnum));
+	reason[0] = (char)tolower((unsigned char)reason[0]);
+	snprintf(msg, sizeof(msg), "exec: \"%s\": %s", file, reason);
+	return rt_error_set_raw(err, errnum, msg);
+}
+
 /* Find the program the way execvp would, but with the container's PATH. */
 int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, struct rt_error *err)
 {
@@ -216,7 +230,7 @@ int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, st
 
 	if (strchr(file, '/')) {
 		if (access(file, X_OK) < 0)
-			return rt_error_set(err, errno, "exec: \"%s\"", file);
+			return rt_process_exec_error(err, errno, file);
 		snprintf(ret, len, "%s", file);
 		return 0;
 	}

@@ -22,6 +22,7 @@ int rt_process_set_user(const struct rt_process *p, struct rt_error *err);
 /* chdir to process.cwd (made if missing) and refuse a cwd outside the container's root. */
 int rt_process_enter_cwd(const struct rt_process *p, struct rt_error *err);
 /* args[0] through the container's PATH, as execvp would. */
+int rt_process_exec_error(struct rt_error *err, int errnum, const char *file);
 int rt_process_lookup_exec(const struct rt_process *p, char *ret, size_t len, struct rt_error *err);
 /* Load the filter (NULL: nothing) and hand a notify fd to the runtime over sync_fd. */
 int rt_process_install_seccomp(const struct rt_seccomp *seccomp, int sync_fd, struct rt_error *err);
