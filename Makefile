@@ -136,7 +136,7 @@ unit: $(UNIT_BINS) $(MNL_CHECK)
 BUILD_DEBS = gcc make pkg-config libcap-dev libseccomp-dev libjansson-dev libmnl-dev \
 	libnftnl-dev libarchive-dev libssl-dev libzstd-dev liblzma-dev zlib1g-dev
 TEST_DEBS = libcmocka-dev bats busybox-static iproute2 procps perl zstd python3 jq strace nftables \
-	runc podman conmon catatonit containerd
+	runc podman conmon catatonit containerd docker.io
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
 BENCH_DEBS = crun runc time umoci containernetworking-plugins
 APT_ENSURE = tests/helpers/apt-ensure

@@ -154,3 +154,31 @@ wait_for() {
 	done
 	fail "timed out waiting for: $*"
 }
+
+# --- cgroup limits on a cgroup v1 host (issue 15) ---
+# host_cgroup_layout: v2 when /sys/fs/cgroup is one cgroup2 hierarchy, else v1 (legacy or
+# hybrid: the resource controllers are v1 hierarchies, whatever sits at .../unified).
+host_cgroup_layout() {
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; else echo v1; fi
+}
+
+# HUSK_HAS_V1 says whether the husk under test has a cgroup v1 backend: yes, no, or auto (the
+# default), which reads linux.cgroup.v1 of `husk features`.
+husk_has_v1() {
+	case "${HUSK_HAS_V1:-auto}" in
+	yes | 1 | true) return 0 ;;
+	no | 0 | false) return 1 ;;
+	esac
+	"$HUSK" features 2>/dev/null | jq -e '.linux.cgroup.v1 == true' >/dev/null
+}
+
+# needs_cgroup_limits RT: called first by a scenario that sets resource limits.  On a v1 host
+# with a husk that has no v1 backend, the husk scenario FAILS here with the reason: a missing
+# feature is a failure, never a skip.  HUSK_HAS_V1=yes runs it regardless.
+needs_cgroup_limits() {
+	[ "$1" = husk ] || return 0
+	[ "$(host_cgroup_layout)" = v1 ] || return 0
+	husk_has_v1 && return 0
+	fail "this host's cgroup controllers are v1 and $HUSK has no cgroup v1 backend" \
+		"(HUSK_HAS_V1=${HUSK_HAS_V1:-auto}; husk features: linux.cgroup.v1 is not true): resource limits cannot work"
+}
