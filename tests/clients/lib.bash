@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers for the client suites (podman.bats, containerd.bats): real orchestrators driving the
-# runtime, each scenario first with runc (which proves the test) and then with husk.
+# Helpers for the client suites (podman.bats, containerd.bats, docker.bats): real orchestrators
+# driving the runtime, each scenario first with runc (which proves the test) and then with husk.
 #
 # Everything lives under the suite's $BATS_FILE_TMPDIR: the clients' roots, configs, sockets,
 # the images built from busybox-static, and one argv-recording wrapper per runtime.  The
