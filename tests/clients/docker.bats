@@ -72,7 +72,7 @@ teardown_file() {
 	[ -n "${CT:-}" ] && [ -f "$CT/dk-dir" ] || return 0
 	DK=$(cat "$CT/dk-dir")
 	local pid f p d
-	dk rm -f $(dk ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+	rm_all_containers
 	if [ -f "$CT/dockerd.pid" ]; then
 		pid=$(cat "$CT/dockerd.pid")
 		kill "$pid" 2>/dev/null || true
@@ -84,14 +84,14 @@ teardown_file() {
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
 	done
 	# the containers' processes, should anything above have failed, and their cgroups
-	for d in $(find /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" -depth -type d 2>/dev/null); do
-		grep -qxF "$d" "$CT/preexisting" && continue
-		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-	done
+	while read -r d; do
+		grep -qxF "$d" "$CT/preexisting" || [ ! -f "$d/cgroup.procs" ] && continue
+		while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$d/cgroup.procs"
+	done < <(cgroup_dirs)
 	sleep 0.2
-	for d in $(find /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" -depth -type d 2>/dev/null); do
+	while read -r d; do
 		grep -qxF "$d" "$CT/preexisting" || rmdir "$d" 2>/dev/null || true
-	done
+	done < <(cgroup_dirs)
 	grep -F "$DK" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null || true
 	done
@@ -100,6 +100,18 @@ teardown_file() {
 	for p in $FIXED_DIRS; do
 		grep -qxF "$p" "$CT/preexisting" || rmdir "$p" 2>/dev/null || true
 	done
+}
+
+# cgroup_dirs: the suite's cgroup parent and everything under it, in every hierarchy, deepest
+# first
+cgroup_dirs() {
+	find /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" -depth -type d 2>/dev/null
+}
+
+rm_all_containers() {
+	local -a ids
+	mapfile -t ids < <(dk ps -aq 2>/dev/null)
+	[ ${#ids[@]} = 0 ] || dk rm -f "${ids[@]}" >/dev/null 2>&1 || true
 }
 
 # dk ARGS...: the docker client against this suite's dockerd
@@ -128,7 +140,7 @@ with_runtime() {
 
 teardown() {
 	# a failed scenario must not leave containers for the next one
-	dk rm -f $(dk ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+	rm_all_containers
 	dk volume prune -f >/dev/null 2>&1 || true
 }
 
@@ -220,7 +232,7 @@ scn_detach_logs() {
 	assert_output_contains to-stderr
 	run --separate-stderr dk logs "l-$RT"
 	assert_eq "$output" to-stdout "logs stdout"
-	assert_eq "$stderr" to-stderr "logs stderr"
+	assert_eq "${stderr:-}" to-stderr "logs stderr"
 }
 
 scn_exec() {
@@ -483,7 +495,7 @@ scn_rm_f_events() {
 	assert_success
 	local want
 	for want in create start kill die destroy; do
-		grep -qx "$want" <<<"$output" || fail "events: no '$want' in: $(echo $output)"
+		grep -qx "$want" <<<"$output" || fail "events: no '$want' in: ${output//$'\n'/ }"
 	done
 }
 
