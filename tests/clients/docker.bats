@@ -273,10 +273,9 @@ scn_stop_kill_restart() {
 	assert_eq "$(inspect '{{.State.Status}}' "s-$RT")" exited "status after stop"
 	assert_eq "$(inspect '{{.State.ExitCode}}' "s-$RT")" 137 "exit code after stop"
 	# a process that handles SIGTERM stops at once, with its own status
-	run dr -d --name "t-$RT" "$IMG" sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done'
+	run dr -d --name "t-$RT" "$IMG" sh -c 'trap "exit 42" TERM; touch /tmp/trapped; while :; do sleep 0.1; done'
 	assert_success
-	wait_status "t-$RT" running
-	sleep 0.3
+	wait_for dk exec "t-$RT" test -e /tmp/trapped
 	run dk stop -t 10 "t-$RT"
 	assert_success
 	assert_eq "$(inspect '{{.State.ExitCode}}' "t-$RT")" 42 "exit code after stop with a TERM trap"
@@ -303,6 +302,7 @@ scn_pause_unpause() {
 	run dr -d --name "p-$RT" "$IMG" sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/count; done'
 	assert_success
 	wait_status "p-$RT" running
+	wait_for dk exec "p-$RT" test -s /tmp/count
 	run dk pause "p-$RT"
 	assert_success
 	assert_eq "$(inspect '{{.State.Status}}' "p-$RT")" paused "status after pause"
