@@ -24,7 +24,7 @@ DOCKER=/usr/bin/docker # not /usr/local/bin/docker (another client, without a da
 CG_PARENT=husk-docker-test # at the hierarchies' roots: dockerd gets /$CG_PARENT (relative
 # parents are taken relative to the runtime's own cgroup)
 # dockerd's and containerd's fixed directories, children first
-FIXED_DIRS="/run/docker/plugins /run/docker /run/containerd/s /run/containerd/fifo /run/containerd"
+FIXED_DIRS="/run/docker/plugins /run/docker $CONTAINERD_FIXED_DIRS"
 
 setup_file() {
 	[ -x "$DOCKER" ] || skip "$DOCKER is not installed (make test-deps: docker.io)"
@@ -36,13 +36,8 @@ setup_file() {
 	[ -n "$RUNC" ] && make_wrapper runc "$RUNC"
 	make_wrapper husk "$HUSK"
 	# what exists before dockerd runs is not ours to remove afterwards
-	local p
-	for p in $FIXED_DIRS; do
-		[ -e "$p" ] && echo "$p"
-	done >"$CT/preexisting"
-	for p in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
-		[ -e "$p" ] && echo "$p"
-	done >>"$CT/preexisting"
+	# shellcheck disable=SC2086
+	note_preexisting $FIXED_DIRS /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"
 	# (a daemon.json of our own, also so that the host's /etc/docker/daemon.json is not read)
 	echo "{\"deprecated-key-path\": \"$DK/key.json\"}" >"$DK/daemon.json"
 	export DOCKER_CONFIG=$DK/client
@@ -71,7 +66,7 @@ setup_file() {
 teardown_file() {
 	[ -n "${CT:-}" ] && [ -f "$CT/dk-dir" ] || return 0
 	DK=$(cat "$CT/dk-dir")
-	local pid f p d
+	local pid f d
 	rm_all_containers
 	if [ -f "$CT/dockerd.pid" ]; then
 		pid=$(cat "$CT/dockerd.pid")
@@ -85,21 +80,19 @@ teardown_file() {
 	done
 	# the containers' processes, should anything above have failed, and their cgroups
 	while read -r d; do
-		grep -qxF "$d" "$CT/preexisting" || [ ! -f "$d/cgroup.procs" ] && continue
+		is_preexisting "$d" || [ ! -f "$d/cgroup.procs" ] && continue
 		while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$d/cgroup.procs"
 	done < <(cgroup_dirs)
 	sleep 0.2
 	while read -r d; do
-		grep -qxF "$d" "$CT/preexisting" || rmdir "$d" 2>/dev/null || true
+		remove_if_ours "$d"
 	done < <(cgroup_dirs)
 	grep -F "$DK" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null || true
 	done
 	rm -rf "$DK"
-	# dockerd's and containerd's fixed directories, when this suite made them and they are empty
-	for p in $FIXED_DIRS; do
-		grep -qxF "$p" "$CT/preexisting" || rmdir "$p" 2>/dev/null || true
-	done
+	# shellcheck disable=SC2086
+	remove_if_ours $FIXED_DIRS
 }
 
 # cgroup_dirs: the suite's cgroup parent and everything under it, in every hierarchy, deepest

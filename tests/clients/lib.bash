@@ -182,3 +182,30 @@ needs_cgroup_limits() {
 	fail "this host's cgroup controllers are v1 and $HUSK has no cgroup v1 backend" \
 		"(HUSK_HAS_V1=${HUSK_HAS_V1:-auto}; husk features: linux.cgroup.v1 is not true): resource limits cannot work"
 }
+
+# --- what the daemons write outside the suite's directories ---
+# containerd 1.6 keeps the shims' sockets and the stdio fifos under fixed paths, whatever its
+# root and state dirs say (children first, for remove_if_ours)
+CONTAINERD_FIXED_DIRS="/run/containerd/s /run/containerd/fifo /run/containerd"
+
+# note_preexisting PATH...: record which PATHs exist before the suite starts its daemons
+note_preexisting() {
+	local p
+	for p in "$@"; do
+		[ -e "$p" ] && echo "$p"
+	done >>"$CT/preexisting"
+	return 0
+}
+
+# is_preexisting PATH: PATH was there before the suite (note_preexisting)
+is_preexisting() {
+	grep -qxF "$1" "$CT/preexisting" 2>/dev/null
+}
+
+# remove_if_ours DIR...: remove each DIR that the suite made, once empty
+remove_if_ours() {
+	local p
+	for p in "$@"; do
+		is_preexisting "$p" || rmdir "$p" 2>/dev/null || true
+	done
+}
