@@ -59,7 +59,7 @@ cg_dirs() {
 	return 0
 }
 
-# cg_path ID FILE: the file, named as in cgroup v2, that holds FILE's value in this mode.
+# cg_path ID FILE: the path of the file that holds, in this mode, what cgroup v2's FILE holds.
 cg_path() {
 	if [ "$CG_MODE" != legacy ]; then
 		echo "$(cg_dir "$1")/$2"
