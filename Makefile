@@ -75,7 +75,8 @@ LIBRUNTIME = $(BUILD)/libruntime.a
 HUSK = $(BUILD)/husk
 
 .PHONY: all install uninstall deps test-deps vm-deps bench-deps check check-unit check-integration \
-	check-vm bench demo format format-check clean help unit
+	check-vm check-vm-runc check-vm-legacy check-vm-legacy-runc bench demo format format-check \
+	clean help unit
 
 all: $(HUSK)
 
@@ -136,7 +137,7 @@ unit: $(UNIT_BINS) $(MNL_CHECK)
 BUILD_DEBS = gcc make pkg-config libcap-dev libseccomp-dev libjansson-dev libmnl-dev \
 	libnftnl-dev libarchive-dev libssl-dev libzstd-dev liblzma-dev zlib1g-dev
 TEST_DEBS = libcmocka-dev bats busybox-static iproute2 procps perl zstd python3 jq strace nftables \
-	runc podman conmon catatonit containerd
+	runc podman conmon catatonit containerd docker.io
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
 BENCH_DEBS = crun runc time umoci containernetworking-plugins
 APT_ENSURE = tests/helpers/apt-ensure
@@ -174,11 +175,16 @@ check-integration: all
 
 # The VM runs the husk just built (run-tests passes HUSK, the binary under test, the same way);
 # check-vm-runc runs the same guest tests against runc, which checks the tests themselves;
+# the -legacy variants run them on cgroup v1 hierarchies instead of cgroup2;
 # check-vm-lib runs tests/vm/cg_smoke.c, the cgroups/ library alone.
 check-vm: vm-deps all
 	tests/vm/run $(abspath $(HUSK))
 check-vm-runc: vm-deps
 	tests/vm/run $$(command -v runc || echo /usr/sbin/runc)
+check-vm-legacy: vm-deps all
+	tests/vm/run-legacy $(abspath $(HUSK))
+check-vm-legacy-runc: vm-deps
+	tests/vm/run-legacy $$(command -v runc || echo /usr/sbin/runc)
 check-vm-lib: vm-deps $(LIBCGROUPS) $(LIBCOMMON)
 	tests/vm/run --lib
 
@@ -201,7 +207,7 @@ help:
 	@echo "make [all]            build $(HUSK)"
 	@echo "make demo             install what is missing, build, run a container (root)"
 	@echo "make check            install test dependencies and run every test (root)"
-	@echo "make check-vm         cgroup v2 tests in a qemu VM"
+	@echo "make check-vm         cgroup v2 tests in a qemu VM (check-vm-legacy: on cgroup v1)"
 	@echo "make bench            benchmarks against crun and runc"
 	@echo "make install          PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make SANITIZE=1       ASan+UBSan build in build/san"

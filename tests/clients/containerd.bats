@@ -6,7 +6,8 @@
 # suite's tmpdir, the CRI plugin off.  It is started by hand in setup_file and stopped by its
 # pid in teardown_file (with any shim left behind, by the pids the shims recorded).  The image
 # is an OCI archive of busybox-static made by tests/helpers/mkimage and `ctr image import`ed.
-# The runtime's own state goes to --runc-root under the tmpdir too.
+# The runtime's own state goes to --runc-root under the tmpdir too.  What containerd writes
+# outside them (/run/containerd/s and fifo) goes at the end when the suite made it.
 
 load lib
 
@@ -18,6 +19,8 @@ setup_file() {
 	export CT=$BATS_FILE_TMPDIR
 	local d=$CT/ctd
 	mkdir -p "$d"
+	# shellcheck disable=SC2086
+	note_preexisting $CONTAINERD_FIXED_DIRS
 	[ -n "$RUNC" ] && make_wrapper runc "$RUNC"
 	make_wrapper husk "$HUSK"
 	cat >"$d/config.toml" <<-EOF
@@ -67,6 +70,8 @@ teardown_file() {
 	grep -F "$CT" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null || true
 	done
+	# shellcheck disable=SC2086
+	remove_if_ours $CONTAINERD_FIXED_DIRS
 }
 
 # c ARGS...: ctr against this suite's containerd

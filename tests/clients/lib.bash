@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers for the client suites (podman.bats, containerd.bats): real orchestrators driving the
-# runtime, each scenario first with runc (which proves the test) and then with husk.
+# Helpers for the client suites (podman.bats, containerd.bats, docker.bats): real orchestrators
+# driving the runtime, each scenario first with runc (which proves the test) and then with husk.
 #
 # Everything lives under the suite's $BATS_FILE_TMPDIR: the clients' roots, configs, sockets,
 # the images built from busybox-static, and one argv-recording wrapper per runtime.  The
@@ -153,4 +153,59 @@ wait_for() {
 		sleep 0.1
 	done
 	fail "timed out waiting for: $*"
+}
+
+# --- cgroup limits on a cgroup v1 host (issue 15) ---
+# host_cgroup_layout: v2 when /sys/fs/cgroup is one cgroup2 hierarchy, else v1 (legacy or
+# hybrid: the resource controllers are v1 hierarchies, whatever sits at .../unified).
+host_cgroup_layout() {
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; else echo v1; fi
+}
+
+# HUSK_HAS_V1 says whether the husk under test has a cgroup v1 backend: yes, no, or auto (the
+# default), which reads linux.cgroup.v1 of `husk features`.
+husk_has_v1() {
+	case "${HUSK_HAS_V1:-auto}" in
+	yes | 1 | true) return 0 ;;
+	no | 0 | false) return 1 ;;
+	esac
+	"$HUSK" features 2>/dev/null | jq -e '.linux.cgroup.v1 == true' >/dev/null
+}
+
+# needs_cgroup_limits RT: called first by a scenario that sets resource limits.  On a v1 host
+# with a husk that has no v1 backend, the husk scenario FAILS here with the reason: a missing
+# feature is a failure, never a skip.  HUSK_HAS_V1=yes runs it regardless.
+needs_cgroup_limits() {
+	[ "$1" = husk ] || return 0
+	[ "$(host_cgroup_layout)" = v1 ] || return 0
+	husk_has_v1 && return 0
+	fail "this host's cgroup controllers are v1 and $HUSK has no cgroup v1 backend" \
+		"(HUSK_HAS_V1=${HUSK_HAS_V1:-auto}; husk features: linux.cgroup.v1 is not true): resource limits cannot work"
+}
+
+# --- what the daemons write outside the suite's directories ---
+# containerd 1.6 keeps the shims' sockets and the stdio fifos under fixed paths, whatever its
+# root and state dirs say (children first, for remove_if_ours)
+CONTAINERD_FIXED_DIRS="/run/containerd/s /run/containerd/fifo /run/containerd"
+
+# note_preexisting PATH...: record which PATHs exist before the suite starts its daemons
+note_preexisting() {
+	local p
+	for p in "$@"; do
+		[ -e "$p" ] && echo "$p"
+	done >>"$CT/preexisting"
+	return 0
+}
+
+# is_preexisting PATH: PATH was there before the suite (note_preexisting)
+is_preexisting() {
+	grep -qxF "$1" "$CT/preexisting" 2>/dev/null
+}
+
+# remove_if_ours DIR...: remove each DIR that the suite made, once empty
+remove_if_ours() {
+	local p
+	for p in "$@"; do
+		is_preexisting "$p" || rmdir "$p" 2>/dev/null || true
+	done
 }

@@ -6,9 +6,10 @@
 # the same, because conmon's exit command (`podman container cleanup`) is built from both.
 # containers.conf lists husk in runtime_supports_json (podman passes --log-format json only to
 # those), sets default_ulimits to what this host allows (no CAP_SYS_RESOURCE here: podman's
-# defaults would raise hard limits) and pids_limit = 0 (a hybrid-cgroup host has no pids
-# controller in cgroup v2).  Networking: --network none, and a pod whose containers share the
-# infra container's network namespace (its loopback only).
+# defaults would raise hard limits).  podman's default pids_limit (2048) stays: every container
+# has a pids limit, which on a cgroup v1 host needs husk's v1 backend, so with_runtime calls
+# needs_cgroup_limits (lib.bash).  Networking: --network none, and a pod whose containers
+# share the infra container's network namespace (its loopback only).
 
 load lib
 
@@ -27,7 +28,6 @@ setup_file() {
 	cat >"$CT/containers.conf" <<-EOF
 		[containers]
 		default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-		pids_limit = 0
 		netns = "none"
 		[engine]
 		cgroup_manager = "cgroupfs"
@@ -68,6 +68,7 @@ pm() {
 with_runtime() {
 	RT=$1
 	runtime_binary "$RT" >/dev/null
+	needs_cgroup_limits "$RT" # the default pids limit
 	: >"$CT/argv-$RT.log"
 	"$2"
 	check_argv "$RT"
@@ -91,6 +92,8 @@ scn_run_rm_echo() {
 scn_run_d_exec_stop_rm() {
 	run pm run -d --name "x-$RT" localhost/busybox:test sleep 1000
 	assert_success
+	run pm inspect -f '{{.HostConfig.PidsLimit}}' "x-$RT"
+	assert_eq "$output" 2048 "podman's default pids limit"
 	run pm exec "x-$RT" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "'
 	assert_success
 	assert_eq "${lines[0]}" in-exec "exec output"

@@ -86,6 +86,24 @@ create_fails() {
 	assert_nothing_left
 }
 
+# Clients read the reason in the runtime's message, case and all: the docker CLI exits 127
+# for "no such file or directory" and 126 for "permission denied" (Go's words), else 125.
+@test "bad input: a program missing or not executable gets runc's lower-case reason" {
+	set_args /no/such/binary
+	run --separate-stderr husk_run
+	assert_failure
+	[[ "$stderr" == */no/such/binary*"no such file or directory"* ]] || fail "missing: $stderr"
+	set_args /etc/passwd
+	run --separate-stderr husk_run
+	assert_failure
+	[[ "$stderr" == */etc/passwd*"permission denied"* ]] || fail "not executable: $stderr"
+	set_args /tmp
+	run --separate-stderr husk_run
+	assert_failure
+	[[ "$stderr" == */tmp*"permission denied"* ]] || fail "a directory: $stderr"
+	assert_nothing_left
+}
+
 @test "bad input: a missing rootfs" {
 	rm -rf "$BUNDLE/rootfs"
 	create_fails

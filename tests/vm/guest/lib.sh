@@ -31,11 +31,86 @@ wait_until() {
 	return 1
 }
 
-cg_dir() { echo "$CG_ROOT/$CG_PARENT/$1"; }
+# CG_MODE: v2 (one cgroup2 hierarchy) or legacy (a v1 hierarchy per controller, under
+# $CG_ROOT/CONTROLLER), set by tests/vm/run (VM_CGROUP).  The tests name cgroup v2's files; the
+# helpers below read the v1 file that holds the same value in legacy mode.
+CG_MODE=$(cat /etc/vm-cgroup 2>/dev/null || echo v2)
+
+# cg_dir ID [CONTROLLER]: the container's cgroup; in legacy mode, the one in CONTROLLER's
+# hierarchy (default pids, whose cgroup.procs lists every process).
+cg_dir() {
+	if [ "$CG_MODE" = legacy ]; then
+		echo "$CG_ROOT/${2:-pids}/$CG_PARENT/$1"
+	else
+		echo "$CG_ROOT/$CG_PARENT/$1"
+	fi
+}
+
+# cg_dirs ID: every cgroup directory of the container that exists (one per hierarchy).
+cg_dirs() {
+	if [ "$CG_MODE" = legacy ]; then
+		for _h in "$CG_ROOT"/*/; do
+			[ -L "${_h%/}" ] && continue # cpu -> cpu,cpuacct
+			[ -d "$_h$CG_PARENT/$1" ] && echo "$_h$CG_PARENT/$1"
+		done
+	else
+		[ -d "$(cg_dir "$1")" ] && cg_dir "$1"
+	fi
+	return 0
+}
+
+# cg_path ID FILE: the path of the file that holds, in this mode, what cgroup v2's FILE holds.
+cg_path() {
+	if [ "$CG_MODE" != legacy ]; then
+		echo "$(cg_dir "$1")/$2"
+		return
+	fi
+	case $2 in
+	memory.max) echo "$(cg_dir "$1" memory)/memory.limit_in_bytes" ;;
+	memory.events) echo "$(cg_dir "$1" memory)/memory.oom_control" ;; # its oom_kill line
+	cpu.stat) echo "$(cg_dir "$1" cpu)/cpu.stat" ;;
+	pids.* | cgroup.procs) echo "$(cg_dir "$1" pids)/$2" ;;
+	*) echo "$(cg_dir "$1")/no-v1-counterpart-of-$2" ;;
+	esac
+}
+
+# cg_read ID FILE: the value of a cgroup v2 FILE (see cg_path), plus two that v1 spreads over
+# several files: cpu.max ("QUOTA PERIOD", QUOTA max when unlimited) and memory.swap.max (the
+# swap allowed on top of memory: memory.memsw.limit_in_bytes minus memory.limit_in_bytes).
+cg_read() {
+	if [ "$CG_MODE" = legacy ]; then
+		case $2 in
+		cpu.max)
+			_q=$(cat "$(cg_dir "$1" cpu)/cpu.cfs_quota_us") || return 1
+			[ "$_q" = -1 ] && _q=max
+			echo "$_q $(cat "$(cg_dir "$1" cpu)/cpu.cfs_period_us")"
+			return
+			;;
+		memory.swap.max)
+			_m=$(cat "$(cg_dir "$1" memory)/memory.limit_in_bytes") || return 1
+			_s=$(cat "$(cg_dir "$1" memory)/memory.memsw.limit_in_bytes") || return 1
+			echo $((_s - _m))
+			return
+			;;
+		esac
+	fi
+	cat "$(cg_path "$1" "$2")"
+}
 
 # cg_key FILE KEY ID: the value of "KEY value" in a flat-keyed cgroup file (cpu.stat, memory.events).
 cg_key() {
-	awk -v k="$2" '$1 == k {print $2}' "$(cg_dir "$3")/$1"
+	_k=$2
+	[ "$CG_MODE" = legacy ] && [ "$_k" = throttled_usec ] && _k=throttled_time # ns in v1
+	awk -v k="$_k" '$1 == k {print $2}' "$(cg_path "$3" "$1")"
+}
+
+# cg_frozen ID: 1 when the container's cgroup is frozen, else 0.
+cg_frozen() {
+	if [ "$CG_MODE" = legacy ]; then
+		[ "$(cat "$(cg_dir "$1" freezer)/freezer.state")" = FROZEN ] && echo 1 || echo 0
+	else
+		awk '$1 == "frozen" {print $2}' "$(cg_dir "$1")/cgroup.events"
+	fi
 }
 
 # make_bundle ID RESOURCES_JSON ARG...: a busybox bundle in $BUNDLES/ID whose process runs ARG...
@@ -99,12 +174,17 @@ ct_run() {
 	rt run -d --bundle "$BUNDLES/$1" "$1" </dev/null >"$BUNDLES/$1/out" 2>&1 ||
 		fail "run $1: $(cat "$BUNDLES/$1/out")"
 	[ -d "$(cg_dir "$1")" ] || fail "run $1: no cgroup $(cg_dir "$1")"
+	if [ "$CG_MODE" = legacy ]; then
+		for _c in memory cpu pids freezer devices; do
+			[ -d "$(cg_dir "$1" $_c)" ] || fail "run $1: no cgroup $(cg_dir "$1" $_c)"
+		done
+	fi
 }
 
 # ct_delete ID: delete -f, then the container's cgroup must be gone.
 ct_delete() {
 	rt delete -f "$1" || fail "delete -f $1"
-	[ ! -e "$(cg_dir "$1")" ] || fail "delete $1 left $(cg_dir "$1") behind"
+	[ -z "$(cg_dirs "$1")" ] || fail "delete $1 left $(cg_dirs "$1") behind"
 	rt state "$1" >/dev/null 2>&1 && fail "state $1 still works after delete"
 	return 0
 }
