@@ -11,19 +11,15 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 
-static const char *const controller_names[] = {"cpuset",  "cpu",  "io",	  "memory",
-					       "hugetlb", "pids", "rdma", "misc"};
-
-static void warn_skipped(unsigned skipped)
+static void warn_skipped(const struct cg_hierarchy *h, unsigned skipped)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(controller_names); i++) {
-		int c = cg_controller_from_name(controller_names[i], strlen(controller_names[i]));
-		if (c >= 0 && (skipped & CG_BIT(c)))
-			rt_warn("cgroup controller `%s` is not available in the cgroup v2 "
-				"hierarchy: its "
+	for (int c = 0; c < CG_N_CONTROLLERS; c++)
+		if (skipped & CG_BIT(c))
+			rt_warn("cgroup controller `%s` is not available (cgroup layout %s): its "
 				"limits are not applied (--skip-unavailable-limits)",
-				controller_names[i]);
-	}
+				h->layout == CG_LAYOUT_UNIFIED ? cg_controller_name(c)
+							       : cg_controller_v1_name(c),
+				cg_layout_name(h->layout));
 }
 
 /* containerd's ctr always asks for cpu.shares 1024, the v1 default.  Where the cgroup v2
@@ -58,8 +54,12 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 		}
 		return rt_error_wrap(err, "linux.resources");
 	}
-	if (cg_own_cgroup(&own, err) < 0)
-		goto fail;
+	/* a legacy host has no cgroup2 line: relative paths are then taken from the root */
+	if (cg_own_cgroup(&own, err) < 0) {
+		if (ret->h->layout != CG_LAYOUT_LEGACY)
+			goto fail;
+		rt_error_release(err);
+	}
 	if (g->cgroup_manager == RT_CGROUP_MANAGER_SYSTEMD) {
 		pflags |= CG_PATH_SYSTEMD;
 		rt_log(RT_LOG_INFO, "no systemd manager: cgroupsPath `%s` mapped to cgroupfs",
@@ -71,10 +71,13 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 	}
 	if (g->skip_unavailable_limits)
 		flags |= CG_SKIP_UNAVAILABLE;
-	/* the program is attached before the container's program runs, by the caller
-	 * (rt_cgroup_devices_*); a rootless container in its own user namespace gets none */
-	flags |= CG_NO_DEVICE_PROGRAM;
-	if (!(lx->ns[RT_NS_USER].present && getuid() != 0) &&
+	/* v2: the program is attached before the container's program runs, by the caller
+	 * (rt_cgroup_devices_*); v1: cg_create writes the device lists; a rootless container in
+	 * its own user namespace gets neither */
+	int rootless_userns = lx->ns[RT_NS_USER].present && getuid() != 0;
+	if (ret->h->layout == CG_LAYOUT_UNIFIED || rootless_userns)
+		flags |= CG_NO_DEVICE_PROGRAM;
+	if (ret->h->layout == CG_LAYOUT_UNIFIED && !rootless_userns &&
 	    cg_devices_build(lx->resources ? lx->resources->devices : NULL,
 			     lx->resources ? lx->resources->n_devices : 0, 1, &ret->dev_insns,
 			     &ret->dev_n, err) < 0)
@@ -82,7 +85,7 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 	drop_default_shares(ret->h, lx->resources);
 	if (cg_create(ret->h, rel, lx->resources, flags, &ret->cg, err) < 0)
 		goto fail;
-	warn_skipped(ret->cg->skipped);
+	warn_skipped(ret->h, ret->cg->skipped);
 	return 0;
 fail:
 	rt_cgroup_close(ret);

@@ -266,6 +266,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	char exe[PATH_MAX];
 	pid_t pid = host_pid(ctx->procfd);
 
+	if (ctx->cgroup_attach && cg_attach(ctx->cgroup_attach, 0, err) < 0)
+		return;
 	if (join_namespaces(ctx, 1, err) < 0)
 		return;
 	if (ctx->unshare_flags & ~CLONE_NEWTIME) {

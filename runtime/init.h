@@ -8,6 +8,8 @@
 
 #include "spec.h"
 
+struct cg_cgroup;
+
 struct rt_init_ctx {
 	const struct rt_spec *spec;
 	const struct rt_process *process; /* spec->process, or the exec'd process */
@@ -32,6 +34,9 @@ struct rt_init_ctx {
 			 * (CLONE_VM|CLONE_VFORK): no READY/START exchange, nobody could answer */
 	int devices_fd; /* the device program's helper thread says here that it is attached
 			 * (rt_cgroup_devices_start); -1 when it was attached before the clone */
+	/* cgroup v1 hosts: the cgroup to join first thing, before the cgroup namespace is made
+	 * (its root is the cgroup the init is in then); NULL when clone3 placed us */
+	const struct cg_cgroup *cgroup_attach;
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

@@ -212,7 +212,8 @@ static void test_unlimited_values(void **state)
 	l->cpu_quota = CG_MAX;
 	l->has_io_weight = 0;
 	l->weight_devices = calloc(1, sizeof(*l->weight_devices));
-	l->weight_devices[0] = (struct cg_weight_device){8, 16, 1, 10};
+	l->weight_devices[0] =
+	    (struct cg_weight_device){.major = 8, .minor = 16, .has_weight = 1, .weight = 10};
 	l->n_weight_devices = 1;
 	assert_int_equal(cg_apply_at(f->fd, "test", l, ALL_CONTROLLERS, 0, NULL, &err), 0);
 	assert_string_equal(slurp(f, "memory.max"), "max");
