@@ -31,10 +31,10 @@ static const struct {
 	const char *name;
 	enum cg_controller c;
 } v1_names[] = {
-    {"cpuset", CG_CPUSET},   {"cpu", CG_CPU},	      {"cpuacct", CG_CPUACCT},
-    {"blkio", CG_IO},	     {"memory", CG_MEMORY},   {"hugetlb", CG_HUGETLB},
-    {"pids", CG_PIDS},	     {"rdma", CG_RDMA},	      {"misc", CG_MISC},
-    {"devices", CG_DEVICES}, {"freezer", CG_FREEZER}, {"net_cls", CG_NET_CLS},
+    {"cpuset", CG_CPUSET},     {"cpu", CG_CPU},		{"cpuacct", CG_CPUACCT},
+    {"blkio", CG_IO},	       {"memory", CG_MEMORY},	{"hugetlb", CG_HUGETLB},
+    {"pids", CG_PIDS},	       {"rdma", CG_RDMA},	{"misc", CG_MISC},
+    {"devices", CG_DEVICES},   {"freezer", CG_FREEZER}, {"net_cls", CG_NET_CLS},
     {"net_prio", CG_NET_PRIO},
 };
 
@@ -45,7 +45,8 @@ unsigned cg_v1_mount_controllers(const char *super_options)
 	for (const char *p = super_options; *p;) {
 		size_t len = strcspn(p, ",");
 		for (size_t i = 0; i < ARRAY_SIZE(v1_names); i++)
-			if (strlen(v1_names[i].name) == len && memcmp(v1_names[i].name, p, len) == 0)
+			if (strlen(v1_names[i].name) == len &&
+			    memcmp(v1_names[i].name, p, len) == 0)
 				mask |= CG_BIT(v1_names[i].c);
 		p += len;
 		p += *p == ',';
@@ -114,7 +115,8 @@ int cg_v1_parse_mountinfo(const char *text, struct cg_v1 **ret, struct rt_error 
 		char *mount, *super;
 		unsigned mask;
 		int seen = 0;
-		if (!cgroup1_line(l, &mount, &super) || (mask = cg_v1_mount_controllers(super)) == 0)
+		if (!cgroup1_line(l, &mount, &super) ||
+		    (mask = cg_v1_mount_controllers(super)) == 0)
 			continue;
 		/* the same hierarchy mounted twice (a bind mount): the first one */
 		for (size_t i = 0; i < v->n; i++)
@@ -170,9 +172,9 @@ int cg_layout_detect(enum cg_layout *ret, struct rt_error *err)
 				    "holds v1 hierarchies");
 	cg_v1_free(v, 1);
 	/* a cgroup2 at unified with no v1 controller mounted is a v2 host in all but name */
-	*ret = v == NULL ? CG_LAYOUT_UNIFIED
+	*ret = v == NULL				   ? CG_LAYOUT_UNIFIED
 	       : is_cgroup2_path("/sys/fs/cgroup/unified") ? CG_LAYOUT_HYBRID
-							    : CG_LAYOUT_LEGACY;
+							   : CG_LAYOUT_LEGACY;
 	return 0;
 }
 

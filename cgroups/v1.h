@@ -43,8 +43,7 @@ int cg_v1_create(struct cg_hierarchy *h, const char *path, const struct cg_limit
 		 int flags, struct cg_cgroup **ret, struct rt_error *err);
 int cg_v1_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret,
 	       struct rt_error *err);
-int cg_v1_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags,
-		 struct rt_error *err);
+int cg_v1_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags, struct rt_error *err);
 int cg_v1_freeze(struct cg_cgroup *cg, int frozen, struct rt_error *err);
 int cg_v1_is_frozen(struct cg_cgroup *cg, int *ret, struct rt_error *err);
 int cg_v1_signal(struct cg_cgroup *cg, int sig, struct rt_error *err);

@@ -54,7 +54,8 @@ static int apply_memory_swap(int fd, const struct cg_limits *l, struct rt_error 
 	int swap_first;
 
 	/* unlimited memory with swap unset: unlimited memory+swap too (where swap is counted) */
-	if (mem == CG_MAX && swap == 0 && faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0)
+	if (mem == CG_MAX && swap == 0 &&
+	    faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0)
 		swap = CG_MAX;
 	if (mem != 0 && swap != 0) {
 		if (read_i64(fd, "memory.limit_in_bytes", &cur, err) < 0)
@@ -63,13 +64,11 @@ static int apply_memory_swap(int fd, const struct cg_limits *l, struct rt_error 
 	} else {
 		swap_first = 0;
 	}
-	if (swap != 0 && swap_first &&
-	    write_i64(fd, "memory.memsw.limit_in_bytes", swap, err) < 0)
+	if (swap != 0 && swap_first && write_i64(fd, "memory.memsw.limit_in_bytes", swap, err) < 0)
 		goto memsw_fail;
 	if (mem != 0 && write_i64(fd, "memory.limit_in_bytes", mem, err) < 0)
 		return -1;
-	if (swap != 0 && !swap_first &&
-	    write_i64(fd, "memory.memsw.limit_in_bytes", swap, err) < 0)
+	if (swap != 0 && !swap_first && write_i64(fd, "memory.memsw.limit_in_bytes", swap, err) < 0)
 		goto memsw_fail;
 	return 0;
 memsw_fail:
@@ -113,8 +112,7 @@ static int apply_cpu(int fd, const struct cg_limits *l, struct rt_error *err)
 	}
 	/* a shorter period may be refused while the old quota is larger than it allows: then
 	 * the quota first */
-	if (l->has_cpu_period &&
-	    cg_write_u64_at(fd, "cpu.cfs_period_us", l->cpu_period, &e2) < 0) {
+	if (l->has_cpu_period && cg_write_u64_at(fd, "cpu.cfs_period_us", l->cpu_period, &e2) < 0) {
 		if (e2.errnum != EINVAL || !l->has_cpu_quota)
 			return error_move(err, &e2);
 		rt_error_release(&e2);
@@ -129,10 +127,10 @@ static int apply_cpu(int fd, const struct cg_limits *l, struct rt_error *err)
 	if (l->has_cpu_idle && write_i64(fd, "cpu.idle", l->cpu_idle, err) < 0)
 		return -1;
 	/* the period first: the runtime is checked against it */
-	if (l->has_cpu_rt_period && cg_write_u64_at(fd, "cpu.rt_period_us", l->cpu_rt_period, err) < 0)
+	if (l->has_cpu_rt_period &&
+	    cg_write_u64_at(fd, "cpu.rt_period_us", l->cpu_rt_period, err) < 0)
 		return -1;
-	if (l->has_cpu_rt_runtime &&
-	    write_i64(fd, "cpu.rt_runtime_us", l->cpu_rt_runtime, err) < 0)
+	if (l->has_cpu_rt_runtime && write_i64(fd, "cpu.rt_runtime_us", l->cpu_rt_runtime, err) < 0)
 		return -1;
 	return 0;
 }
@@ -169,11 +167,11 @@ static int write_blkio_weight(int fd, const char *what, const char *value, struc
 
 static int apply_blkio(int fd, const struct cg_limits *l, struct rt_error *err)
 {
-	static const char *const files[] = {
-	    [CG_THROTTLE_RBPS] = "blkio.throttle.read_bps_device",
-	    [CG_THROTTLE_WBPS] = "blkio.throttle.write_bps_device",
-	    [CG_THROTTLE_RIOPS] = "blkio.throttle.read_iops_device",
-	    [CG_THROTTLE_WIOPS] = "blkio.throttle.write_iops_device"};
+	static const char *const files[] = {[CG_THROTTLE_RBPS] = "blkio.throttle.read_bps_device",
+					    [CG_THROTTLE_WBPS] = "blkio.throttle.write_bps_device",
+					    [CG_THROTTLE_RIOPS] = "blkio.throttle.read_iops_device",
+					    [CG_THROTTLE_WIOPS] =
+						"blkio.throttle.write_iops_device"};
 	char buf[96];
 
 	if (l->has_io_weight) {
@@ -243,7 +241,8 @@ static int apply_rdma(int fd, const struct cg_limits *l, struct rt_error *err)
 
 static int apply_net(int cls_fd, int prio_fd, const struct cg_limits *l, struct rt_error *err)
 {
-	if (l->has_net_classid && cg_write_u64_at(cls_fd, "net_cls.classid", l->net_classid, err) < 0)
+	if (l->has_net_classid &&
+	    cg_write_u64_at(cls_fd, "net_cls.classid", l->net_classid, err) < 0)
 		return -1;
 	for (size_t i = 0; i < l->n_net_priorities; i++) {
 		char buf[128];
@@ -292,10 +291,11 @@ int cg_v1_check(unsigned available, const char *name, enum cg_layout layout,
 	if (l == NULL)
 		return 0;
 	if (l->n_unified)
-		return rt_error_set(err, EOPNOTSUPP,
-				    "cgroup `%s`: linux.resources.unified needs cgroup v2, and this "
-				    "host's cgroup layout is %s (v1 controllers)",
-				    name, cg_layout_name(layout));
+		return rt_error_set(
+		    err, EOPNOTSUPP,
+		    "cgroup `%s`: linux.resources.unified needs cgroup v2, and this "
+		    "host's cgroup layout is %s (v1 controllers)",
+		    name, cg_layout_name(layout));
 	missing = v1_needs(l) & ~available;
 	if (missing == 0)
 		return 0;

@@ -176,10 +176,11 @@ int cg_v1_create(struct cg_hierarchy *h, const char *path, const struct cg_limit
 	if (cg_v1_check(h->controllers, path, h->layout, limits, flags, &skipped, err) < 0)
 		return -1;
 	if (devices && !(h->controllers & CG_BIT(CG_DEVICES)))
-		return rt_error_set(err, EOPNOTSUPP,
-				    "cgroup `%s`: the devices controller is not mounted (layout %s): "
-				    "device access cannot be restricted",
-				    path, cg_layout_name(h->layout));
+		return rt_error_set(
+		    err, EOPNOTSUPP,
+		    "cgroup `%s`: the devices controller is not mounted (layout %s): "
+		    "device access cannot be restricted",
+		    path, cg_layout_name(h->layout));
 	cg = cgroup_v1_new(h, path);
 	if (cg == NULL)
 		return rt_error_set(err, ENOMEM, "cgroup `%s`", path);
@@ -199,9 +200,9 @@ int cg_v1_create(struct cg_hierarchy *h, const char *path, const struct cg_limit
 	}
 	if (cg_v1_apply(cg->v1, path, h->layout, limits, flags, &skipped, err) < 0)
 		goto fail;
-	if (devices && cg_v1_devices_apply(cg_v1_find(cg->v1, CG_DEVICES)->fd,
-					   limits ? limits->devices : NULL,
-					   limits ? limits->n_devices : 0, 1, err) < 0) {
+	if (devices &&
+	    cg_v1_devices_apply(cg_v1_find(cg->v1, CG_DEVICES)->fd, limits ? limits->devices : NULL,
+				limits ? limits->n_devices : 0, 1, err) < 0) {
 		rt_error_wrap(err, "cgroup `%s`", path);
 		goto fail;
 	}
@@ -240,8 +241,7 @@ int cg_v1_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret,
 	return 0;
 }
 
-int cg_v1_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags,
-		 struct rt_error *err)
+int cg_v1_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags, struct rt_error *err)
 {
 	const struct cg_v1_dir *dev = cg_v1_find(cg->v1, CG_DEVICES);
 
@@ -335,7 +335,8 @@ int cg_v1_freeze(struct cg_cgroup *cg, int frozen, struct rt_error *err)
 	if (d == NULL) {
 		/* hybrid without a v1 freezer: the cgroup2 one has cgroup.freeze */
 		if (cg->fd >= 0) {
-			struct cg_cgroup v = {.fd = cg->fd, .root_fd = cg->root_fd, .path = cg->path};
+			struct cg_cgroup v = {
+			    .fd = cg->fd, .root_fd = cg->root_fd, .path = cg->path};
 			return cg_freeze(&v, frozen, err);
 		}
 		return rt_error_set(err, EOPNOTSUPP,

@@ -87,8 +87,7 @@ static int read_memory(const struct cg_cgroup *cg, struct cg_stats *s, struct rt
 	return st ? cg_parse_memory_stat(st, s, err) : 0;
 }
 
-static struct cg_io_stat *io_entry(struct cg_stats *s, uint64_t major, uint64_t minor,
-				   size_t cap)
+static struct cg_io_stat *io_entry(struct cg_stats *s, uint64_t major, uint64_t minor, size_t cap)
 {
 	for (size_t i = 0; i < s->n_io; i++)
 		if (s->io[i].major == major && s->io[i].minor == minor)
@@ -141,8 +140,8 @@ static int read_blkio(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_
 		free(bytes);
 		free(ios);
 		bytes = ios = NULL;
-		if (cg_read_optional(fd, "blkio.throttle.io_service_bytes_recursive", &bytes,
-				     err) < 0 ||
+		if (cg_read_optional(fd, "blkio.throttle.io_service_bytes_recursive", &bytes, err) <
+			0 ||
 		    cg_read_optional(fd, "blkio.throttle.io_serviced_recursive", &ios, err) < 0)
 			return -1;
 	}
@@ -178,7 +177,8 @@ static int read_hugetlb(const struct cg_cgroup *cg, struct cg_stats *s, struct r
 		    strcmp(n + len - sl, suffix) != 0 || len - 8 - sl >= 16 ||
 		    memchr(n + 8, '.', len - 8 - sl) != NULL)
 			continue;
-		struct cg_hugetlb_stat *nv = reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
+		struct cg_hugetlb_stat *nv =
+		    reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
 		if (nv == NULL)
 			return rt_error_set(err, ENOMEM, "hugetlb stats");
 		s->hugetlb = nv;

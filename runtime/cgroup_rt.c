@@ -35,6 +35,19 @@ static void drop_default_shares(const struct cg_hierarchy *h, struct cg_limits *
 		l->has_cpu_shares = 0;
 }
 
+/* The host's hierarchies; --debug says which layout was found. */
+static int open_hierarchy(struct cg_hierarchy **ret, struct rt_error *err)
+{
+	if (cg_hierarchy_open(NULL, ret, err) < 0)
+		return -1;
+	rt_debug("cgroup layout %s (%s)", cg_layout_name((*ret)->layout),
+		 (*ret)->layout == CG_LAYOUT_UNIFIED ? "cgroup v2"
+		 : (*ret)->layout == CG_LAYOUT_HYBRID
+		     ? "v1 controllers, cgroup2 at /sys/fs/cgroup/unified"
+		     : "v1 controllers only");
+	return 0;
+}
+
 int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
 		     struct rt_cgroup *ret, struct rt_error *err)
 {
@@ -45,7 +58,7 @@ int rt_cgroup_create(const struct rt_globals *g, const struct rt_spec *spec, con
 	memset(ret, 0, sizeof(*ret));
 	if (g->cgroup_manager == RT_CGROUP_MANAGER_DISABLED)
 		return 0;
-	if (cg_hierarchy_open(NULL, &ret->h, err) < 0) {
+	if (open_hierarchy(&ret->h, err) < 0) {
 		if (lx->resources == NULL) {
 			/* nothing to enforce: run in the caller's cgroup rather than fail */
 			rt_debug("no cgroup for `%s`: %s", id, err->msg);
@@ -97,7 +110,7 @@ int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_e
 	memset(ret, 0, sizeof(*ret));
 	if (st->cgroup_path == NULL)
 		return rt_error_set(err, ENOENT, "container `%s` has no cgroup", st->id);
-	if (cg_hierarchy_open(NULL, &ret->h, err) < 0 ||
+	if (open_hierarchy(&ret->h, err) < 0 ||
 	    cg_open(ret->h, st->cgroup_path, &ret->cg, err) < 0) {
 		rt_cgroup_close(ret);
 		return rt_error_wrap(err, "cgroup of `%s`", st->id);
@@ -206,7 +219,7 @@ int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err)
 
 	if (st->cgroup_path == NULL)
 		return 0;
-	if (cg_hierarchy_open(NULL, &h, err) < 0)
+	if (open_hierarchy(&h, err) < 0)
 		return -1;
 	r = cg_remove_path(h, st->cgroup_path, err);
 	cg_hierarchy_free(h);

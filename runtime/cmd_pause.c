@@ -31,7 +31,7 @@ int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
 		rt_error_set(
 		    err, 0,
 		    "%s: container `%s` has no cgroup (created with --cgroup-manager=disabled "
-		    "or on a host without cgroup v2)",
+		    "or on a host without cgroups)",
 		    what, id);
 		goto fail;
 	}

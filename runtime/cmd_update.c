@@ -274,9 +274,12 @@ static int run_update(struct rt_globals *g, int argc, char **argv, struct rt_err
 	}
 	for (int c = 0; c < CG_N_CONTROLLERS; c++)
 		if (cg.cg->skipped & CG_BIT(c))
-			rt_warn("update `%s`: the %s controller is not available in the cgroup v2 "
-				"hierarchy: its limits are not applied (--skip-unavailable-limits)",
-				id, cg_controller_name(c));
+			rt_warn("update `%s`: the %s controller is not available (cgroup layout "
+				"%s): its limits are not applied (--skip-unavailable-limits)",
+				id,
+				cg.cg->layout == CG_LAYOUT_UNIFIED ? cg_controller_name(c)
+								   : cg_controller_v1_name(c),
+				cg_layout_name(cg.cg->layout));
 	rc = 0;
 out:
 	rt_cgroup_close(&cg);
