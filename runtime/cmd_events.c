@@ -237,7 +237,8 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	write_blkio_table(&w, "ioServicedRecursive", s, 1);
 	jw_close(&w);
 
-	qsort(s->hugetlb, s->n_hugetlb, sizeof(*s->hugetlb), hugetlb_cmp);
+	if (s->n_hugetlb) /* hugetlb is NULL when no hierarchy has hugetlb */
+		qsort(s->hugetlb, s->n_hugetlb, sizeof(*s->hugetlb), hugetlb_cmp);
 	jw_open(&w, "hugetlb");
 	for (size_t i = 0; i < s->n_hugetlb; i++) {
 		jw_open(&w, s->hugetlb[i].page_size);
