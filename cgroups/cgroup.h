@@ -367,7 +367,22 @@ struct cg_stats {
 	size_t n_io;
 	struct cg_hugetlb_stat *hugetlb;
 	size_t n_hugetlb;
+
+	/* v1 only, as runc reports them there: cpuacct's per-CPU times (ns, one heap array of
+	 * 3 * n_cpu_percpu: total, then user, then system), kernel memory, swap peaks */
+	uint64_t *cpu_percpu_ns;
+	size_t n_cpu_percpu;
+	uint64_t kmem_usage, kmem_max, kmem_limit, kmem_failcnt;
+	uint64_t kmem_tcp_usage, kmem_tcp_max, kmem_tcp_limit, kmem_tcp_failcnt;
+	uint64_t memory_swap_peak, memory_swap_failcnt;
+	/* the cpuset's lists (heap, NULL without a cpuset hierarchy) and its flag files in the
+	 * order of cg_cpuset_flag_names */
+	char *cpuset_cpus, *cpuset_mems;
+	int64_t cpuset_flags[9];
 };
+/* "cpu_exclusive", "mem_hardwall", ..., "sched_relax_domain_level": runc's cpuset keys, each
+ * the file cpuset.<name>. */
+extern const char *const cg_cpuset_flag_names[9];
 
 int cg_read_stats(struct cg_cgroup *cg, struct cg_stats *ret, struct rt_error *err);
 /* Same on a bare directory fd (unit tests). */

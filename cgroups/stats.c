@@ -259,6 +259,9 @@ void cg_stats_clear(struct cg_stats *s)
 	free(s->memory_stat);
 	free(s->io);
 	free(s->hugetlb);
+	free(s->cpu_percpu_ns);
+	free(s->cpuset_cpus);
+	free(s->cpuset_mems);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -37,6 +37,46 @@ static int read_num(int fd, const char *file, uint64_t *ret, struct rt_error *er
 	return 0;
 }
 
+/* cpuacct.usage_percpu{,_user,_sys}: one line of numbers each, one per possible CPU. */
+static int read_percpu(int acct, struct cg_stats *s, struct rt_error *err)
+{
+	static const char *const files[] = {"cpuacct.usage_percpu", "cpuacct.usage_percpu_user",
+					    "cpuacct.usage_percpu_sys"};
+	cleanup_free char *total = NULL;
+	size_t n = 0;
+
+	if (cg_read_optional(acct, files[0], &total, err) < 0)
+		return -1;
+	if (total == NULL)
+		return 0;
+	for (char *p = total; *p;) {
+		char *end;
+		strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		n++;
+		p = end + strspn(end, " \n");
+	}
+	if (n == 0)
+		return 0;
+	s->cpu_percpu_ns = calloc(3 * n, sizeof(*s->cpu_percpu_ns));
+	if (s->cpu_percpu_ns == NULL)
+		return rt_error_set(err, ENOMEM, "cpuacct stats");
+	s->n_cpu_percpu = n;
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		cleanup_free char *buf = NULL;
+		if (f > 0 && cg_read_optional(acct, files[f], &buf, err) < 0)
+			return -1;
+		char *p = f == 0 ? total : buf;
+		for (size_t i = 0; p && i < n; i++) {
+			char *end;
+			s->cpu_percpu_ns[f * n + i] = strtoull(p, &end, 10);
+			p = end;
+		}
+	}
+	return 0;
+}
+
 static int read_cpu(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_error *err)
 {
 	int acct = v1_dirfd(cg, CG_CPUACCT), cpu = v1_dirfd(cg, CG_CPU);
@@ -50,6 +90,8 @@ static int read_cpu(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_er
 		s->cpu_user_ns = cg_keyed(st, "user") * NS_PER_TICK;
 		s->cpu_system_ns = cg_keyed(st, "system") * NS_PER_TICK;
 	}
+	if (acct >= 0 && read_percpu(acct, s, err) < 0)
+		return -1;
 	if (cpu >= 0 && cg_read_optional(cpu, "cpu.stat", &cs, err) < 0)
 		return -1;
 	if (cs && strstr(cs, "nr_periods ")) {
@@ -84,6 +126,18 @@ static int read_memory(const struct cg_cgroup *cg, struct cg_stats *s, struct rt
 	s->memory_swap_max = sw_limit > s->memory_max ? sw_limit - s->memory_max : 0;
 	if (oom)
 		s->memory_events_oom_kill = cg_keyed(oom, "oom_kill");
+	/* kernel memory: deprecated, still counted where the files are */
+	if (read_num(fd, "memory.memsw.max_usage_in_bytes", &s->memory_swap_peak, err) < 0 ||
+	    read_num(fd, "memory.memsw.failcnt", &s->memory_swap_failcnt, err) < 0 ||
+	    read_num(fd, "memory.kmem.usage_in_bytes", &s->kmem_usage, err) < 0 ||
+	    read_num(fd, "memory.kmem.max_usage_in_bytes", &s->kmem_max, err) < 0 ||
+	    read_num(fd, "memory.kmem.limit_in_bytes", &s->kmem_limit, err) < 0 ||
+	    read_num(fd, "memory.kmem.failcnt", &s->kmem_failcnt, err) < 0 ||
+	    read_num(fd, "memory.kmem.tcp.usage_in_bytes", &s->kmem_tcp_usage, err) < 0 ||
+	    read_num(fd, "memory.kmem.tcp.max_usage_in_bytes", &s->kmem_tcp_max, err) < 0 ||
+	    read_num(fd, "memory.kmem.tcp.limit_in_bytes", &s->kmem_tcp_limit, err) < 0 ||
+	    read_num(fd, "memory.kmem.tcp.failcnt", &s->kmem_tcp_failcnt, err) < 0)
+		return -1;
 	return st ? cg_parse_memory_stat(st, s, err) : 0;
 }
 
@@ -200,12 +254,38 @@ static int read_hugetlb(const struct cg_cgroup *cg, struct cg_stats *s, struct r
 	return 0;
 }
 
+const char *const cg_cpuset_flag_names[9] = {
+    "cpu_exclusive",   "mem_hardwall",	     "mem_exclusive",
+    "memory_migrate",  "memory_spread_page", "memory_spread_slab",
+    "memory_pressure", "sched_load_balance", "sched_relax_domain_level",
+};
+
+static int read_cpuset(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_error *err)
+{
+	int fd = v1_dirfd(cg, CG_CPUSET);
+
+	if (fd < 0)
+		return 0;
+	if (cg_read_optional(fd, "cpuset.cpus", &s->cpuset_cpus, err) < 0 ||
+	    cg_read_optional(fd, "cpuset.mems", &s->cpuset_mems, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(s->cpuset_flags); i++) {
+		cleanup_free char *buf = NULL, *file = NULL;
+		if (asprintf(&file, "cpuset.%s", cg_cpuset_flag_names[i]) < 0)
+			return rt_error_set(err, ENOMEM, "cpuset stats");
+		if (cg_read_optional(fd, file, &buf, err) < 0)
+			return -1;
+		s->cpuset_flags[i] = buf ? strtoll(buf, NULL, 10) : 0;
+	}
+	return 0;
+}
+
 int cg_v1_read_stats(struct cg_cgroup *cg, struct cg_stats *s, struct rt_error *err)
 {
 	int pids = v1_dirfd(cg, CG_PIDS);
 
 	memset(s, 0, sizeof(*s));
-	if (read_cpu(cg, s, err) < 0 || read_memory(cg, s, err) < 0)
+	if (read_cpu(cg, s, err) < 0 || read_memory(cg, s, err) < 0 || read_cpuset(cg, s, err) < 0)
 		goto fail;
 	if (pids >= 0) {
 		cleanup_free char *max = NULL;

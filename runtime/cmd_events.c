@@ -152,9 +152,11 @@ static void write_memory(struct jw *w, struct cg_stats *s)
 	jw_u64(w, "cache", cache, 1);
 	jw_memory_entry(w, "usage", s->has_memory ? s->memory_max : 0, s->memory_current,
 			s->memory_peak, s->memory_events_max);
-	jw_memory_entry(w, "swap", swap_limit, s->memory_swap_current + s->memory_current, 0, 0);
-	jw_memory_entry(w, "kernel", 0, 0, 0, 0);
-	jw_memory_entry(w, "kernelTCP", 0, 0, 0, 0);
+	jw_memory_entry(w, "swap", swap_limit, s->memory_swap_current + s->memory_current,
+			s->memory_swap_peak, s->memory_swap_failcnt);
+	jw_memory_entry(w, "kernel", s->kmem_limit, s->kmem_usage, s->kmem_max, s->kmem_failcnt);
+	jw_memory_entry(w, "kernelTCP", s->kmem_tcp_limit, s->kmem_tcp_usage, s->kmem_tcp_max,
+			s->kmem_tcp_failcnt);
 	if (s->n_memory_stat) {
 		qsort(s->memory_stat, s->n_memory_stat, sizeof(*s->memory_stat), kv_cmp);
 		jw_open(w, "raw");
@@ -193,6 +195,57 @@ static void write_blkio_table(struct jw *w, const char *key, const struct cg_sta
 	w->first = 0;
 }
 
+/* cgroup v1's cpuacct per-CPU times, as runc lists them. */
+static void write_percpu(struct jw *w, const struct cg_stats *s)
+{
+	static const char *const keys[] = {"percpu", "percpu_user", "percpu_kernel"};
+
+	for (size_t k = 0; s->n_cpu_percpu && k < 3; k++) {
+		jw_key(w, keys[k]);
+		fputc('[', w->f);
+		for (size_t i = 0; i < s->n_cpu_percpu; i++)
+			fprintf(w->f, "%s%" PRIu64, i ? "," : "",
+				s->cpu_percpu_ns[k * s->n_cpu_percpu + i]);
+		fputc(']', w->f);
+	}
+}
+
+/* "0-2,5" as [0,1,2,5] */
+static void write_cpulist(struct jw *w, const char *key, const char *list)
+{
+	int first = 1;
+
+	if (list == NULL || list[strspn(list, " \n")] == '\0')
+		return;
+	jw_key(w, key);
+	fputc('[', w->f);
+	for (const char *p = list; *p;) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (unsigned long n = a; n <= b && n <= 65535; n++, first = 0)
+			fprintf(w->f, "%s%lu", first ? "" : ",", n);
+		p = end + strspn(end, ",\n");
+	}
+	fputc(']', w->f);
+}
+
+/* runc reads no cpuset figures on cgroup v2 (its zero struct), the cpuset files on v1 */
+static void write_cpuset(struct jw *w, const struct cg_stats *s)
+{
+	jw_open(w, "cpuset");
+	write_cpulist(w, "cpus", s->cpuset_cpus);
+	write_cpulist(w, "mems", s->cpuset_mems);
+	for (size_t i = 0; i < ARRAY_SIZE(s->cpuset_flags); i++) {
+		jw_key(w, cg_cpuset_flag_names[i]);
+		fprintf(w->f, "%" PRId64, s->cpuset_flags[i]);
+	}
+	jw_close(w);
+}
+
 static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 {
 	struct jw w = {f, 1};
@@ -207,6 +260,7 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	jw_open(&w, "cpu");
 	jw_open(&w, "usage");
 	jw_u64(&w, "total", s->cpu_usage_ns, 1);
+	write_percpu(&w, s);
 	jw_u64(&w, "kernel", s->cpu_system_ns, 0);
 	jw_u64(&w, "user", s->cpu_user_ns, 0);
 	jw_close(&w);
@@ -217,12 +271,7 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	jw_close(&w);
 	jw_close(&w);
 
-	/* runc reads no cpuset figures on cgroup v2: its zero struct */
-	fputs(",\"cpuset\":{\"cpu_exclusive\":0,\"mem_hardwall\":0,\"mem_exclusive\":0,"
-	      "\"memory_migrate\":0,\"memory_spread_page\":0,\"memory_spread_slab\":0,"
-	      "\"memory_pressure\":0,\"sched_load_balance\":0,\"sched_relax_domain_level\":0}",
-	      f);
-	w.first = 0;
+	write_cpuset(&w, s);
 
 	write_memory(&w, s);
 

@@ -181,7 +181,7 @@ assert_no_v1_cgroup_left() {
 	[ "$throttled" -gt 0 ] || fail "not throttled: $(cat "$d/cpu.stat")"
 	run --separate-stderr husk events --stats "$ID"
 	assert_success
-	echo "$output" | jq -e '.type == "stats" and .data.cpu.throttling.throttledPeriods > 0 and .data.cpu.usage.total > 0 and .data.pids.current == 1' >/dev/null ||
+	echo "$output" | jq -e '.type == "stats" and .data.cpu.throttling.throttledPeriods > 0 and .data.cpu.usage.total > 0 and .data.pids.current == 1 and (.data.cpu.usage.percpu | length) > 0 and (.data.cpuset.cpus | length) > 0' >/dev/null ||
 		fail "stats: $output"
 }
 

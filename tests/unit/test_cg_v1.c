@@ -51,8 +51,8 @@ static void test_mountinfo(void **state)
 	cg_v1_free(v, 1);
 
 	/* a pure v2 host: none */
-	assert_int_equal(cg_v1_parse_mountinfo("26 25 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
-					       &v, &err),
+	assert_int_equal(cg_v1_parse_mountinfo(
+			     "26 25 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &v, &err),
 			 0);
 	assert_null(v);
 	assert_int_equal(cg_v1_mount_controllers("rw,blkio"), CG_BIT(CG_IO));
@@ -85,12 +85,24 @@ struct fake {
 };
 
 static const char *const fake_files[] = {
-    "memory.limit_in_bytes",	     "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes",
-    "memory.swappiness",	     "memory.oom_control",	    "cpu.shares",
-    "cpu.cfs_period_us",	     "cpu.cfs_quota_us",	    "cpu.rt_period_us",
-    "cpu.rt_runtime_us",	     "cpuset.cpus",		    "cpuset.mems",
-    "pids.max",			     "blkio.weight",		    "blkio.leaf_weight",
-    "blkio.throttle.read_bps_device", "net_cls.classid",	    "net_prio.ifpriomap",
+    "memory.limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    "memory.soft_limit_in_bytes",
+    "memory.swappiness",
+    "memory.oom_control",
+    "cpu.shares",
+    "cpu.cfs_period_us",
+    "cpu.cfs_quota_us",
+    "cpu.rt_period_us",
+    "cpu.rt_runtime_us",
+    "cpuset.cpus",
+    "cpuset.mems",
+    "pids.max",
+    "blkio.weight",
+    "blkio.leaf_weight",
+    "blkio.throttle.read_bps_device",
+    "net_cls.classid",
+    "net_prio.ifpriomap",
     "hugetlb.2MB.limit_in_bytes",
 };
 
@@ -211,8 +223,8 @@ static void test_unavailable(void **state)
 	l->hugetlb = calloc(1, sizeof(*l->hugetlb));
 	l->hugetlb[0].page_size = strdup("2MB");
 	l->hugetlb[0].limit = 1;
-	assert_int_equal(cg_v1_check(CG_BIT(CG_MEMORY), "t", CG_LAYOUT_LEGACY, l, 0, &skipped, &err),
-			 -1);
+	assert_int_equal(
+	    cg_v1_check(CG_BIT(CG_MEMORY), "t", CG_LAYOUT_LEGACY, l, 0, &skipped, &err), -1);
 	assert_int_equal(err.errnum, EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "the hugetlb controller"));
 	assert_non_null(strstr(err.msg, "(layout legacy)"));
@@ -226,9 +238,8 @@ static void test_unavailable(void **state)
 	l->unified = calloc(1, sizeof(*l->unified));
 	l->unified[0].key = strdup("memory.high");
 	l->unified[0].value = strdup("1");
-	assert_int_equal(cg_v1_check(~0u, "t", CG_LAYOUT_HYBRID, l, CG_SKIP_UNAVAILABLE, &skipped,
-				     &err),
-			 -1);
+	assert_int_equal(
+	    cg_v1_check(~0u, "t", CG_LAYOUT_HYBRID, l, CG_SKIP_UNAVAILABLE, &skipped, &err), -1);
 	assert_non_null(strstr(err.msg, "unified needs cgroup v2"));
 	rt_error_release(&err);
 	cg_limits_free(l);
