@@ -407,6 +407,26 @@ int cg_v1_signal(struct cg_cgroup *cg, int sig, struct rt_error *err)
 	return r;
 }
 
+/* Until no process is left in the cgroup or below: v1 has no populated event to wait on, and
+ * a killed task keeps its cgroup busy until it has exited. */
+static int wait_empty(struct cg_cgroup *cg, struct rt_error *err)
+{
+	long long deadline = now_ms() + WAIT_MS;
+
+	for (;;) {
+		cleanup_free pid_t *pids = NULL;
+		size_t n = 0;
+		if (cg_v1_pids(cg, 1, &pids, &n, err) < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (now_ms() > deadline)
+			return rt_error_set(err, EBUSY, "cgroup `%s`: %zu processes do not exit",
+					    cg->path, n);
+		usleep(5000);
+	}
+}
+
 int cg_v1_remove(struct cg_cgroup *cg, struct rt_error *err)
 {
 	int killed = 0;
@@ -416,7 +436,7 @@ int cg_v1_remove(struct cg_cgroup *cg, struct rt_error *err)
 		if (d->fd < 0 || unlinkat(d->root_fd, cg->path, AT_REMOVEDIR) == 0 ||
 		    errno == ENOENT)
 			continue;
-		if (!killed && cg_v1_signal(cg, SIGKILL, err) < 0)
+		if (!killed && (cg_v1_signal(cg, SIGKILL, err) < 0 || wait_empty(cg, err) < 0))
 			return -1;
 		killed = 1;
 		/* waits for the tasks to go, removes sub-cgroups, retries the rmdir */
