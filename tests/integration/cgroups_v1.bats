@@ -334,3 +334,16 @@ assert_no_v1_cgroup_left() {
 	run --separate-stderr husk_run
 	assert_success
 }
+
+@test "cgroups v1: features and --debug name the host's layout" {
+	husk_only "husk's annotation and debug record"
+	run --separate-stderr husk features
+	assert_success
+	assert_eq "$(echo "$output" | jq -r '.annotations["org.husk.cgroup.layout"]')" "$LAYOUT" "layout"
+	assert_eq "$(echo "$output" | jq -r '.linux.cgroup.v1')" true "linux.cgroup.v1"
+	set_args true
+	run --separate-stderr husk --debug --log "$BATS_TEST_TMPDIR/log" run --bundle "$BUNDLE" "$ID"
+	assert_success
+	grep -q "cgroup layout $LAYOUT" "$BATS_TEST_TMPDIR/log" ||
+		fail "no layout in --debug: $(cat "$BATS_TEST_TMPDIR/log")"
+}
