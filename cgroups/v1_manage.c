@@ -142,6 +142,12 @@ static int v1_dirs(struct cg_hierarchy *h, struct cg_cgroup *cg, size_t *made, i
 		cg->v1->n++;
 		if (made == NULL) {
 			d->fd = openat(d->root_fd, cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			/* a hierarchy mounted after the container was made has nothing of it */
+			if (d->fd < 0 && errno == ENOENT) {
+				free(d->mount);
+				cg->v1->n--;
+				continue;
+			}
 			if (d->fd < 0)
 				return rt_error_set(err, errno, "open cgroup `%s/%s`", d->mount,
 						    cg->path);
@@ -231,6 +237,16 @@ int cg_v1_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret,
 	if (v1_dirs(h, cg, NULL, 0, err) < 0) {
 		cg_cgroup_free(cg);
 		return -1;
+	}
+	if (cg->v1->n == 0) {
+		/* none in v1: a container made by a husk that used the cgroup2 hierarchy alone on
+		 * this hybrid host; it is driven as such */
+		struct cg_hierarchy u = *h;
+		cg_cgroup_free(cg);
+		if (h->fd < 0)
+			return rt_error_set(err, ENOENT, "cgroup `%s`: in no hierarchy", path);
+		u.v1 = NULL;
+		return cg_open(&u, path, ret, err);
 	}
 	for (size_t i = 0; i < cg->v1->n; i++)
 		cg->controllers |= cg->v1->d[i].controllers;
