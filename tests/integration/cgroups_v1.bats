@@ -274,6 +274,31 @@ assert_no_v1_cgroup_left() {
 		fail "stats: $output"
 }
 
+@test "cgroups v1: memory swappiness, reservation, disableOOMKiller and blkio throttles are written" {
+	need_v1 memory blkio
+	local dev
+	dev=$(cat "$(find /sys/block -mindepth 1 -maxdepth 1 ! -name 'loop*' ! -name 'zram*' | head -1)/dev" 2>/dev/null)
+	[ -n "$dev" ] || skip "no block device to throttle"
+	update_config ".linux.resources = {\"memory\": {\"limit\": 67108864, \"reservation\": 33554432, \"swappiness\": 10, \"disableOOMKiller\": true}, \"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": ${dev%:*}, \"minor\": ${dev#*:}, \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": ${dev%:*}, \"minor\": ${dev#*:}, \"rate\": 100}]}}"
+	set_args sleep 1000
+	run husk_create
+	assert_success
+	local mem blk
+	mem=$(v1_dir memory)
+	blk=$(v1_dir blkio)
+	assert_eq "$(cat "$mem/memory.soft_limit_in_bytes")" 33554432 "memory.soft_limit_in_bytes"
+	assert_eq "$(cat "$mem/memory.swappiness")" 10 "memory.swappiness"
+	grep -qx 'oom_kill_disable 1' "$mem/memory.oom_control" ||
+		fail "OOM killer not disabled: $(cat "$mem/memory.oom_control")"
+	assert_eq "$(cat "$blk/blkio.throttle.read_bps_device")" "$dev 1048576" "read_bps_device"
+	assert_eq "$(cat "$blk/blkio.throttle.write_iops_device")" "$dev 100" "write_iops_device"
+	# a rate of 0 removes the rule (runc's update leaves throttles alone)
+	is_runc && return 0
+	run husk update -r - "$ID" <<<"{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": ${dev%:*}, \"minor\": ${dev#*:}, \"rate\": 0}]}}"
+	assert_success
+	assert_eq "$(cat "$blk/blkio.throttle.read_bps_device")" "" "read_bps_device after rate 0"
+}
+
 @test "cgroups v1: kill --all and delete reach every process of the cgroup" {
 	set_cmd 'sleep 1000 & sleep 1000 & wait'
 	run husk_create
