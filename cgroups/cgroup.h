@@ -15,14 +15,15 @@
  *   cg_hierarchy_open(NULL, &h, err);
  *   cg_path_resolve(spec_path, id, 0, &path, err);
  *   cg_create(h, path, limits, flags, &cg, err);     (mkdir -p, controllers, limits, devices)
- *   clone3 with CLONE_INTO_CGROUP and cgroup = cg->fd
+ *   clone3 with CLONE_INTO_CGROUP and cgroup = cg->fd (when cg->fd >= 0)
+ *   and when cg_cgroup_needs_attach(cg): cg_attach(cg, 0, err) first thing in the child
  * and at delete: cg_open(h, path, &cg, err); cg_remove(cg, err).
  */
 #ifndef HUSK_CGROUPS_CGROUP_H
 #define HUSK_CGROUPS_CGROUP_H
 
-#include <stddef.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
