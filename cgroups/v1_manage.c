@@ -156,8 +156,9 @@ static int v1_dirs(struct cg_hierarchy *h, struct cg_cgroup *cg, size_t *made, i
 		if (make_dirs(d, cg->path, &made[i], &d->fd, err) < 0)
 			return -1;
 		int b = 0;
-		/* the leaf existed: reuse it only when empty, unless told it is shared */
-		if (made[i] != strlen(cg->path) && !(flags & CG_CREATE_EXISTING_OK)) {
+		/* nothing made, so the leaf existed: reuse it only when empty, unless told it is
+		 * shared (once a level is made, every one below it is new) */
+		if (made[i] == 0 && !(flags & CG_CREATE_EXISTING_OK)) {
 			if (busy(d->fd, &b, err) < 0)
 				return -1;
 			if (b)
