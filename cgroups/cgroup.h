@@ -1,6 +1,13 @@
-/* cgroup v2 library: locate the hierarchy, resolve a cgroupsPath, create a container's cgroup
+/* cgroup library: locate the hierarchies, resolve a cgroupsPath, create a container's cgroup
  * with its limits, update, freeze, kill, list, read stats, remove.  Everything works on
  * directory fds (the hierarchy root and the cgroup), files are written with openat on them.
+ *
+ * One interface, two backends: on a pure cgroup v2 host (layout "unified") the functions below
+ * use the cgroup2 files; on a host that keeps its controllers in cgroup v1 hierarchies
+ * ("hybrid": v1 controllers plus a cgroup2 mount, "legacy": v1 only) the same calls make and
+ * drive one directory per v1 hierarchy (v1_*.c), plus one in the cgroup2 hierarchy for tracking
+ * where there is one.  The caller only learns the difference from cg_cgroup_needs_attach: a v1
+ * cgroup cannot be joined by clone3(CLONE_INTO_CGROUP), so the process joins with cg_attach.
  * No knowledge of the CLI or of the OCI JSON: runtime/spec_resources.c translates
  * linux.resources into struct cg_limits.
  *
@@ -8,12 +15,14 @@
  *   cg_hierarchy_open(NULL, &h, err);
  *   cg_path_resolve(spec_path, id, 0, &path, err);
  *   cg_create(h, path, limits, flags, &cg, err);     (mkdir -p, controllers, limits, devices)
- *   clone3 with CLONE_INTO_CGROUP and cgroup = cg->fd
+ *   clone3 with CLONE_INTO_CGROUP and cgroup = cg->fd (when cg->fd >= 0)
+ *   and when cg_cgroup_needs_attach(cg): cg_attach(cg, 0, err) first thing in the child
  * and at delete: cg_open(h, path, &cg, err); cg_remove(cg, err).
  */
 #ifndef HUSK_CGROUPS_CGROUP_H
 #define HUSK_CGROUPS_CGROUP_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,11 +39,19 @@ enum cg_controller {
 	CG_PIDS,
 	CG_RDMA,
 	CG_MISC,
+	/* cgroup v1 only */
+	CG_CPUACCT,
+	CG_DEVICES,
+	CG_FREEZER,
+	CG_NET_CLS,
+	CG_NET_PRIO,
 	CG_N_CONTROLLERS
 };
 #define CG_BIT(c) (1u << (c))
 
 const char *cg_controller_name(enum cg_controller c);
+/* The name in a v1 host's terms ("blkio" for CG_IO). */
+const char *cg_controller_v1_name(enum cg_controller c);
 /* The controller a name ("memory") or an interface file ("memory.max") belongs to, or -1. */
 int cg_controller_from_name(const char *name, size_t len);
 /* Parse a cgroup.controllers / cgroup.subtree_control line into a CG_BIT mask (unknown names
@@ -42,15 +59,29 @@ int cg_controller_from_name(const char *name, size_t len);
 unsigned cg_controllers_parse(const char *text);
 
 /* --- the hierarchy --- */
+enum cg_layout {
+	CG_LAYOUT_UNIFIED, /* /sys/fs/cgroup is cgroup2 */
+	CG_LAYOUT_HYBRID,  /* v1 controllers, and a cgroup2 at /sys/fs/cgroup/unified */
+	CG_LAYOUT_LEGACY,  /* v1 controllers only */
+};
+const char *cg_layout_name(enum cg_layout l); /* "unified", "hybrid", "legacy" */
+
+struct cg_v1; /* the v1 hierarchies (v1.h) */
+
 struct cg_hierarchy {
-	int fd;		      /* O_DIRECTORY of the cgroup2 root we work in */
+	int fd;		      /* O_DIRECTORY of the cgroup2 root we work in; -1 on legacy */
 	char *path;	      /* its path, for messages ("/sys/fs/cgroup") */
-	unsigned controllers; /* CG_BIT mask of the root's cgroup.controllers */
+	unsigned controllers; /* CG_BIT mask: the root's cgroup.controllers, or on hybrid and
+				 legacy hosts the controllers of the mounted v1 hierarchies */
+	enum cg_layout layout;
+	struct cg_v1 *v1; /* NULL on unified */
 };
 
-/* root_path NULL: /sys/fs/cgroup when it is cgroup2, else /sys/fs/cgroup/unified (hybrid
- * hosts).  A given root_path is taken as is (tests pass a mkdtemp directory). */
+/* root_path NULL: the host's layout, detected from /sys/fs/cgroup and /proc/self/mountinfo.
+ * A given root_path is taken as a cgroup2 root as is (tests pass a mkdtemp directory). */
 int cg_hierarchy_open(const char *root_path, struct cg_hierarchy **ret, struct rt_error *err);
+/* Only the layout, as cg_hierarchy_open(NULL) would find it. */
+int cg_layout_detect(enum cg_layout *ret, struct rt_error *err);
 void cg_hierarchy_free(struct cg_hierarchy *h);
 
 /* --- cgroupsPath --- */
@@ -90,8 +121,9 @@ struct cg_device_rule {
 
 struct cg_weight_device {
 	int64_t major, minor;
-	int has_weight;
-	uint16_t weight; /* blkio scale 10..1000 */
+	int has_weight, has_leaf_weight;
+	uint16_t weight;      /* blkio scale 10..1000 */
+	uint16_t leaf_weight; /* v1 only */
 };
 
 enum cg_throttle_kind { CG_THROTTLE_RBPS, CG_THROTTLE_WBPS, CG_THROTTLE_RIOPS, CG_THROTTLE_WIOPS };
@@ -126,26 +158,32 @@ struct cg_limits {
 	int64_t memory_swap;	    /* OCI memory+swap total (v1 memsw); memory.swap.max gets
 				       memory_swap - memory_limit, as runc and crun compute it */
 	/* disableOOMKiller has no v2 counterpart (memory.oom.group kills the whole group instead
-	 * of not killing): accepted and ignored, as runc does. */
+	 * of not killing): accepted and ignored on v2, as runc does; memory.oom_control on v1. */
 	int disable_oom_killer;
+	int has_memory_swappiness;
+	uint64_t memory_swappiness; /* v1 memory.swappiness, 0..100; ignored on v2 as by runc */
 
 	/* cpu */
 	int has_cpu_shares, has_cpu_quota, has_cpu_period, has_cpu_burst, has_cpu_idle;
-	uint64_t cpu_shares; /* 2..262144, converted to cpu.weight */
-	int64_t cpu_quota;   /* usec, CG_MAX for no limit */
-	uint64_t cpu_period; /* usec */
-	uint64_t cpu_burst;  /* usec, cpu.max.burst */
-	int64_t cpu_idle;    /* cpu.idle, 0 or 1 */
-	char *cpuset_cpus;   /* cpuset.cpus or NULL */
-	char *cpuset_mems;   /* cpuset.mems or NULL */
+	uint64_t cpu_shares;			   /* 2..262144, converted to cpu.weight */
+	int64_t cpu_quota;			   /* usec, CG_MAX for no limit */
+	uint64_t cpu_period;			   /* usec */
+	uint64_t cpu_burst;			   /* usec, cpu.max.burst */
+	int64_t cpu_idle;			   /* cpu.idle, 0 or 1 */
+	int has_cpu_rt_runtime, has_cpu_rt_period; /* v1 cpu.rt_*_us; refused on v2 */
+	int64_t cpu_rt_runtime;
+	uint64_t cpu_rt_period;
+	char *cpuset_cpus; /* cpuset.cpus or NULL */
+	char *cpuset_mems; /* cpuset.mems or NULL */
 
 	/* pids */
 	int has_pids_limit;
 	int64_t pids_limit; /* CG_MAX for no limit */
 
 	/* io (blockIO) */
-	int has_io_weight;
-	uint16_t io_weight; /* blkio scale 10..1000 */
+	int has_io_weight, has_io_leaf_weight;
+	uint16_t io_weight;	 /* blkio scale 10..1000 */
+	uint16_t io_leaf_weight; /* v1 blkio.leaf_weight; ignored on v2 as by runc */
 	struct cg_weight_device *weight_devices;
 	size_t n_weight_devices;
 	struct cg_throttle_device *throttle_devices;
@@ -155,7 +193,13 @@ struct cg_limits {
 	size_t n_hugetlb;
 	struct cg_rdma_limit *rdma;
 	size_t n_rdma;
-	struct cg_kv *unified; /* written last, so they override the typed fields */
+	/* network: v1 net_cls and net_prio; ignored on v2 as by runc */
+	int has_net_classid;
+	uint32_t net_classid;
+	struct cg_kv *net_priorities; /* interface name -> priority */
+	size_t n_net_priorities;
+
+	struct cg_kv *unified; /* written last, so they override the typed fields; v2 only */
 	size_t n_unified;
 
 	/* devices: the rules in order, the last matching rule wins, no match denies.  When
@@ -194,6 +238,9 @@ struct cg_cgroup {
 	char *path;  /* relative to the root */
 	unsigned controllers; /* CG_BIT mask of the cgroup's own cgroup.controllers */
 	unsigned skipped;     /* limits dropped by CG_SKIP_UNAVAILABLE: CG_BIT mask */
+	enum cg_layout layout;
+	struct cg_v1 *v1; /* the directories in the v1 hierarchies; NULL on unified.  On legacy
+			     hosts fd and root_fd are -1. */
 };
 
 enum {
@@ -219,6 +266,14 @@ int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *
 	      struct cg_cgroup **ret, struct rt_error *err);
 int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret, struct rt_error *err);
 void cg_cgroup_free(struct cg_cgroup *cg);
+/* 1 when clone3(CLONE_INTO_CGROUP) with cg->fd does not place a process in all of the cgroup
+ * (v1 hierarchies): it must then cg_attach before it runs anything of the container's.  The
+ * fd for CLONE_INTO_CGROUP, where there is one, is cg->fd (>= 0). */
+int cg_cgroup_needs_attach(const struct cg_cgroup *cg);
+/* Move pid (0: the caller itself, which is what a process in another pid namespace must use)
+ * into the cgroup in every hierarchy.  No allocation but an error's message: a vforked child
+ * may call it. */
+int cg_attach(const struct cg_cgroup *cg, pid_t pid, struct rt_error *err);
 
 /* Write the set fields of l to the cgroup (update).  Unset fields keep their value; a swap
  * without memory limit uses the cgroup's current memory.max. */
@@ -317,15 +372,43 @@ struct cg_stats {
 	size_t n_io;
 	struct cg_hugetlb_stat *hugetlb;
 	size_t n_hugetlb;
+
+	/* v1 only, as runc reports them there: cpuacct's per-CPU times (ns, one heap array of
+	 * 3 * n_cpu_percpu: total, then user, then system), kernel memory, swap peaks */
+	uint64_t *cpu_percpu_ns;
+	size_t n_cpu_percpu;
+	uint64_t kmem_usage, kmem_max, kmem_limit, kmem_failcnt;
+	uint64_t kmem_tcp_usage, kmem_tcp_max, kmem_tcp_limit, kmem_tcp_failcnt;
+	uint64_t memory_swap_peak, memory_swap_failcnt;
+	/* the cpuset's lists (heap, NULL without a cpuset hierarchy) and its flag files in the
+	 * order of cg_cpuset_flag_names */
+	char *cpuset_cpus, *cpuset_mems;
+	int64_t cpuset_flags[9];
 };
+/* "cpu_exclusive", "mem_hardwall", ..., "sched_relax_domain_level": runc's cpuset keys, each
+ * the file cpuset.<name>. */
+extern const char *const cg_cpuset_flag_names[9];
 
 int cg_read_stats(struct cg_cgroup *cg, struct cg_stats *ret, struct rt_error *err);
 /* Same on a bare directory fd (unit tests). */
 int cg_read_stats_at(int dirfd, struct cg_stats *ret, struct rt_error *err);
 void cg_stats_clear(struct cg_stats *s);
-/* memory.events oom_kill (for `events` to notice an OOM kill); 0 without memory controller.
- * To wait for a change instead of polling: open memory.events below cg->fd and poll() it for
- * POLLPRI, which the kernel raises whenever the file changes. */
+/* memory.events oom_kill (v1: memory.oom_control oom_kill), for `events` to notice an OOM
+ * kill; 0 without memory controller. */
 int cg_oom_kill_count(struct cg_cgroup *cg, uint64_t *ret, struct rt_error *err);
+
+/* --- watching a cgroup (`events`) ---
+ * Pollable fds that wake up when the cgroup may have emptied or seen an OOM kill: on v2
+ * cgroup.events and memory.events (POLLPRI); on v1 an eventfd registered for memory OOM
+ * notifications through cgroup.event_control (POLLIN), which the kernel also signals when the
+ * cgroup is removed.  After a wakeup, cg_watch_read says what is true now. */
+struct cg_watch;
+int cg_watch_open(struct cg_cgroup *cg, struct cg_watch **ret, struct rt_error *err);
+/* Fill up to 2 pollfds; returns how many. */
+int cg_watch_pollfds(struct cg_watch *w, struct pollfd *p);
+/* *ret_populated: processes left (0 also when the cgroup is gone); *ret_oom_kills: the OOM
+ * kill count so far. */
+void cg_watch_read(struct cg_watch *w, int *ret_populated, uint64_t *ret_oom_kills);
+void cg_watch_free(struct cg_watch *w);
 
 #endif

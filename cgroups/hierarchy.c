@@ -12,15 +12,24 @@
 
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
+#include "v1.h"
 
 static const char *const controller_names[CG_N_CONTROLLERS] = {
-    [CG_CPUSET] = "cpuset",   [CG_CPU] = "cpu",	  [CG_IO] = "io",     [CG_MEMORY] = "memory",
-    [CG_HUGETLB] = "hugetlb", [CG_PIDS] = "pids", [CG_RDMA] = "rdma", [CG_MISC] = "misc",
+    [CG_CPUSET] = "cpuset",	[CG_CPU] = "cpu",	  [CG_IO] = "io",
+    [CG_MEMORY] = "memory",	[CG_HUGETLB] = "hugetlb", [CG_PIDS] = "pids",
+    [CG_RDMA] = "rdma",		[CG_MISC] = "misc",	  [CG_CPUACCT] = "cpuacct",
+    [CG_DEVICES] = "devices",	[CG_FREEZER] = "freezer", [CG_NET_CLS] = "net_cls",
+    [CG_NET_PRIO] = "net_prio",
 };
 
 const char *cg_controller_name(enum cg_controller c)
 {
 	return (unsigned)c < CG_N_CONTROLLERS ? controller_names[c] : "?";
+}
+
+const char *cg_controller_v1_name(enum cg_controller c)
+{
+	return c == CG_IO ? "blkio" : cg_controller_name(c);
 }
 
 int cg_controller_from_name(const char *name, size_t len)
@@ -62,44 +71,68 @@ static int is_cgroup2(int fd)
 	return fstatfs(fd, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+static int hierarchy_new(int fd, const char *path, struct cg_hierarchy **ret, struct rt_error *err)
+{
+	cleanup_free char *controllers = NULL;
+	struct cg_hierarchy *h;
+
+	if (fd >= 0 && rt_read_file_at(fd, "cgroup.controllers", &controllers, NULL, err) < 0)
+		return rt_error_wrap(err, "cgroup hierarchy `%s`", path);
+	h = calloc(1, sizeof(*h));
+	if (h == NULL || (h->path = strdup(path)) == NULL) {
+		free(h);
+		return rt_error_set(err, ENOMEM, "cgroup hierarchy `%s`", path);
+	}
+	h->controllers = controllers ? cg_controllers_parse(controllers) : 0;
+	h->fd = fd;
+	h->layout = CG_LAYOUT_UNIFIED;
+	*ret = h;
+	return 0;
+}
+
 int cg_hierarchy_open(const char *root_path, struct cg_hierarchy **ret, struct rt_error *err)
 {
 	cleanup_close int fd = -1;
-	cleanup_free char *controllers = NULL;
-	cleanup_free struct cg_hierarchy *h = NULL;
-	const char *path = root_path;
+	struct cg_hierarchy *h = NULL;
 
-	if (path == NULL) {
-		/* pure v2 first; a hybrid host has its cgroup2 beside the v1 controllers */
-		static const char *const candidates[] = {"/sys/fs/cgroup",
-							 "/sys/fs/cgroup/unified"};
-		for (size_t i = 0; i < ARRAY_SIZE(candidates) && fd < 0; i++) {
-			fd = open(candidates[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0 && !is_cgroup2(fd)) {
-				close(fd);
-				fd = -1;
-			} else if (fd >= 0) {
-				path = candidates[i];
-			}
-		}
+	if (root_path) {
+		fd = open(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return rt_error_set(err, ENOENT,
-					    "no cgroup2 hierarchy at /sys/fs/cgroup or "
-					    "/sys/fs/cgroup/unified");
-	} else {
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return rt_error_set(err, errno, "open cgroup hierarchy `%s`", path);
+			return rt_error_set(err, errno, "open cgroup hierarchy `%s`", root_path);
+		if (hierarchy_new(fd, root_path, ret, err) < 0)
+			return -1;
+		TAKE_FD(fd);
+		return 0;
 	}
-	if (rt_read_file_at(fd, "cgroup.controllers", &controllers, NULL, err) < 0)
-		return rt_error_wrap(err, "cgroup hierarchy `%s`", path);
-
-	h = calloc(1, sizeof(*h));
-	if (h == NULL || (h->path = strdup(path)) == NULL)
-		return rt_error_set(err, ENOMEM, "cgroup hierarchy `%s`", path);
-	h->controllers = cg_controllers_parse(controllers);
-	h->fd = TAKE_FD(fd);
-	*ret = TAKE_PTR(h);
+	fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && is_cgroup2(fd)) {
+		if (hierarchy_new(fd, "/sys/fs/cgroup", ret, err) < 0)
+			return -1;
+		TAKE_FD(fd);
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* hybrid or legacy: v1 controllers, maybe a cgroup2 beside them */
+	fd = open("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && !is_cgroup2(fd)) {
+		close(fd);
+		fd = -1;
+	}
+	if (hierarchy_new(fd, fd >= 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup", &h, err) < 0)
+		return -1;
+	TAKE_FD(fd);
+	if (cg_v1_hierarchy_open(h, err) < 0) {
+		cg_hierarchy_free(h);
+		return -1;
+	}
+	if (h->fd < 0 && h->v1 == NULL) {
+		cg_hierarchy_free(h);
+		return rt_error_set(err, ENOENT,
+				    "no cgroup hierarchy: neither cgroup2 at /sys/fs/cgroup or "
+				    "/sys/fs/cgroup/unified nor cgroup v1 mounts");
+	}
+	*ret = h;
 	return 0;
 }
 
@@ -109,6 +142,7 @@ void cg_hierarchy_free(struct cg_hierarchy *h)
 		return;
 	if (h->fd >= 0)
 		close(h->fd);
+	cg_v1_free(h->v1, 1);
 	free(h->path);
 	free(h);
 }

@@ -2,6 +2,8 @@
 #ifndef HUSK_CGROUPS_INTERNAL_H
 #define HUSK_CGROUPS_INTERNAL_H
 
+#include <stdint.h>
+
 #include "../common/error.h"
 
 /* Hand an error collected in a scratch rt_error (to look at its errno before deciding it is
@@ -16,5 +18,19 @@ static inline int error_move(struct rt_error *dst, struct rt_error *src)
 	rt_error_release(src);
 	return -1;
 }
+
+/* One write of an interface file (v1_limits.c): open, write, close.  The kernel takes each
+ * write as one command, so a value is written in a single write(2). */
+int cg_write_at(int dirfd, const char *file, const char *value, struct rt_error *err);
+/* The same with a number (limits.c). */
+int cg_write_u64_at(int dirfd, const char *file, uint64_t v, struct rt_error *err);
+
+/* stats.c's readers, for the v1 ones: a file of the cgroup, NULL in *ret when missing; the
+ * value of key in a flat keyed file ("key value" lines), 0 when absent; memory.stat into
+ * s->memory_stat (buf is cut up). */
+struct cg_stats;
+int cg_read_optional(int dirfd, const char *file, char **ret, struct rt_error *err);
+uint64_t cg_keyed(const char *buf, const char *key);
+int cg_parse_memory_stat(char *buf, struct cg_stats *s, struct rt_error *err);
 
 #endif

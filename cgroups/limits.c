@@ -39,6 +39,11 @@ void cg_limits_free(struct cg_limits *l)
 		free(l->unified[i].value);
 	}
 	free(l->unified);
+	for (size_t i = 0; i < l->n_net_priorities; i++) {
+		free(l->net_priorities[i].key);
+		free(l->net_priorities[i].value);
+	}
+	free(l->net_priorities);
 	free(l->devices);
 	free(l);
 }
@@ -220,19 +225,6 @@ long cg_cpulist_first_outside(const char *list, const char *avail)
 	return -1;
 }
 
-/* One write of an interface file: open, write, close.  The kernel takes each write as one
- * command, so a value is written in a single write(2). */
-static int write_at(int dirfd, const char *file, const char *value, struct rt_error *err)
-{
-	cleanup_close int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return rt_error_set(err, errno, "open %s", file);
-	if (rt_write_all(fd, value, strlen(value)) < 0)
-		return rt_error_set(err, errno, "write %s = \"%s\"", file, value);
-	return 0;
-}
-
 static int write_i64_at(int dirfd, const char *file, int64_t v, struct rt_error *err)
 {
 	char buf[32];
@@ -241,15 +233,15 @@ static int write_i64_at(int dirfd, const char *file, int64_t v, struct rt_error 
 		snprintf(buf, sizeof(buf), "max");
 	else
 		snprintf(buf, sizeof(buf), "%" PRId64, v);
-	return write_at(dirfd, file, buf, err);
+	return cg_write_at(dirfd, file, buf, err);
 }
 
-static int write_u64_at(int dirfd, const char *file, uint64_t v, struct rt_error *err)
+int cg_write_u64_at(int dirfd, const char *file, uint64_t v, struct rt_error *err)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return write_at(dirfd, file, buf, err);
+	return cg_write_at(dirfd, file, buf, err);
 }
 
 /* The cgroup's memory.max as a number (CG_MAX for "max"): an update that sets swap alone
@@ -285,7 +277,7 @@ static int apply_memory(int dirfd, const struct cg_limits *l, struct rt_error *e
 		/* unlimited memory, swap not given: unlimited swap too (v1 behaviour); the file is
 		 * absent without swap accounting */
 		struct rt_error e2 = RT_ERROR_INIT;
-		if (write_at(dirfd, "memory.swap.max", "max", &e2) < 0 && e2.errnum != ENOENT) {
+		if (cg_write_at(dirfd, "memory.swap.max", "max", &e2) < 0 && e2.errnum != ENOENT) {
 			return error_move(err, &e2);
 		}
 		rt_error_release(&e2);
@@ -299,7 +291,7 @@ static int apply_memory(int dirfd, const struct cg_limits *l, struct rt_error *e
 static int apply_cpu(int dirfd, const struct cg_limits *l, struct rt_error *err)
 {
 	if (l->has_cpu_shares &&
-	    write_u64_at(dirfd, "cpu.weight", cg_cpu_shares_to_weight(l->cpu_shares), err) < 0)
+	    cg_write_u64_at(dirfd, "cpu.weight", cg_cpu_shares_to_weight(l->cpu_shares), err) < 0)
 		return -1;
 	if (l->has_cpu_quota || l->has_cpu_period) {
 		char buf[64];
@@ -312,10 +304,10 @@ static int apply_cpu(int dirfd, const struct cg_limits *l, struct rt_error *err)
 			n = snprintf(buf, sizeof(buf), "max");
 		if (l->has_cpu_period)
 			snprintf(buf + n, sizeof(buf) - (size_t)n, " %" PRIu64, l->cpu_period);
-		if (write_at(dirfd, "cpu.max", buf, err) < 0)
+		if (cg_write_at(dirfd, "cpu.max", buf, err) < 0)
 			return -1;
 	}
-	if (l->has_cpu_burst && write_u64_at(dirfd, "cpu.max.burst", l->cpu_burst, err) < 0)
+	if (l->has_cpu_burst && cg_write_u64_at(dirfd, "cpu.max.burst", l->cpu_burst, err) < 0)
 		return -1;
 	if (l->has_cpu_idle && write_i64_at(dirfd, "cpu.idle", l->cpu_idle, err) < 0)
 		return -1;
@@ -326,9 +318,9 @@ static int apply_cpuset(int dirfd, const struct cg_limits *l, struct rt_error *e
 {
 	/* mems first: a cpuset with cpus but no mems cannot run tasks, and writing an empty
 	 * cgroup in this order never leaves it with an invalid intermediate state */
-	if (l->cpuset_mems && write_at(dirfd, "cpuset.mems", l->cpuset_mems, err) < 0)
+	if (l->cpuset_mems && cg_write_at(dirfd, "cpuset.mems", l->cpuset_mems, err) < 0)
 		return -1;
-	if (l->cpuset_cpus && write_at(dirfd, "cpuset.cpus", l->cpuset_cpus, err) < 0) {
+	if (l->cpuset_cpus && cg_write_at(dirfd, "cpuset.cpus", l->cpuset_cpus, err) < 0) {
 		if (err && (err->errnum == EINVAL || err->errnum == ERANGE)) {
 			cleanup_free char *avail = NULL;
 			struct rt_error e2 = RT_ERROR_INIT;
@@ -354,7 +346,7 @@ static int write_io_weight(int dirfd, const char *dev, uint64_t weight, struct r
 	struct rt_error e2 = RT_ERROR_INIT;
 
 	snprintf(buf, sizeof(buf), "%s%s%" PRIu64, dev, *dev ? " " : "", weight);
-	if (write_at(dirfd, "io.bfq.weight", buf, &e2) == 0)
+	if (cg_write_at(dirfd, "io.bfq.weight", buf, &e2) == 0)
 		return 0;
 	if (e2.errnum != ENOENT) {
 		return error_move(err, &e2);
@@ -362,7 +354,7 @@ static int write_io_weight(int dirfd, const char *dev, uint64_t weight, struct r
 	rt_error_release(&e2);
 	snprintf(buf, sizeof(buf), "%s%s%" PRIu64, dev, *dev ? " " : "",
 		 cg_blkio_weight_to_io_weight(weight));
-	return write_at(dirfd, "io.weight", buf, err);
+	return cg_write_at(dirfd, "io.weight", buf, err);
 }
 
 static int apply_io(int dirfd, const struct cg_limits *l, struct rt_error *err)
@@ -393,7 +385,7 @@ static int apply_io(int dirfd, const struct cg_limits *l, struct rt_error *err)
 		else
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=%" PRIu64, d->major,
 				 d->minor, keys[d->kind], d->rate);
-		if (write_at(dirfd, "io.max", buf, err) < 0)
+		if (cg_write_at(dirfd, "io.max", buf, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -405,7 +397,7 @@ static int apply_hugetlb_rdma(int dirfd, const struct cg_limits *l, unsigned ski
 	for (size_t i = 0; !(skip & CG_BIT(CG_HUGETLB)) && i < l->n_hugetlb; i++) {
 		char file[64];
 		snprintf(file, sizeof(file), "hugetlb.%s.max", l->hugetlb[i].page_size);
-		if (write_u64_at(dirfd, file, l->hugetlb[i].limit, err) < 0)
+		if (cg_write_u64_at(dirfd, file, l->hugetlb[i].limit, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; !(skip & CG_BIT(CG_RDMA)) && i < l->n_rdma; i++) {
@@ -418,7 +410,7 @@ static int apply_hugetlb_rdma(int dirfd, const struct cg_limits *l, unsigned ski
 			snprintf(o, sizeof(o), " hca_object=%" PRIu32, r->hca_objects);
 		if (asprintf(&buf, "%s%s%s", r->device, h, o) < 0)
 			return rt_error_set(err, ENOMEM, "rdma.max");
-		if (write_at(dirfd, "rdma.max", buf, err) < 0)
+		if (cg_write_at(dirfd, "rdma.max", buf, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -462,6 +454,11 @@ int cg_apply_at(int dirfd, const char *name, const struct cg_limits *l, unsigned
 		*ret_skipped = 0;
 	if (l == NULL)
 		return 0;
+	if (l->has_cpu_rt_runtime || l->has_cpu_rt_period)
+		return invalid(err,
+			       "cgroup `%s`: linux.resources.cpu.%s: realtime CPU bandwidth is a "
+			       "cgroup v1 feature; cgroup v2 has no equivalent",
+			       name, l->has_cpu_rt_runtime ? "realtimeRuntime" : "realtimePeriod");
 	if (check_available(l, controllers, name, flags, &skip, err) < 0)
 		return -1;
 	if (!(skip & CG_BIT(CG_CPUSET)) && apply_cpuset(dirfd, l, err) < 0)
@@ -482,7 +479,7 @@ int cg_apply_at(int dirfd, const char *name, const struct cg_limits *l, unsigned
 		int c = cg_controller_from_name(k, strlen(k));
 		if (c >= 0 && (skip & CG_BIT(c)))
 			continue;
-		if (write_at(dirfd, k, l->unified[i].value, err) < 0) {
+		if (cg_write_at(dirfd, k, l->unified[i].value, err) < 0) {
 			rt_error_wrap(err, "linux.resources.unified");
 			goto fail;
 		}

@@ -16,6 +16,7 @@
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
 #include "internal.h"
+#include "v1.h"
 
 /* How long freeze/thaw and removal wait for the kernel: generous, because a frozen or dying
  * task on a loaded host (or a TCG VM) can take seconds to reach the state. */
@@ -200,8 +201,11 @@ int cg_create(struct cg_hierarchy *h, const char *path, const struct cg_limits *
 		return rt_error_set(err, ENOMEM, "cgroup `%s`", path);
 	if (check_cpusets(limits, err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`", path);
+	if (h->v1)
+		return cg_v1_create(h, path, limits, flags, ret, err);
 	/* refuse before creating anything (cg_apply_at checks availability before writing) */
-	if (skipped && !(flags & CG_SKIP_UNAVAILABLE))
+	if ((skipped && !(flags & CG_SKIP_UNAVAILABLE)) ||
+	    (limits && (limits->has_cpu_rt_runtime || limits->has_cpu_rt_period)))
 		return cg_apply_at(-1, path, limits, h->controllers, flags, NULL, err);
 	need &= h->controllers;
 
@@ -243,6 +247,8 @@ fail:
 
 int cg_open(struct cg_hierarchy *h, const char *path, struct cg_cgroup **ret, struct rt_error *err)
 {
+	if (h->v1)
+		return cg_v1_open(h, path, ret, err);
 	cleanup_close int fd = openat(h->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_free char *controllers = NULL;
 	struct cg_cgroup *cg;
@@ -267,6 +273,7 @@ void cg_cgroup_free(struct cg_cgroup *cg)
 	if (cg->fd >= 0)
 		close(cg->fd);
 	free(cg->path);
+	cg_v1_free(cg->v1, 0);
 	free(cg);
 }
 
@@ -274,6 +281,8 @@ int cg_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags, struct
 {
 	if (check_cpusets(l, err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`", cg->path);
+	if (cg->v1)
+		return cg_v1_update(cg, l, flags, err);
 	if (cg_apply_at(cg->fd, cg->path, l, cg->controllers, flags, &cg->skipped, err) < 0)
 		return -1;
 	if (l && l->has_devices &&
@@ -327,6 +336,8 @@ static int wait_events(int cgfd, const char *key, int want, int timeout_ms, stru
 
 int cg_is_frozen(struct cg_cgroup *cg, int *ret, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_is_frozen(cg, ret, err);
 	cleanup_close int evfd = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
 
 	if (evfd < 0)
@@ -349,6 +360,8 @@ static int write_file(int dirfd, const char *file, const char *value, struct rt_
 
 int cg_freeze(struct cg_cgroup *cg, int frozen, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_freeze(cg, frozen, err);
 	if (write_file(cg->fd, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`", cg->path);
 	if (wait_events(cg->fd, "frozen", frozen ? 1 : 0, WAIT_MS, err) < 0) {
@@ -409,6 +422,8 @@ static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *
 
 int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_pids(cg, recursive, ret, ret_n, err);
 	cleanup_free pid_t *v = NULL;
 	size_t n = 0, cap = 0;
 
@@ -434,6 +449,8 @@ static int signal_all(struct cg_cgroup *cg, int sig, struct rt_error *err)
 
 int cg_kill(struct cg_cgroup *cg, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_signal(cg, SIGKILL, err);
 	struct rt_error e2 = RT_ERROR_INIT;
 
 	if (write_file(cg->fd, "cgroup.kill", "1", &e2) == 0)
@@ -454,6 +471,8 @@ int cg_kill(struct cg_cgroup *cg, struct rt_error *err)
 
 int cg_signal(struct cg_cgroup *cg, int sig, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_signal(cg, sig, err);
 	if (sig == SIGKILL)
 		return cg_kill(cg, err);
 	return signal_all(cg, sig, err);
@@ -487,6 +506,8 @@ static int remove_children(int dirfd, const char *where, struct rt_error *err)
 
 int cg_remove(struct cg_cgroup *cg, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_remove(cg, err);
 	struct rt_error e2 = RT_ERROR_INIT;
 
 	/* the usual case costs one rmdir: every process is gone (a pid namespace dies with its
@@ -519,7 +540,7 @@ int cg_remove_path(struct cg_hierarchy *h, const char *path, struct rt_error *er
 	struct rt_error e2 = RT_ERROR_INIT;
 
 	/* cg_remove's usual case, before opening anything */
-	if (unlinkat(h->fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+	if (h->v1 == NULL && (unlinkat(h->fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT))
 		return 0;
 	if (cg_open(h, path, &cg, &e2) < 0) {
 		if (e2.errnum == ENOENT) {
@@ -533,10 +554,19 @@ int cg_remove_path(struct cg_hierarchy *h, const char *path, struct rt_error *er
 	return r;
 }
 
-int cg_remove_if_empty(struct cg_hierarchy *h, const char *path, struct rt_error *err)
+static int rmdir_if_empty(int root_fd, const char *path, struct rt_error *err)
 {
-	if (unlinkat(h->fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT || errno == EBUSY ||
-	    errno == ENOTEMPTY)
+	if (root_fd < 0 || unlinkat(root_fd, path, AT_REMOVEDIR) == 0 || errno == ENOENT ||
+	    errno == EBUSY || errno == ENOTEMPTY)
 		return 0;
 	return rt_error_set(err, errno, "rmdir cgroup `%s`", path);
+}
+
+int cg_remove_if_empty(struct cg_hierarchy *h, const char *path, struct rt_error *err)
+{
+	/* on v1 hosts a create may have made the path in some hierarchies before it was killed */
+	for (size_t i = 0; h->v1 && i < h->v1->n; i++)
+		if (rmdir_if_empty(h->v1->d[i].root_fd, path, err) < 0)
+			return rt_error_wrap(err, "%s", h->v1->d[i].mount);
+	return rmdir_if_empty(h->fd, path, err);
 }

@@ -11,9 +11,11 @@
 
 #include "../common/cleanup.h"
 #include "../common/fsutil.h"
+#include "internal.h"
+#include "v1.h"
 
 /* Read a file of the cgroup; a missing file (controller not enabled) gives *ret = NULL. */
-static int read_optional(int dirfd, const char *file, char **ret, struct rt_error *err)
+int cg_read_optional(int dirfd, const char *file, char **ret, struct rt_error *err)
 {
 	struct rt_error e2 = RT_ERROR_INIT;
 
@@ -37,7 +39,7 @@ static uint64_t parse_value(const char *s)
 }
 
 /* The value of key in a flat keyed file ("key value\n" lines), 0 when absent. */
-static uint64_t keyed(const char *buf, const char *key)
+uint64_t cg_keyed(const char *buf, const char *key)
 {
 	size_t klen = strlen(key);
 
@@ -51,7 +53,7 @@ static uint64_t keyed(const char *buf, const char *key)
 	return 0;
 }
 
-static int parse_memory_stat(char *buf, struct cg_stats *s, struct rt_error *err)
+int cg_parse_memory_stat(char *buf, struct cg_stats *s, struct rt_error *err)
 {
 	size_t lines = 0;
 
@@ -84,16 +86,16 @@ static int read_memory(int dirfd, struct cg_stats *s, struct rt_error *err)
 	cleanup_free char *cur = NULL, *max = NULL, *swc = NULL, *swm = NULL, *ev = NULL,
 			  *st = NULL, *peak = NULL;
 
-	if (read_optional(dirfd, "memory.current", &cur, err) < 0)
+	if (cg_read_optional(dirfd, "memory.current", &cur, err) < 0)
 		return -1;
 	if (cur == NULL)
 		return 0;
-	if (read_optional(dirfd, "memory.max", &max, err) < 0 ||
-	    read_optional(dirfd, "memory.swap.current", &swc, err) < 0 ||
-	    read_optional(dirfd, "memory.swap.max", &swm, err) < 0 ||
-	    read_optional(dirfd, "memory.events", &ev, err) < 0 ||
-	    read_optional(dirfd, "memory.stat", &st, err) < 0 ||
-	    read_optional(dirfd, "memory.peak", &peak, err) < 0)
+	if (cg_read_optional(dirfd, "memory.max", &max, err) < 0 ||
+	    cg_read_optional(dirfd, "memory.swap.current", &swc, err) < 0 ||
+	    cg_read_optional(dirfd, "memory.swap.max", &swm, err) < 0 ||
+	    cg_read_optional(dirfd, "memory.events", &ev, err) < 0 ||
+	    cg_read_optional(dirfd, "memory.stat", &st, err) < 0 ||
+	    cg_read_optional(dirfd, "memory.peak", &peak, err) < 0)
 		return -1;
 	s->memory_peak = peak ? parse_value(peak) : 0;
 	s->has_memory = 1;
@@ -102,13 +104,13 @@ static int read_memory(int dirfd, struct cg_stats *s, struct rt_error *err)
 	s->memory_swap_current = swc ? parse_value(swc) : 0;
 	s->memory_swap_max = swm ? parse_value(swm) : CG_STAT_MAX;
 	if (ev) {
-		s->memory_events_low = keyed(ev, "low");
-		s->memory_events_high = keyed(ev, "high");
-		s->memory_events_max = keyed(ev, "max");
-		s->memory_events_oom = keyed(ev, "oom");
-		s->memory_events_oom_kill = keyed(ev, "oom_kill");
+		s->memory_events_low = cg_keyed(ev, "low");
+		s->memory_events_high = cg_keyed(ev, "high");
+		s->memory_events_max = cg_keyed(ev, "max");
+		s->memory_events_oom = cg_keyed(ev, "oom");
+		s->memory_events_oom_kill = cg_keyed(ev, "oom_kill");
 	}
-	return st ? parse_memory_stat(st, s, err) : 0;
+	return st ? cg_parse_memory_stat(st, s, err) : 0;
 }
 
 /* io.stat lines: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" */
@@ -117,7 +119,7 @@ static int read_io(int dirfd, struct cg_stats *s, struct rt_error *err)
 	cleanup_free char *buf = NULL;
 	size_t lines = 0;
 
-	if (read_optional(dirfd, "io.stat", &buf, err) < 0)
+	if (cg_read_optional(dirfd, "io.stat", &buf, err) < 0)
 		return -1;
 	if (buf == NULL)
 		return 0;
@@ -187,17 +189,17 @@ static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
 		char file[64];
 		cleanup_free char *cur = NULL, *max = NULL, *ev = NULL;
 		snprintf(file, sizeof(file), "hugetlb.%s.current", h->page_size);
-		if (read_optional(dirfd, file, &cur, err) < 0)
+		if (cg_read_optional(dirfd, file, &cur, err) < 0)
 			return -1;
 		snprintf(file, sizeof(file), "hugetlb.%s.max", h->page_size);
-		if (read_optional(dirfd, file, &max, err) < 0)
+		if (cg_read_optional(dirfd, file, &max, err) < 0)
 			return -1;
 		snprintf(file, sizeof(file), "hugetlb.%s.events", h->page_size);
-		if (read_optional(dirfd, file, &ev, err) < 0)
+		if (cg_read_optional(dirfd, file, &ev, err) < 0)
 			return -1;
 		h->current = cur ? parse_value(cur) : 0;
 		h->max = max ? parse_value(max) : CG_STAT_MAX;
-		h->failcnt = ev ? keyed(ev, "max") : 0;
+		h->failcnt = ev ? cg_keyed(ev, "max") : 0;
 	}
 	return 0;
 }
@@ -207,24 +209,24 @@ int cg_read_stats_at(int dirfd, struct cg_stats *s, struct rt_error *err)
 	cleanup_free char *cpu = NULL, *pcur = NULL, *pmax = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (read_optional(dirfd, "cpu.stat", &cpu, err) < 0)
+	if (cg_read_optional(dirfd, "cpu.stat", &cpu, err) < 0)
 		goto fail;
 	if (cpu) {
 		/* cgroup v2 counts microseconds; runc's JSON carries nanoseconds */
-		s->cpu_usage_ns = keyed(cpu, "usage_usec") * 1000;
-		s->cpu_user_ns = keyed(cpu, "user_usec") * 1000;
-		s->cpu_system_ns = keyed(cpu, "system_usec") * 1000;
+		s->cpu_usage_ns = cg_keyed(cpu, "usage_usec") * 1000;
+		s->cpu_user_ns = cg_keyed(cpu, "user_usec") * 1000;
+		s->cpu_system_ns = cg_keyed(cpu, "system_usec") * 1000;
 		if (strstr(cpu, "nr_periods ")) {
 			s->has_cpu_throttling = 1;
-			s->cpu_nr_periods = keyed(cpu, "nr_periods");
-			s->cpu_nr_throttled = keyed(cpu, "nr_throttled");
-			s->cpu_throttled_ns = keyed(cpu, "throttled_usec") * 1000;
+			s->cpu_nr_periods = cg_keyed(cpu, "nr_periods");
+			s->cpu_nr_throttled = cg_keyed(cpu, "nr_throttled");
+			s->cpu_throttled_ns = cg_keyed(cpu, "throttled_usec") * 1000;
 		}
 	}
 	if (read_memory(dirfd, s, err) < 0)
 		goto fail;
-	if (read_optional(dirfd, "pids.current", &pcur, err) < 0 ||
-	    read_optional(dirfd, "pids.max", &pmax, err) < 0)
+	if (cg_read_optional(dirfd, "pids.current", &pcur, err) < 0 ||
+	    cg_read_optional(dirfd, "pids.max", &pmax, err) < 0)
 		goto fail;
 	if (pcur) {
 		s->has_pids = 1;
@@ -241,6 +243,8 @@ fail:
 
 int cg_read_stats(struct cg_cgroup *cg, struct cg_stats *ret, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_read_stats(cg, ret, err);
 	if (cg_read_stats_at(cg->fd, ret, err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`: stats", cg->path);
 	return 0;
@@ -255,15 +259,20 @@ void cg_stats_clear(struct cg_stats *s)
 	free(s->memory_stat);
 	free(s->io);
 	free(s->hugetlb);
+	free(s->cpu_percpu_ns);
+	free(s->cpuset_cpus);
+	free(s->cpuset_mems);
 	memset(s, 0, sizeof(*s));
 }
 
 int cg_oom_kill_count(struct cg_cgroup *cg, uint64_t *ret, struct rt_error *err)
 {
+	if (cg->v1)
+		return cg_v1_oom_kill_count(cg, ret, err);
 	cleanup_free char *ev = NULL;
 
-	if (read_optional(cg->fd, "memory.events", &ev, err) < 0)
+	if (cg_read_optional(cg->fd, "memory.events", &ev, err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`", cg->path);
-	*ret = ev ? keyed(ev, "oom_kill") : 0;
+	*ret = ev ? cg_keyed(ev, "oom_kill") : 0;
 	return 0;
 }

@@ -11,19 +11,15 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 
-static const char *const controller_names[] = {"cpuset",  "cpu",  "io",	  "memory",
-					       "hugetlb", "pids", "rdma", "misc"};
-
-static void warn_skipped(unsigned skipped)
+static void warn_skipped(const struct cg_hierarchy *h, unsigned skipped)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(controller_names); i++) {
-		int c = cg_controller_from_name(controller_names[i], strlen(controller_names[i]));
-		if (c >= 0 && (skipped & CG_BIT(c)))
-			rt_warn("cgroup controller `%s` is not available in the cgroup v2 "
-				"hierarchy: its "
+	for (int c = 0; c < CG_N_CONTROLLERS; c++)
+		if (skipped & CG_BIT(c))
+			rt_warn("cgroup controller `%s` is not available (cgroup layout %s): its "
 				"limits are not applied (--skip-unavailable-limits)",
-				controller_names[i]);
-	}
+				h->layout == CG_LAYOUT_UNIFIED ? cg_controller_name(c)
+							       : cg_controller_v1_name(c),
+				cg_layout_name(h->layout));
 }
 
 /* containerd's ctr always asks for cpu.shares 1024, the v1 default.  Where the cgroup v2
@@ -39,6 +35,19 @@ static void drop_default_shares(const struct cg_hierarchy *h, struct cg_limits *
 		l->has_cpu_shares = 0;
 }
 
+/* The host's hierarchies; --debug says which layout was found. */
+static int open_hierarchy(struct cg_hierarchy **ret, struct rt_error *err)
+{
+	if (cg_hierarchy_open(NULL, ret, err) < 0)
+		return -1;
+	rt_debug("cgroup layout %s (%s)", cg_layout_name((*ret)->layout),
+		 (*ret)->layout == CG_LAYOUT_UNIFIED ? "cgroup v2"
+		 : (*ret)->layout == CG_LAYOUT_HYBRID
+		     ? "v1 controllers, cgroup2 at /sys/fs/cgroup/unified"
+		     : "v1 controllers only");
+	return 0;
+}
+
 int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const char *id,
 		   struct rt_cgroup *ret, struct rt_error *err)
 {
@@ -49,7 +58,7 @@ int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const
 	memset(ret, 0, sizeof(*ret));
 	if (g->cgroup_manager == RT_CGROUP_MANAGER_DISABLED)
 		return 0;
-	if (cg_hierarchy_open(NULL, &ret->h, err) < 0) {
+	if (open_hierarchy(&ret->h, err) < 0) {
 		if (lx->resources == NULL) {
 			/* nothing to enforce: run in the caller's cgroup rather than fail */
 			rt_debug("no cgroup for `%s`: %s", id, err->msg);
@@ -58,8 +67,12 @@ int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const
 		}
 		return rt_error_wrap(err, "linux.resources");
 	}
-	if (cg_own_cgroup(&own, err) < 0)
-		goto fail;
+	/* a legacy host has no cgroup2 line: relative paths are then taken from the root */
+	if (cg_own_cgroup(&own, err) < 0) {
+		if (ret->h->layout != CG_LAYOUT_LEGACY)
+			goto fail;
+		rt_error_release(err);
+	}
 	if (g->cgroup_manager == RT_CGROUP_MANAGER_SYSTEMD) {
 		pflags |= CG_PATH_SYSTEMD;
 		rt_log(RT_LOG_INFO, "no systemd manager: cgroupsPath `%s` mapped to cgroupfs",
@@ -71,10 +84,13 @@ int rt_cgroup_plan(const struct rt_globals *g, const struct rt_spec *spec, const
 	}
 	if (g->skip_unavailable_limits)
 		ret->create_flags |= CG_SKIP_UNAVAILABLE;
-	/* the program is attached before the container's program runs, by the caller
-	 * (rt_cgroup_devices_*); a rootless container in its own user namespace gets none */
-	ret->create_flags |= CG_NO_DEVICE_PROGRAM;
-	if (!(lx->ns[RT_NS_USER].present && getuid() != 0) &&
+	/* v2: the program is attached before the container's program runs, by the caller
+	 * (rt_cgroup_devices_*); v1: cg_create writes the device lists; a rootless container in
+	 * its own user namespace gets neither */
+	int rootless_userns = lx->ns[RT_NS_USER].present && getuid() != 0;
+	if (ret->h->layout == CG_LAYOUT_UNIFIED || rootless_userns)
+		ret->create_flags |= CG_NO_DEVICE_PROGRAM;
+	if (ret->h->layout == CG_LAYOUT_UNIFIED && !rootless_userns &&
 	    cg_devices_build(lx->resources ? lx->resources->devices : NULL,
 			     lx->resources ? lx->resources->n_devices : 0, 1, &ret->dev_insns,
 			     &ret->dev_n, err) < 0)
@@ -92,7 +108,7 @@ int rt_cgroup_make(const struct rt_spec *spec, struct rt_cgroup *c, struct rt_er
 		return 0;
 	if (cg_create(c->h, c->path, spec->linux_cfg.resources, c->create_flags, &c->cg, err) < 0)
 		return -1;
-	warn_skipped(c->cg->skipped);
+	warn_skipped(c->h, c->cg->skipped);
 	return 0;
 }
 
@@ -101,7 +117,7 @@ int rt_cgroup_open(const struct rt_state *st, struct rt_cgroup *ret, struct rt_e
 	memset(ret, 0, sizeof(*ret));
 	if (st->cgroup_path == NULL)
 		return rt_error_set(err, ENOENT, "container `%s` has no cgroup", st->id);
-	if (cg_hierarchy_open(NULL, &ret->h, err) < 0 ||
+	if (open_hierarchy(&ret->h, err) < 0 ||
 	    cg_open(ret->h, st->cgroup_path, &ret->cg, err) < 0) {
 		rt_cgroup_close(ret);
 		return rt_error_wrap(err, "cgroup of `%s`", st->id);
@@ -212,7 +228,7 @@ int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err)
 
 	if (st->cgroup_path == NULL)
 		return 0;
-	if (cg_hierarchy_open(NULL, &h, err) < 0)
+	if (open_hierarchy(&h, err) < 0)
 		return -1;
 	r = st->cgroup_made ? cg_remove_path(h, st->cgroup_path, err)
 			    : cg_remove_if_empty(h, st->cgroup_path, err);

@@ -137,8 +137,10 @@ static void write_memory(struct jw *w, struct cg_stats *s)
 {
 	uint64_t cache = 0, swap_limit = 0;
 
+	/* page cache: "file" in v2's memory.stat, "cache" in v1's */
 	for (size_t i = 0; i < s->n_memory_stat; i++)
-		if (strcmp(s->memory_stat[i].key, "file") == 0)
+		if (strcmp(s->memory_stat[i].key, "file") == 0 ||
+		    strcmp(s->memory_stat[i].key, "cache") == 0)
 			cache = strtoull(s->memory_stat[i].value, NULL, 10);
 	/* v1 reported memory+swap; runc keeps that on v2 (a "max" limit stays max) */
 	if (s->has_memory)
@@ -150,9 +152,11 @@ static void write_memory(struct jw *w, struct cg_stats *s)
 	jw_u64(w, "cache", cache, 1);
 	jw_memory_entry(w, "usage", s->has_memory ? s->memory_max : 0, s->memory_current,
 			s->memory_peak, s->memory_events_max);
-	jw_memory_entry(w, "swap", swap_limit, s->memory_swap_current + s->memory_current, 0, 0);
-	jw_memory_entry(w, "kernel", 0, 0, 0, 0);
-	jw_memory_entry(w, "kernelTCP", 0, 0, 0, 0);
+	jw_memory_entry(w, "swap", swap_limit, s->memory_swap_current + s->memory_current,
+			s->memory_swap_peak, s->memory_swap_failcnt);
+	jw_memory_entry(w, "kernel", s->kmem_limit, s->kmem_usage, s->kmem_max, s->kmem_failcnt);
+	jw_memory_entry(w, "kernelTCP", s->kmem_tcp_limit, s->kmem_tcp_usage, s->kmem_tcp_max,
+			s->kmem_tcp_failcnt);
 	if (s->n_memory_stat) {
 		qsort(s->memory_stat, s->n_memory_stat, sizeof(*s->memory_stat), kv_cmp);
 		jw_open(w, "raw");
@@ -191,6 +195,57 @@ static void write_blkio_table(struct jw *w, const char *key, const struct cg_sta
 	w->first = 0;
 }
 
+/* cgroup v1's cpuacct per-CPU times, as runc lists them. */
+static void write_percpu(struct jw *w, const struct cg_stats *s)
+{
+	static const char *const keys[] = {"percpu", "percpu_user", "percpu_kernel"};
+
+	for (size_t k = 0; s->n_cpu_percpu && k < 3; k++) {
+		jw_key(w, keys[k]);
+		fputc('[', w->f);
+		for (size_t i = 0; i < s->n_cpu_percpu; i++)
+			fprintf(w->f, "%s%" PRIu64, i ? "," : "",
+				s->cpu_percpu_ns[k * s->n_cpu_percpu + i]);
+		fputc(']', w->f);
+	}
+}
+
+/* "0-2,5" as [0,1,2,5] */
+static void write_cpulist(struct jw *w, const char *key, const char *list)
+{
+	int first = 1;
+
+	if (list == NULL || list[strspn(list, " \n")] == '\0')
+		return;
+	jw_key(w, key);
+	fputc('[', w->f);
+	for (const char *p = list; *p;) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (unsigned long n = a; n <= b && n <= 65535; n++, first = 0)
+			fprintf(w->f, "%s%lu", first ? "" : ",", n);
+		p = end + strspn(end, ",\n");
+	}
+	fputc(']', w->f);
+}
+
+/* runc reads no cpuset figures on cgroup v2 (its zero struct), the cpuset files on v1 */
+static void write_cpuset(struct jw *w, const struct cg_stats *s)
+{
+	jw_open(w, "cpuset");
+	write_cpulist(w, "cpus", s->cpuset_cpus);
+	write_cpulist(w, "mems", s->cpuset_mems);
+	for (size_t i = 0; i < ARRAY_SIZE(s->cpuset_flags); i++) {
+		jw_key(w, cg_cpuset_flag_names[i]);
+		fprintf(w->f, "%" PRId64, s->cpuset_flags[i]);
+	}
+	jw_close(w);
+}
+
 static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 {
 	struct jw w = {f, 1};
@@ -205,6 +260,7 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	jw_open(&w, "cpu");
 	jw_open(&w, "usage");
 	jw_u64(&w, "total", s->cpu_usage_ns, 1);
+	write_percpu(&w, s);
 	jw_u64(&w, "kernel", s->cpu_system_ns, 0);
 	jw_u64(&w, "user", s->cpu_user_ns, 0);
 	jw_close(&w);
@@ -215,12 +271,7 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	jw_close(&w);
 	jw_close(&w);
 
-	/* runc reads no cpuset figures on cgroup v2: its zero struct */
-	fputs(",\"cpuset\":{\"cpu_exclusive\":0,\"mem_hardwall\":0,\"mem_exclusive\":0,"
-	      "\"memory_migrate\":0,\"memory_spread_page\":0,\"memory_spread_slab\":0,"
-	      "\"memory_pressure\":0,\"sched_load_balance\":0,\"sched_relax_domain_level\":0}",
-	      f);
-	w.first = 0;
+	write_cpuset(&w, s);
 
 	write_memory(&w, s);
 
@@ -235,7 +286,8 @@ static void write_stats(FILE *f, const char *id, struct cg_stats *s)
 	write_blkio_table(&w, "ioServicedRecursive", s, 1);
 	jw_close(&w);
 
-	qsort(s->hugetlb, s->n_hugetlb, sizeof(*s->hugetlb), hugetlb_cmp);
+	if (s->n_hugetlb) /* hugetlb is NULL when no hierarchy has hugetlb */
+		qsort(s->hugetlb, s->n_hugetlb, sizeof(*s->hugetlb), hugetlb_cmp);
 	jw_open(&w, "hugetlb");
 	for (size_t i = 0; i < s->n_hugetlb; i++) {
 		jw_open(&w, s->hugetlb[i].page_size);
@@ -270,57 +322,22 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* 1 while cgroup.events says populated 1; 0 once empty or gone (deleted under us). */
-static int populated(int evfd)
-{
-	char buf[256];
-	ssize_t n = pread(evfd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strstr(buf, "populated 1") != NULL;
-}
-
-/* memory.events oom_kill, read through memfd itself: a read is what re-arms POLLPRI on that
- * open file (kernfs compares the file's last seen event count), so reading another fd would
- * leave poll() returning at once forever. */
-static int oom_kills(int memfd, uint64_t *ret)
-{
-	char buf[512];
-	ssize_t n = pread(memfd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	for (char *l = buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, "oom_kill ", 9) == 0) {
-			*ret = strtoull(l + 9, NULL, 10);
-			return 0;
-		}
-	*ret = 0;
-	return 0;
-}
-
-/* Stream: stats every interval, an oom event whenever memory.events oom_kill rises, until the
- * container's cgroup is empty (runc stops when its OOM notifier sees the cgroup go). The
- * kernel raises POLLPRI on cgroup.events and memory.events when they change. */
+/* Stream: stats every interval, an oom event whenever the OOM kill count rises, until the
+ * container's cgroup is empty (runc stops when its OOM notifier sees the cgroup go).  The
+ * library's watch fds wake us when either may have changed. */
 static int stream(struct cg_cgroup *cg, const char *id, long long interval_ns, struct rt_error *err)
 {
-	cleanup_close int evfd = openat(cg->fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-	cleanup_close int memfd = openat(cg->fd, "memory.events", O_RDONLY | O_CLOEXEC);
+	struct cg_watch *w = NULL;
 	long long next = now_ns() + interval_ns;
-	uint64_t ooms = 0;
+	uint64_t ooms = 0, n = 0;
+	int alive = 0, rc = 0;
 
-	if (evfd < 0)
-		return rt_error_set(err, errno, "events: cgroup `%s`: open cgroup.events",
-				    cg->path);
-	if (memfd >= 0 && oom_kills(memfd, &ooms) < 0)
-		return rt_error_set(err, errno, "events: cgroup `%s`: read memory.events",
-				    cg->path);
-	while (populated(evfd)) {
-		struct pollfd p[2] = {{.fd = evfd, .events = POLLPRI},
-				      {.fd = memfd, .events = POLLPRI}};
+	if (cg_watch_open(cg, &w, err) < 0)
+		return rt_error_wrap(err, "events");
+	cg_watch_read(w, &alive, &ooms);
+	while (alive) {
+		struct pollfd p[2];
+		int np = cg_watch_pollfds(w, p);
 		long long left = next - now_ns();
 		if (left <= 0) {
 			struct rt_error e2 = RT_ERROR_INIT;
@@ -333,23 +350,25 @@ static int stream(struct cg_cgroup *cg, const char *id, long long interval_ns, s
 			next += interval_ns;
 			continue;
 		}
-		/* wake at least every second: a missed POLLPRI must not hide the end for long */
+		/* wake at least every second: a missed wakeup must not hide the end for long */
 		int timeout = left / 1000000 > 1000 ? 1000 : (int)(left / 1000000) + 1;
-		if (poll(p, memfd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
-			return rt_error_set(err, errno, "events: poll");
-		if (memfd >= 0) {
-			uint64_t n = 0;
-			if (oom_kills(memfd, &n) < 0)
-				break; /* the cgroup is gone */
-			if (n > ooms) {
-				printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
-				if (fflush(stdout) != 0)
-					return rt_error_set(err, errno, "events: write stdout");
-			}
-			ooms = n;
+		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR) {
+			rc = rt_error_set(err, errno, "events: poll");
+			break;
 		}
+		cg_watch_read(w, &alive, &n);
+		if (n > ooms) {
+			printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
+			if (fflush(stdout) != 0) {
+				rc = rt_error_set(err, errno, "events: write stdout");
+				break;
+			}
+		}
+		if (n > ooms)
+			ooms = n;
 	}
-	return 0;
+	cg_watch_free(w);
+	return rc;
 }
 
 static int run_events(struct rt_globals *g, int argc, char **argv, struct rt_error *err)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../cgroups/cgroup.h"
 #include "../common/cleanup.h"
 #include "caps.h"
 #include "commands.h"
@@ -56,7 +57,7 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 	json_object_set_new(o, "mountOptions", strings(mount_options));
 	json_object_set_new(linux_o, "namespaces", strings(ns));
 	json_object_set_new(linux_o, "capabilities", strings(rt_cap_names()));
-	json_object_set_new(cg, "v1", json_false());
+	json_object_set_new(cg, "v1", json_true());
 	json_object_set_new(cg, "v2", json_true());
 	json_object_set_new(cg, "systemd", json_false());
 	json_object_set_new(cg, "systemdUser", json_false());
@@ -79,9 +80,15 @@ static int run_features(struct rt_globals *g, int argc, char **argv, struct rt_e
 	json_object_set_new(linux_o, "mountExtensions",
 			    json_pack("{s:{s:b}}", "idmap", "enabled", 1));
 	json_object_set_new(o, "linux", linux_o);
+	/* which backend this host gets: unified (v2), hybrid or legacy (v1 controllers) */
+	enum cg_layout layout;
+	struct rt_error e2 = RT_ERROR_INIT;
+	const char *lname = cg_layout_detect(&layout, &e2) == 0 ? cg_layout_name(layout) : "none";
+	rt_error_release(&e2);
 	json_object_set_new(o, "annotations",
-			    json_pack("{s:s,s:s}", "io.github.seccomp.libseccomp.version",
-				      sf.lib_version, "org.husk.version", HUSK_VERSION));
+			    json_pack("{s:s,s:s,s:s}", "io.github.seccomp.libseccomp.version",
+				      sf.lib_version, "org.husk.version", HUSK_VERSION,
+				      "org.husk.cgroup.layout", lname));
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", text);
 	free(text);
@@ -93,7 +100,9 @@ const struct rt_command rt_cmd_features = {
     .summary = "print the runtime-spec features.json of this husk",
     .usage = "usage: husk features\n"
 	     "Prints what husk really supports: hooks, mount options, namespaces, capabilities,\n"
-	     "cgroup v2, and the seccomp actions, operators, architectures and flags of the\n"
+	     "cgroup v1 and v2 (the annotation org.husk.cgroup.layout names this host's\n"
+	     "layout: unified, hybrid or legacy), and the seccomp actions, operators, "
+	     "architectures and flags of the\n"
 	     "linked libseccomp.\n",
     .run = run_features,
 };

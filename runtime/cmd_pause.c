@@ -31,7 +31,7 @@ int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
 		rt_error_set(
 		    err, 0,
 		    "%s: container `%s` has no cgroup (created with --cgroup-manager=disabled "
-		    "or on a host without cgroup v2)",
+		    "or on a host without cgroups)",
 		    what, id);
 		goto fail;
 	}
@@ -90,10 +90,10 @@ static int run_resume(struct rt_globals *g, int argc, char **argv, struct rt_err
 const struct rt_command rt_cmd_pause = {
     .name = "pause",
     .summary = "suspend every process of a container",
-    .usage =
-	"usage: husk pause ID\n"
-	"Freezes the container's cgroup (cgroup.freeze) and waits until the kernel reports\n"
-	"it frozen; `state` then says \"paused\".  The container must be created or running.\n",
+    .usage = "usage: husk pause ID\n"
+	     "Freezes the container's cgroup (cgroup.freeze, or freezer.state on a cgroup v1\n"
+	     "host) and waits until the kernel reports it frozen; `state` then says \"paused\".\n"
+	     "The container must be created or running.\n",
     .run = run_pause,
 };
 

@@ -274,9 +274,12 @@ static int run_update(struct rt_globals *g, int argc, char **argv, struct rt_err
 	}
 	for (int c = 0; c < CG_N_CONTROLLERS; c++)
 		if (cg.cg->skipped & CG_BIT(c))
-			rt_warn("update `%s`: the %s controller is not available in the cgroup v2 "
-				"hierarchy: its limits are not applied (--skip-unavailable-limits)",
-				id, cg_controller_name(c));
+			rt_warn("update `%s`: the %s controller is not available (cgroup layout "
+				"%s): its limits are not applied (--skip-unavailable-limits)",
+				id,
+				cg.cg->layout == CG_LAYOUT_UNIFIED ? cg_controller_name(c)
+								   : cg_controller_v1_name(c),
+				cg_layout_name(cg.cg->layout));
 	rc = 0;
 out:
 	rt_cgroup_close(&cg);
@@ -288,23 +291,31 @@ out:
 const struct rt_command rt_cmd_update = {
     .name = "update",
     .summary = "change the resource limits of a running container",
-    .usage = "usage: husk update [options] ID\n"
-	     "Changes the cgroup limits of a created, running or paused container.  Values are\n"
-	     "checked as config.json's linux.resources are; unset limits keep their value, and so\n"
-	     "do limits of 0, as runc takes them (Docker sends 0 for what it does not change).\n"
-	     "  -r, --resources FILE     a linux.resources JSON object (\"-\": stdin); devices\n"
-	     "                           in it are ignored, as runc does\n"
-	     "  --memory BYTES           memory.max (k, m, g suffixes: 64m; -1: no limit)\n"
-	     "  --memory-reservation BYTES   memory.low\n"
-	     "  --memory-swap BYTES      memory+swap total (memory.swap.max = swap - memory)\n"
-	     "  --cpu-shares N           cpu.weight from the shares (2..262144; --cpu-share too)\n"
-	     "  --cpu-quota USEC         cpu.max quota (-1: no limit)\n"
-	     "  --cpu-period USEC        cpu.max period (1000..1000000)\n"
-	     "  --cpu-idle 0|1           cpu.idle\n"
-	     "  --cpuset-cpus LIST       cpuset.cpus (\"0-3,7\")\n"
-	     "  --cpuset-mems LIST       cpuset.mems\n"
-	     "  --pids-limit N           pids.max (negative: no limit)\n"
-	     "  --blkio-weight N         io.bfq.weight, else io.weight converted (10..1000)\n"
-	     "  --kernel-memory, --kernel-memory-tcp   accepted and ignored (no cgroup v2 knob)\n",
+    .usage =
+	"usage: husk update [options] ID\n"
+	"Changes the cgroup limits of a created, running or paused container.  Values are\n"
+	"checked as config.json's linux.resources are; unset limits keep their value, and so\n"
+	"do limits of 0, as runc takes them (Docker sends 0 for what it does not change).\n"
+	"  -r, --resources FILE     a linux.resources JSON object (\"-\": stdin); devices\n"
+	"                           in it are ignored, as runc does\n"
+	"The files named are cgroup v2's; on a hybrid or legacy host the v1 files in [].\n"
+	"  --memory BYTES           memory.max [memory.limit_in_bytes] (k, m, g suffixes:\n"
+	"                           64m; -1: no limit)\n"
+	"  --memory-reservation BYTES   memory.low [memory.soft_limit_in_bytes]\n"
+	"  --memory-swap BYTES      memory+swap total (memory.swap.max = swap - memory)\n"
+	"                           [memory.memsw.limit_in_bytes]\n"
+	"  --cpu-shares N           cpu.weight from the shares [cpu.shares] (2..262144;\n"
+	"                           --cpu-share too)\n"
+	"  --cpu-quota USEC         cpu.max quota [cpu.cfs_quota_us] (-1: no limit)\n"
+	"  --cpu-period USEC        cpu.max period [cpu.cfs_period_us] (1000..1000000)\n"
+	"  --cpu-rt-period USEC, --cpu-rt-runtime USEC   [cpu.rt_period_us, cpu.rt_runtime_us]\n"
+	"                           v1 only\n"
+	"  --cpu-idle 0|1           cpu.idle\n"
+	"  --cpuset-cpus LIST       cpuset.cpus (\"0-3,7\")\n"
+	"  --cpuset-mems LIST       cpuset.mems\n"
+	"  --pids-limit N           pids.max (negative: no limit)\n"
+	"  --blkio-weight N         io.bfq.weight, else io.weight converted (10..1000)\n"
+	"                           [blkio.bfq.weight or blkio.weight]\n"
+	"  --kernel-memory, --kernel-memory-tcp   accepted and ignored, as by runc 1.1\n",
     .run = run_update,
 };

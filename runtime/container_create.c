@@ -241,8 +241,9 @@ static long clone_init(struct create_ctx *c, int clone_flags, int vfork, struct 
 	long pid;
 
 	args.flags = (unsigned long long)clone_flags | CLONE_PIDFD;
-	if (c->cgroup.cg) {
-		/* born in its cgroup: no window where the init runs outside its limits */
+	if (c->cgroup.cg && c->cgroup.cg->fd >= 0) {
+		/* born in its cgroup: no window where the init runs outside its limits (in v1
+		 * hierarchies the init joins first thing: rt_init_ctx.cgroup_attach) */
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (unsigned long long)c->cgroup.cg->fd;
 	}
@@ -301,6 +302,8 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 		   : rt_cgroup_devices_attach(&c->cgroup, err)) < 0)
 		return -1;
 	c->init.devices_fd = c->devjob.done_fd;
+	if (c->cgroup.cg && cg_cgroup_needs_attach(c->cgroup.cg))
+		c->init.cgroup_attach = c->cgroup.cg;
 	/* joining a pid namespace only affects children: enter it for the clone, then go back */
 	pid = -1;
 	if (c->init.ns_fds[RT_NS_PID] >= 0) {
@@ -330,13 +333,9 @@ static int spawn(struct create_ctx *c, struct rt_error *err)
 		rt_error_set(err, errno, "restore pid namespace");
 	if (rt_error_is_set(err))
 		return -1;
-	if (c->cgroup_join_late) {
-		/* clone(2) fallback: join the cgroup right after the fact */
-		char buf[16];
-		int n = snprintf(buf, sizeof(buf), "%ld", pid);
-		if (rt_write_file_at(c->cgroup.cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
-			return rt_error_wrap(err, "join cgroup `%s`", c->cgroup.cg->path);
-	}
+	/* clone(2) fallback: join the cgroup right after the fact */
+	if (c->cgroup_join_late && cg_attach(c->cgroup.cg, (pid_t)pid, err) < 0)
+		return -1;
 	close(c->init.sync_fd);
 	c->init.sync_fd = -1;
 	if (c->console_local >= 0) {

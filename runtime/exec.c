@@ -457,6 +457,10 @@ static void __attribute__((noreturn)) child_main(struct exec_ctx *c)
 	close(c->sync_parent);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || rt_sync_peer_gone(c->sync_child))
 		_exit(1);
+	/* a v1 cgroup cannot be joined at clone time: join it before anything else runs */
+	if (c->cgroup.cg && cg_cgroup_needs_attach(c->cgroup.cg) &&
+	    cg_attach(c->cgroup.cg, 0, &err) < 0)
+		rt_sync_fail(c->sync_child, &err);
 	child_run(c, &err);
 	if (!rt_error_is_set(&err))
 		rt_error_set(&err, 0, "exec failed");
@@ -519,7 +523,7 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 			return -1;
 	}
 	args.flags = CLONE_PIDFD;
-	if (c->cgroup.cg) {
+	if (c->cgroup.cg && c->cgroup.cg->fd >= 0) {
 		/* born in the container's cgroup: never counted outside its limits, and killed
 		 * with it */
 		args.flags |= CLONE_INTO_CGROUP;
@@ -550,12 +554,9 @@ static int spawn(struct exec_ctx *c, struct rt_error *err)
 	c->pid = (pid_t)pid;
 	close(c->sync_child);
 	c->sync_child = -1;
-	if (c->cgroup.cg && !(args.flags & CLONE_INTO_CGROUP)) {
-		char buf[16];
-		int n = snprintf(buf, sizeof(buf), "%ld", pid);
-		if (rt_write_file_at(c->cgroup.cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
-			return rt_error_wrap(err, "join cgroup `%s`", c->cgroup.cg->path);
-	}
+	if (c->cgroup.cg && !(args.flags & CLONE_INTO_CGROUP) &&
+	    cg_attach(c->cgroup.cg, (pid_t)pid, err) < 0)
+		return -1;
 	return 0;
 }
 

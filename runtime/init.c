@@ -348,6 +348,9 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	pid_t pid = host_pid(ctx->procfd);
 	int cwd_later = 0;
 
+	/* v1 cgroups are joined with the fds of the parent's handle: before they are closed */
+	if (ctx->cgroup_attach && cg_attach(ctx->cgroup_attach, 0, err) < 0)
+		return;
 	if (close_inherited_fds(ctx, err) < 0 || join_namespaces(ctx, 1, err) < 0)
 		return;
 	if (ctx->unshare_flags & ~CLONE_NEWTIME) {

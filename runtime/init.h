@@ -8,6 +8,8 @@
 
 #include "spec.h"
 
+struct cg_cgroup;
+
 struct rt_init_ctx {
 	const struct rt_spec *spec;
 	const struct rt_process *process; /* spec->process, or the exec'd process */
@@ -35,6 +37,9 @@ struct rt_init_ctx {
 	const char *cgroup_path; /* the container's cgroup2 directory below the hierarchy's
 				  * mount, NULL for none: /sys/fs/cgroup shows it without a
 				  * cgroup namespace */
+	/* cgroup v1 hosts: the cgroup to join first thing, before the cgroup namespace is made
+	 * (its root is the cgroup the init is in then); NULL when clone3 placed us */
+	const struct cg_cgroup *cgroup_attach;
 };
 
 /* The 2019 /proc/self/exe defence: unless husk already runs from a read-only mount or a

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,8 +78,8 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 			return rt_json_error(err, &sp, "a swap limit needs memory.limit");
 		}
 	}
-	/* v1-only knobs: kernel and kernelTCP are deprecated by the spec, swappiness has no v2
-	 * file; validated, then ignored as runc does on v2 */
+	/* kernel and kernelTCP are deprecated by the spec: validated, then ignored as runc 1.1
+	 * does; swappiness is for the v1 backend (ignored on v2, which has no such file) */
 	if (get_i64(o, "kernel", p, &v, err) < 0 || get_i64(o, "kernelTCP", p, &v, err) < 0)
 		return -1;
 	/* -1 cast to uint64 (18446744073709551615) is how Docker's Go code says "unset" */
@@ -87,6 +88,10 @@ static int parse_memory(json_t *o, const struct rt_jpath *p, struct cg_limits *l
 	if (r && u > 100 && u != UINT64_MAX) {
 		struct rt_jpath wp = RT_JPATH_KEY(p, "swappiness");
 		return rt_json_error(err, &wp, "%" PRIu64 " is out of range [0, 100]", u);
+	}
+	if (r && u != UINT64_MAX) {
+		l->has_memory_swappiness = 1;
+		l->memory_swappiness = u;
 	}
 	if ((r = rt_json_get_bool(o, "disableOOMKiller", p, &b, err)) < 0)
 		return -1;
@@ -167,16 +172,18 @@ static int parse_cpu(json_t *o, const struct rt_jpath *p, struct cg_limits *l, s
 		l->has_cpu_idle = 1;
 		l->cpu_idle = v;
 	}
-	static const char *const rt_keys[] = {"realtimeRuntime", "realtimePeriod"};
-	for (size_t i = 0; i < ARRAY_SIZE(rt_keys); i++) {
-		struct rt_jpath kp = RT_JPATH_KEY(p, rt_keys[i]);
-		if ((r = get_i64(o, rt_keys[i], p, &v, err)) < 0)
-			return -1;
-		if (r && v != 0)
-			return rt_json_error(
-			    err, &kp,
-			    "realtime CPU bandwidth is a cgroup v1 feature; cgroup v2 "
-			    "has no equivalent");
+	/* realtime bandwidth is v1's (cpu.rt_*_us): the v2 backend refuses it; 0 is unset */
+	if ((r = get_i64(o, "realtimeRuntime", p, &v, err)) < 0)
+		return -1;
+	if (r && v != 0) {
+		l->has_cpu_rt_runtime = 1;
+		l->cpu_rt_runtime = v;
+	}
+	if ((r = rt_json_get_uint64(o, "realtimePeriod", p, UINT64_MAX, &u, err)) < 0)
+		return -1;
+	if (r && u != 0) {
+		l->has_cpu_rt_period = 1;
+		l->cpu_rt_period = u;
 	}
 	if (parse_cpuset(o, "cpus", p, &l->cpuset_cpus, err) < 0 ||
 	    parse_cpuset(o, "mems", p, &l->cpuset_mems, err) < 0)
@@ -249,13 +256,13 @@ static int parse_block_io(json_t *o, const struct rt_jpath *p, struct cg_limits 
 	};
 	json_t *a = NULL, *e;
 	size_t i;
-	int has, r;
-	uint16_t ignored;
+	int r;
 
 	if (rt_json_check_object(o, p, err) < 0)
 		return -1;
+	/* leafWeight: v1 only, ignored on v2 */
 	if (parse_weight(o, "weight", p, &l->has_io_weight, &l->io_weight, err) < 0 ||
-	    parse_weight(o, "leafWeight", p, &has, &ignored, err) < 0) /* v1 only */
+	    parse_weight(o, "leafWeight", p, &l->has_io_leaf_weight, &l->io_leaf_weight, err) < 0)
 		return -1;
 	struct rt_jpath wp = RT_JPATH_KEY(p, "weightDevice");
 	if ((r = rt_json_get_array(o, "weightDevice", p, &a, err)) < 0)
@@ -267,11 +274,11 @@ static int parse_block_io(json_t *o, const struct rt_jpath *p, struct cg_limits 
 		json_array_foreach (a, i, e) {
 			struct rt_jpath ep = RT_JPATH_IDX(&wp, i);
 			struct cg_weight_device *d = &l->weight_devices[l->n_weight_devices++];
-			has = 0;
 			if (rt_json_check_object(e, &ep, err) < 0 ||
 			    parse_devnum(e, &ep, 0, &d->major, &d->minor, err) < 0 ||
 			    parse_weight(e, "weight", &ep, &d->has_weight, &d->weight, err) < 0 ||
-			    parse_weight(e, "leafWeight", &ep, &has, &ignored, err) < 0)
+			    parse_weight(e, "leafWeight", &ep, &d->has_leaf_weight, &d->leaf_weight,
+					 err) < 0)
 				return -1;
 		}
 	}
@@ -372,6 +379,53 @@ static int parse_rdma(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
 		if ((d->device = strdup(dev)) == NULL)
 			return rt_error_set(err, ENOMEM, "rdma");
 		l->n_rdma++;
+	}
+	return 0;
+}
+
+/* net_cls and net_prio: v1 controllers, ignored on v2 as runc does. */
+static int parse_network(json_t *o, const struct rt_jpath *p, struct cg_limits *l,
+			 struct rt_error *err)
+{
+	struct rt_jpath pp = RT_JPATH_KEY(p, "priorities");
+	json_t *a = NULL, *e;
+	uint64_t u;
+	size_t i;
+	int r;
+
+	if (rt_json_check_object(o, p, err) < 0)
+		return -1;
+	if ((r = rt_json_get_uint64(o, "classID", p, UINT32_MAX, &u, err)) < 0)
+		return -1;
+	if (r) {
+		l->has_net_classid = 1;
+		l->net_classid = (uint32_t)u;
+	}
+	if ((r = rt_json_get_array(o, "priorities", p, &a, err)) <= 0)
+		return r;
+	l->net_priorities = calloc(json_array_size(a) + 1, sizeof(*l->net_priorities));
+	if (l->net_priorities == NULL)
+		return rt_error_set(err, ENOMEM, "network.priorities");
+	json_array_foreach (a, i, e) {
+		struct rt_jpath ep = RT_JPATH_IDX(&pp, i), np = RT_JPATH_KEY(&ep, "name");
+		const char *name = NULL;
+		if (rt_json_check_object(e, &ep, err) < 0)
+			return -1;
+		if ((r = rt_json_get_string(e, "name", &ep, &name, err)) < 0)
+			return -1;
+		/* the name goes into net_prio.ifpriomap's "NAME PRIO" line */
+		if (r == 0 || *name == '\0' || strlen(name) >= 16 || strpbrk(name, " \t\n/"))
+			return rt_json_error(err, &np, "must be a network interface name");
+		if ((r = rt_json_get_uint64(e, "priority", &ep, UINT32_MAX, &u, err)) < 0)
+			return -1;
+		if (r == 0)
+			return rt_json_error(err, &ep, "priority is required");
+		struct cg_kv *kv = &l->net_priorities[l->n_net_priorities++];
+		kv->key = strdup(name);
+		if (kv->key == NULL || asprintf(&kv->value, "%" PRIu64, u) < 0) {
+			kv->value = NULL;
+			return rt_error_set(err, ENOMEM, "network.priorities");
+		}
 	}
 	return 0;
 }
@@ -504,7 +558,7 @@ static int parse_all(json_t *res, const struct rt_jpath *p, enum parse_mode mode
 	SECTION("hugepageLimits", parse_hugepages(v, &sp_, l, err));
 	SECTION("rdma", parse_rdma(v, &sp_, l, err));
 	SECTION("unified", parse_unified(v, &sp_, l, err));
-	SECTION("network", rt_json_check_object(v, &sp_, err)); /* net_cls/net_prio: v1 only */
+	SECTION("network", parse_network(v, &sp_, l, err));
 #undef SECTION
 	*ret = TAKE_PTR(l);
 	return 0;

@@ -9,6 +9,13 @@
 # The cgroup v2 hierarchy of this host (hybrid: cgroup2 at /sys/fs/cgroup/unified).
 CG2_ROOT=${HUSK_TEST_CG2:-/sys/fs/cgroup/unified}
 [ -f /sys/fs/cgroup/cgroup.controllers ] && CG2_ROOT=${HUSK_TEST_CG2:-/sys/fs/cgroup}
+# Every hierarchy a container gets a cgroup in: the cgroup2 one and, on hybrid and legacy
+# hosts, each mounted v1 hierarchy (fstype "cgroup" in mountinfo).
+CG_ROOTS=()
+[ -d "$CG2_ROOT" ] && CG_ROOTS+=("$CG2_ROOT")
+while read -r _ _ _ _ mp _ _ _ fstype _; do
+	[ "$fstype" = cgroup ] && CG_ROOTS+=("$mp")
+done < <(sed 's/ - / /' /proc/self/mountinfo)
 
 crash_setup() {
 	requires tools
@@ -47,6 +54,29 @@ kill_after() {
 	return 0
 }
 
+# random_delay: a delay in µs below $DELAY_MAX for the next trial.  adapt_delay, after the
+# trial: the delays must land inside the command, whose time varies several-fold with the
+# machine's load, so a trial that finished first narrows the range and one that was killed
+# widens it again, up to the caller's ceiling $DELAY_CAP.  It settles where a little over
+# half of the trials are killed mid-way, on a quiet machine as under load.
+random_delay() {
+	echo $(((RANDOM * 32768 + RANDOM) % DELAY_MAX))
+}
+adapt_delay() {
+	if tail -n 1 "$TRIALS" | grep -q '(killed)$'; then
+		DELAY_MAX=$((DELAY_MAX * 5 / 4))
+	else
+		DELAY_MAX=$((DELAY_MAX * 3 / 4))
+	fi
+	[ "$DELAY_MAX" -le "$DELAY_CAP" ] || DELAY_MAX=$DELAY_CAP
+	[ "$DELAY_MAX" -ge 300 ] || DELAY_MAX=300
+}
+# delays CAP: start the adaptive range at CAP µs
+delays() {
+	DELAY_CAP=$1
+	DELAY_MAX=$1
+}
+
 # delete_force BINARY ID: the client's cleanup; it must succeed
 delete_force() {
 	local out
@@ -68,7 +98,7 @@ crash_leftovers() {
 	for pid in $(marked_pids); do
 		echo "process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)($(grep '^0::' "/proc/$pid/cgroup" 2>/dev/null))"
 	done
-	find "$CG2_ROOT" -maxdepth 4 -type d -name "$ID-*" -printf 'cgroup %p\n' 2>/dev/null
+	find "${CG_ROOTS[@]}" -maxdepth 4 -type d -name "$ID-*" -printf 'cgroup %p\n' 2>/dev/null
 	leaked_mounts | sed 's/^/mount: /'
 	find "$STATE_ROOT" -mindepth 1 -maxdepth 1 -name "$ID-*" -printf 'state dir %p\n' 2>/dev/null
 }
@@ -100,8 +130,9 @@ assert_some_killed() {
 # not under the test's tmpdir; teardown_common handles processes, mounts and state).
 crash_teardown() {
 	local d i
-	find "$CG2_ROOT" -maxdepth 4 -type d -name "$ID-*" 2>/dev/null | sort -r | while read -r d; do
+	find "${CG_ROOTS[@]}" -maxdepth 4 -type d -name "$ID-*" 2>/dev/null | sort -r | while read -r d; do
 		echo 1 >"$d/cgroup.kill" 2>/dev/null || true
+		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null || true
 		for i in $(seq 1 20); do
 			rmdir "$d" 2>/dev/null && break
 			sleep 0.05

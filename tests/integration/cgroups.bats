@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# cgroups on this host: every container in its own cgroup of the cgroup2 (unified) hierarchy,
-# ps, pause/resume, kill --all, removal at delete; a limit whose controller the unified
-# hierarchy lacks (this development host is hybrid: v1 controllers, cgroup2 with hugetlb only)
-# is refused, or skipped with a warning on request; bad input is refused before anything is
-# made.  Enforcement of limits is proven in the VM (tests/vm), where cgroup2 has them all.
+# cgroups on this host: every container in its own cgroup of the cgroup2 hierarchy (on a
+# hybrid host, beside its v1 cgroups: cgroups_v1.bats), ps, pause/resume, kill --all, removal
+# at delete; a limit whose controller the host lacks (in cgroup2 on a unified host, in the v1
+# hierarchies on a hybrid one such as this development host) is refused, or skipped with a
+# warning on request; bad input is refused before anything is made.  Enforcement of limits is
+# proven in cgroups_v1.bats on a v1 host and in the VM (tests/vm), where cgroup2 has them all.
 
 load ../helpers/lib
 
@@ -29,16 +30,51 @@ setup() {
 
 teardown() {
 	teardown_common
-	local rc=$?
+	local rc=$? m
 	rmdir "$CGDIR" "$CG2/husk-bats" 2>/dev/null || true
+	# (runc also makes one in the name=systemd hierarchy)
+	for m in $(v1_mounts) /sys/fs/cgroup/systemd; do
+		rmdir "$m$CGPATH" "$m/husk-bats" 2>/dev/null || true
+	done
 	return $rc
 }
 
-# A controller the unified hierarchy does not offer here, or skip.
+# The v1 hierarchies with a controller (none on a unified host): mount points.
+v1_mounts() {
+	[ "$CG2" = /sys/fs/cgroup ] && return 0
+	findmnt -rn -t cgroup -o TARGET,FS-OPTIONS | grep -v 'name=' | awk '{ print $1 }'
+}
+
+# Does the host give containers CONTROLLER: in cgroup2 on a unified host, in v1 otherwise.
+has_controller() {
+	if [ "$CG2" = /sys/fs/cgroup ] || [ -z "$(v1_mounts)" ]; then
+		grep -qw "$1" "$CG2/cgroup.controllers"
+	else
+		findmnt -rn -t cgroup -o FS-OPTIONS | tr ',' '\n' | grep -qx "$1"
+	fi
+}
+
+# The file of a limit: in the container's cgroup2 directory, or in its v1 one.
+limit_file() { # CONTROLLER FILE
+	if [ "$CG2" = /sys/fs/cgroup ] || [ -z "$(v1_mounts)" ]; then
+		echo "$CGDIR/$2"
+	else
+		echo "/sys/fs/cgroup/$1$CGPATH/$2"
+	fi
+}
+
+# A controller the host does not offer here, or skip.
 missing_controller() {
 	local c
-	for c in memory pids cpu io; do
-		grep -qw "$c" "$CG2/cgroup.controllers" || {
+	for c in memory pids cpu io blkio hugetlb net_cls; do
+		[ "$c" = hugetlb ] && [ ! -e /sys/kernel/mm/hugepages/hugepages-2048kB ] && continue
+		# io is cgroup2's name, blkio v1's; net_cls has no cgroup2 counterpart
+		if [ "$CG2" = /sys/fs/cgroup ] || [ -z "$(v1_mounts)" ]; then
+			case $c in blkio | net_cls) continue ;; esac
+		else
+			[ "$c" = io ] && continue
+		fi
+		has_controller "$c" || {
 			echo "$c"
 			return 0
 		}
@@ -51,14 +87,20 @@ resources_for() { # CONTROLLER -> a linux.resources object that needs it
 	memory) echo '{"memory": {"limit": 67108864}}' ;;
 	pids) echo '{"pids": {"limit": 64}}' ;;
 	cpu) echo '{"cpu": {"shares": 512}}' ;;
-	io) echo '{"blockIO": {"weight": 500}}' ;;
+	io | blkio) echo '{"blockIO": {"weight": 500}}' ;;
+	hugetlb) echo '{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}' ;;
+	net_cls) echo '{"network": {"classID": 1048577}}' ;;
 	esac
 }
 
 # Nothing made for $ID: no state, no cgroup.
 assert_no_cgroup_left() {
+	local m
 	assert_nothing_left
 	[ ! -e "$CGDIR" ] || fail "cgroup $CGDIR left behind"
+	for m in $(v1_mounts); do
+		[ ! -e "$m$CGPATH" ] || fail "cgroup $m$CGPATH left behind"
+	done
 }
 
 @test "cgroups: the container has its own cgroup in the unified hierarchy, gone after delete" {
@@ -261,10 +303,10 @@ assert_no_cgroup_left() {
 	done
 }
 
-@test "cgroups: a limit of a controller missing from cgroup v2 fails create, naming it, leaving nothing" {
-	husk_only "runc puts such limits in the v1 hierarchy"
+@test "cgroups: a limit of a controller the host lacks fails create, naming it, leaving nothing" {
+	husk_only "husk's error wording"
 	local c
-	c=$(missing_controller) || skip "the unified hierarchy has every controller here"
+	c=$(missing_controller) || skip "the host has every controller here"
 	update_config ".linux.resources = $(resources_for "$c")"
 	set_args true
 	run --separate-stderr husk_create
@@ -281,7 +323,7 @@ assert_no_cgroup_left() {
 @test "cgroups: --skip-unavailable-limits runs it and warns in --log" {
 	husk_only "husk's --skip-unavailable-limits"
 	local c
-	c=$(missing_controller) || skip "the unified hierarchy has every controller here"
+	c=$(missing_controller) || skip "the host has every controller here"
 	update_config ".linux.resources = $(resources_for "$c")"
 	set_args true
 	run --separate-stderr husk --skip-unavailable-limits --log "$BATS_TEST_TMPDIR/log" run \
@@ -311,7 +353,10 @@ bad_input() {
 	bad_input '.linux.resources = {"cpu": {"quota": -7, "period": 100000}}' "linux.resources.cpu.quota"
 	bad_input '.linux.resources = {"cpu": {"period": 10}}' "linux.resources.cpu.period"
 	bad_input '.linux.resources = {"blockIO": {"weight": 5}}' "linux.resources.blockIO.weight"
-	bad_input '.linux.resources = {"cpu": {"realtimeRuntime": 1000}}' "linux.resources.cpu.realtimeRuntime"
+	# realtime bandwidth exists in cgroup v1 only
+	if [ "$CG2" = /sys/fs/cgroup ] || [ -z "$(v1_mounts)" ]; then
+		bad_input '.linux.resources = {"cpu": {"realtimeRuntime": 1000}}' "linux.resources.cpu.realtimeRuntime"
+	fi
 }
 
 @test "cgroups: a cpuset of CPUs or nodes the host lacks is refused naming the field" {
@@ -391,13 +436,14 @@ limits_snapshot() {
 	run husk_create
 	assert_success
 	run --separate-stderr husk update -r - "$ID" <<<"{$DOCKER_ZEROS, \"pids\": {\"limit\": 200}}"
-	if is_runc || grep -qw pids "$CG2/cgroup.controllers"; then
+	if is_runc || has_controller pids; then
 		assert_success
-		local f=$CGDIR/pids.max
+		local f
+		f=$(limit_file pids pids.max)
 		is_runc && f=/sys/fs/cgroup/pids$CGPATH/pids.max
 		assert_eq "$(cat "$f")" 200 "pids.max"
 	else
-		# a hybrid host: the zeros pass, the one limit needs a controller v2 lacks here
+		# the zeros pass, the one limit needs a controller the host lacks
 		assert_failure
 		assert_one_error_line
 		[[ "$stderr" == *"pids controller"* ]] || fail "not the controller check: $stderr"
@@ -421,11 +467,15 @@ limits_snapshot() {
 	if is_runc; then
 		assert_success
 		assert_eq "$(cat "/sys/fs/cgroup/cpu$CGPATH/cpu.cfs_quota_us")" 50000 "cfs quota"
-	elif grep -qw cpu "$CG2/cgroup.controllers"; then
+	elif has_controller cpu && [ -n "$(v1_mounts)" ]; then
+		assert_success
+		assert_eq "$(cat "$(limit_file cpu cpu.cfs_quota_us)")" 50000 "cfs quota"
+		assert_eq "$(cat "$(limit_file cpu cpu.cfs_period_us)")" 100000 "cfs period"
+	elif has_controller cpu; then
 		assert_success
 		assert_eq "$(cat "$CGDIR/cpu.max")" "50000 100000" "cpu.max"
 	else
-		# refused only for the controller this host's cgroup2 lacks, not for the value
+		# refused only for the controller this host lacks, not for the value
 		assert_failure
 		assert_one_error_line
 		[[ "$stderr" == *"cpu controller"* ]] || fail "not the controller check: $stderr"

@@ -30,13 +30,16 @@ teardown() {
 }
 
 # random_trials BINARY KIND N MAX_US CMD...: N trials of CMD (create, run...) for containers
-# $ID-KIND1..N, each killed after a random delay below MAX_US and then force-deleted.
+# $ID-KIND1..N, each killed after a random delay below MAX_US (adapted to the command's time:
+# adapt_delay) and then force-deleted.
 random_trials() {
-	local bin=$1 kind=$2 n=$3 max=$4 i id
+	local bin=$1 kind=$2 n=$3 i id
+	delays "$4"
 	shift 4
 	for i in $(seq 1 "$n"); do
 		id=$ID-$kind$i
-		kill_after $(((RANDOM * 32768 + RANDOM) % max)) "$bin" "$@" "$id"
+		kill_after "$(random_delay)" "$bin" "$@" "$id"
+		adapt_delay
 		delete_force "$bin" "$id" || return 1
 	done
 }
@@ -46,7 +49,7 @@ random_trials() {
 	not_in_runc "a killed create can leave its cgroup behind"
 	random_trials "$FAST" c 120 12000 create --bundle "$BUNDLE"
 	assert_no_leftovers "killed create"
-	assert_some_killed 60
+	assert_some_killed 40
 }
 
 @test "crash: run -d killed at random moments, then delete --force: nothing left" {
@@ -54,7 +57,7 @@ random_trials() {
 	not_in_runc "a killed run -d can leave its cgroup behind"
 	random_trials "$FAST" d 100 12000 run -d --bundle "$BUNDLE"
 	assert_no_leftovers "killed run -d"
-	assert_some_killed 50
+	assert_some_killed 35
 }
 
 @test "crash: run in the foreground killed at random moments, then delete --force: nothing left" {
@@ -77,8 +80,10 @@ random_trials() {
 	runtime "$FAST" run -d --bundle "$BUNDLE" "$cid" >/dev/null 2>&1
 	wait_status "$cid" running
 	cg=$(grep '^0::' "/proc/$(state_field "$cid" .pid)/cgroup")
+	delays 6000
 	for i in $(seq 1 50); do
-		kill_after $((RANDOM % 6000)) "$FAST" exec "$cid" sleep 1000
+		kill_after "$(random_delay)" "$FAST" exec "$cid" sleep 1000
+		adapt_delay
 		# an exec killed half-way may leave its process, but only in the container (a
 		# look every fifth trial: the scan of every process's environment is slow)
 		[ $((i % 5)) -eq 0 ] || continue
@@ -106,10 +111,12 @@ random_trials() {
 
 @test "crash: delete killed at random moments, then a second delete --force finishes" {
 	local i id
+	delays 8000
 	for i in $(seq 1 40); do
 		id=$ID-r$i
 		runtime "$FAST" run -d --bundle "$BUNDLE" "$id" >/dev/null 2>&1
-		kill_after $((RANDOM % 8000)) "$FAST" delete --force "$id"
+		kill_after "$(random_delay)" "$FAST" delete --force "$id"
+		adapt_delay
 		delete_force "$FAST" "$id"
 	done
 	assert_no_leftovers "killed delete"

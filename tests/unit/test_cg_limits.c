@@ -212,7 +212,8 @@ static void test_unlimited_values(void **state)
 	l->cpu_quota = CG_MAX;
 	l->has_io_weight = 0;
 	l->weight_devices = calloc(1, sizeof(*l->weight_devices));
-	l->weight_devices[0] = (struct cg_weight_device){8, 16, 1, 10};
+	l->weight_devices[0] =
+	    (struct cg_weight_device){.major = 8, .minor = 16, .has_weight = 1, .weight = 10};
 	l->n_weight_devices = 1;
 	assert_int_equal(cg_apply_at(f->fd, "test", l, ALL_CONTROLLERS, 0, NULL, &err), 0);
 	assert_string_equal(slurp(f, "memory.max"), "max");
@@ -271,6 +272,28 @@ static void test_unavailable_controller(void **state)
 	cg_limits_free(l);
 }
 
+/* realtime bandwidth is v1's: refused by the v2 writers, before anything is written */
+static void test_realtime_refused(void **state)
+{
+	struct fake *f = *state;
+	struct rt_error err = RT_ERROR_INIT;
+	struct cg_limits *l = cg_limits_new();
+
+	l->has_pids_limit = 1;
+	l->pids_limit = 7;
+	l->has_cpu_rt_runtime = 1;
+	l->cpu_rt_runtime = 1000;
+	assert_int_equal(
+	    cg_apply_at(f->fd, "c", l, ALL_CONTROLLERS, CG_SKIP_UNAVAILABLE, NULL, &err), -1);
+	assert_string_equal(err.msg,
+			    "cgroup `c`: linux.resources.cpu.realtimeRuntime: realtime CPU "
+			    "bandwidth is a cgroup v1 feature; cgroup v2 has no equivalent");
+	assert_int_equal(err.errnum, EINVAL);
+	rt_error_release(&err);
+	assert_string_equal(slurp(f, "pids.max"), "");
+	cg_limits_free(l);
+}
+
 static void test_write_error_names_file(void **state)
 {
 	struct fake *f = *state;
@@ -299,6 +322,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_swap_only_update_reads_memory_max, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_unavailable_controller, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_realtime_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_error_names_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,14 @@ static void test_everything(void **state)
 	    " \"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
 	    " \"unified\": {\"memory.high\": \"400000000\", \"io.latency\": \"8:0 target=60\"}}");
 
+	/* the fields only the v1 backend writes */
+	assert_true(l->has_memory_swappiness);
+	assert_int_equal(l->memory_swappiness, 0);
+	assert_true(l->has_io_leaf_weight);
+	assert_int_equal(l->io_leaf_weight, 300);
+	assert_true(l->has_net_classid);
+	assert_int_equal(l->net_classid, 1048577);
+	assert_false(l->has_cpu_rt_runtime);
 	assert_int_equal(l->n_devices, 2);
 	assert_true(l->has_devices);
 	assert_int_equal(l->devices[0].allow, 0);
@@ -164,9 +172,8 @@ static void test_refusals(void **state)
 	parse_bad("{\"cpu\": {\"shares\": 1}}",
 		  "linux.resources.cpu.shares: 1 is outside 2..262144");
 	parse_bad("{\"cpu\": {\"idle\": 2}}", "linux.resources.cpu.idle: must be 0 or 1");
-	parse_bad("{\"cpu\": {\"realtimeRuntime\": 950000}}",
-		  "linux.resources.cpu.realtimeRuntime: realtime CPU bandwidth is a cgroup v1 "
-		  "feature; cgroup v2 has no equivalent");
+	parse_bad("{\"network\": {\"priorities\": [{\"name\": \"a b\", \"priority\": 1}]}}",
+		  "linux.resources.network.priorities[0].name: must be a network interface name");
 	parse_bad("{\"cpu\": {\"cpus\": \"0-a\"}}",
 		  "linux.resources.cpu.cpus: `0-a` is not a list like \"0-3,7\"");
 	parse_bad("{\"blockIO\": {\"weight\": 5}}",
