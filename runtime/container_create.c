@@ -87,9 +87,10 @@ static int run_runtime_hooks(struct create_ctx *c, struct rt_error *err)
 	    rt_hooks_run(&c->spec->hooks[RT_HOOK_CREATE_RUNTIME], RT_HOOK_CREATE_RUNTIME, json,
 			 err) < 0)
 		return -1;
+	/* a state larger than a message (annotations of tens of KiB) is not sent: the init then
+	 * builds the hooks' state itself, from the spec it has (without `created` and `owner`) */
 	if (strlen(json) >= sizeof(((struct rt_sync_msg *)0)->text))
-		return rt_error_set(err, E2BIG,
-				    "state JSON for the container's hooks is too large");
+		json[0] = '\0';
 	return rt_sync_send(c->sync_parent, RT_SYNC_CONTINUE, 0, json, -1) < 0
 		   ? rt_error_set(err, errno, "write to container init")
 		   : 1;

@@ -395,7 +395,8 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		if (rt_sync_send(ctx->sync_fd, RT_SYNC_HOOKS, 0, NULL, -1) < 0 ||
 		    rt_sync_expect(ctx->sync_fd, RT_SYNC_CONTINUE, &msg, NULL, err) < 0)
 			return;
-		ctx->state_json = strdup(msg.text);
+		/* empty when the parent's was too large for a message */
+		ctx->state_json = msg.text[0] ? strdup(msg.text) : NULL;
 	}
 	if (run_hooks_in_container(ctx, RT_HOOK_CREATE_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
 		return;

@@ -220,6 +220,27 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	assert_nothing_left
 }
 
+# The state handed to the container's own hooks (createContainer, startContainer) travels over
+# the init's socket in one message; a state larger than that (tens of KiB of annotations, which
+# runc takes) must not fail create.
+@test "hooks: a state larger than a sync message reaches every hook, create succeeds" {
+	update_config --arg big "$(head -c 40000 /dev/zero | tr '\0' x)" '.annotations.big = $big'
+	add_all_recording_hooks
+	set_args true
+	run husk_create
+	assert_success
+	run husk start "$ID"
+	assert_success
+	wait_status "$ID" stopped
+	run husk delete "$ID"
+	assert_success
+	local k
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		assert_eq "$(jq -r '.annotations.big | length' "$HOOKDIR/$k.json")" 40000 "$k's state"
+		assert_eq "$(jq -r .id "$HOOKDIR/$k.json")" "$ID" "$k's id"
+	done
+}
+
 @test "annotations are carried into state" {
 	update_config '.annotations += {"a.b/c": "d e", "empty": ""}'
 	set_args sleep 1000
