@@ -214,6 +214,29 @@ static int wait_for_start(struct rt_init_ctx *ctx, const char *fifo, struct rt_e
 	return 0;
 }
 
+static void die_of_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+/* Until exec we are pid 1 of the container's pid namespace, where the kernel drops every
+ * signal we have no handler for (but KILL and STOP), also from the host: a created container
+ * would ignore the TERM with which podman and containerd's shim stop it first (runc's init, a
+ * Go program, has handlers and dies of it).  So the signals that end a process by default get
+ * a handler that ends us.  execve puts them back to SIG_DFL for the program, and these
+ * sigaction calls come before any seccomp filter. */
+static int catch_stop_signals(struct rt_error *err)
+{
+	static const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1,
+				   SIGUSR2, SIGPIPE, SIGALRM, SIGTERM};
+	struct sigaction sa = {.sa_handler = die_of_signal};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return rt_error_set(err, errno, "handle signal %d until exec", sigs[i]);
+	return 0;
+}
+
 /* What the init holds from its first instruction is what husk's parent held, the caller's
  * fds included: keep only stdio, --preserve-fds, and what the set-up below uses. */
 static int close_inherited_fds(struct rt_init_ctx *ctx, struct rt_error *err)
@@ -440,7 +463,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
 	 * preserved ones close-on-exec (the sync socket stays open until exec: its EOF tells the
 	 * parent that exec happened) */
-	if (rt_process_reset_signals(err) < 0 ||
+	if (rt_process_reset_signals(err) < 0 || catch_stop_signals(err) < 0 ||
 	    rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
 		return;
 	/* we die with the parent until it committed the state (wait_for_start); a vforked init

@@ -69,6 +69,24 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 	wait_status "$ID" stopped
 }
 
+# podman stop and containerd's shim send TERM first: a created container (its init waiting for
+# start, as pid 1 of its pid namespace) must not ignore it.  runc's init dies of it.
+@test "kill: TERM or INT of a created container stops it; start then fails" {
+	set_args sleep 1000
+	local sig
+	for sig in TERM INT; do
+		run husk_create
+		assert_success
+		run husk kill "$ID" "$sig"
+		assert_success
+		wait_status "$ID" stopped
+		run husk start "$ID"
+		assert_failure
+		run husk delete "$ID"
+		assert_success
+	done
+}
+
 @test "kill: a stopped container cannot be signalled" {
 	set_args true
 	run husk_create
