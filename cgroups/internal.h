@@ -2,6 +2,7 @@
 #ifndef HUSK_CGROUPS_INTERNAL_H
 #define HUSK_CGROUPS_INTERNAL_H
 
+#include <dirent.h>
 #include <stdint.h>
 
 #include "../common/error.h"
@@ -24,6 +25,10 @@ static inline int error_move(struct rt_error *dst, struct rt_error *src)
 int cg_write_at(int dirfd, const char *file, const char *value, struct rt_error *err);
 /* The same with a number (limits.c). */
 int cg_write_u64_at(int dirfd, const char *file, uint64_t v, struct rt_error *err);
+
+/* A directory stream of its own on a cgroup's directory fd (dirfd stays the caller's); where
+ * names the cgroup in errors (NULL: the caller's message says which). */
+int cg_opendir_at(int dirfd, const char *where, DIR **ret, struct rt_error *err);
 
 /* stats.c's readers, for the v1 ones: a file of the cgroup, NULL in *ret when missing; the
  * value of key in a flat keyed file ("key value" lines), 0 when absent; memory.stat into

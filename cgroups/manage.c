@@ -399,14 +399,10 @@ static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *
 	}
 	if (!recursive)
 		return 0;
-	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return rt_error_set(err, errno, "open cgroup directory");
-	cleanup_dir DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return rt_error_set(err, errno, "read cgroup directory");
-	}
+	cleanup_dir DIR *d = NULL;
+
+	if (cg_opendir_at(dirfd, NULL, &d, err) < 0)
+		return -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
@@ -478,17 +474,31 @@ int cg_signal(struct cg_cgroup *cg, int sig, struct rt_error *err)
 	return signal_all(cg, sig, err);
 }
 
+int cg_opendir_at(int dirfd, const char *where, DIR **ret, struct rt_error *err)
+{
+	/* a new open file description: readdir's position must not be dirfd's */
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return where ? rt_error_set(err, errno, "open cgroup `%s`", where)
+			     : rt_error_set(err, errno, "open cgroup directory");
+	*ret = fdopendir(dfd);
+	if (*ret == NULL) {
+		int e = errno;
+		close(dfd);
+		return where ? rt_error_set(err, e, "read cgroup `%s`", where)
+			     : rt_error_set(err, e, "read cgroup directory");
+	}
+	return 0;
+}
+
 /* rmdir the child cgroups of dirfd, deepest first. */
 static int remove_children(int dirfd, const char *where, struct rt_error *err)
 {
-	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return rt_error_set(err, errno, "open cgroup `%s`", where);
-	cleanup_dir DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return rt_error_set(err, errno, "read cgroup `%s`", where);
-	}
+	cleanup_dir DIR *d = NULL;
+
+	if (cg_opendir_at(dirfd, where, &d, err) < 0)
+		return -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;

@@ -161,14 +161,10 @@ static int read_io(int dirfd, struct cg_stats *s, struct rt_error *err)
 /* hugetlb.<size>.current for every page size the cgroup has files for. */
 static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
 {
-	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return rt_error_set(err, errno, "open cgroup directory");
-	cleanup_dir DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return rt_error_set(err, errno, "read cgroup directory");
-	}
+	cleanup_dir DIR *d = NULL;
+
+	if (cg_opendir_at(dirfd, NULL, &d, err) < 0)
+		return -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		const char *n = de->d_name;
 		size_t len = strlen(n);

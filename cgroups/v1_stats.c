@@ -215,14 +215,10 @@ static int read_hugetlb(const struct cg_cgroup *cg, struct cg_stats *s, struct r
 
 	if (fd < 0)
 		return 0;
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return rt_error_set(err, errno, "open cgroup directory");
-	cleanup_dir DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return rt_error_set(err, errno, "read cgroup directory");
-	}
+	cleanup_dir DIR *d = NULL;
+
+	if (cg_opendir_at(fd, cg->path, &d, err) < 0)
+		return -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		const char *n = de->d_name, *suffix = ".usage_in_bytes";
 		size_t len = strlen(n), sl = strlen(suffix);
