@@ -189,6 +189,43 @@ scn_ps() {
 	assert_output_contains "$pid"
 }
 
+# cgroup_value PID V1CONTROLLER V1FILE V2FILE: a file of the cgroup PID is in, read from the
+# host: the v1 hierarchy of that controller on hybrid and legacy hosts, cgroup2 on unified ones
+cgroup_value() {
+	local pid=$1 ctrl=$2 p
+	p=$(awk -F: -v c="$ctrl" '{n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3}' "/proc/$pid/cgroup")
+	if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl" ]; then
+		cat "/sys/fs/cgroup/$ctrl$p/$3"
+	else
+		p=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+		cat "/sys/fs/cgroup$p/$4"
+	fi
+}
+
+# what kubelet's pods ask for through the CRI (cpu shares, a quota, a memory limit), by ctr's
+# flags: applied to the container's cgroup as runc applies them
+scn_limits() {
+	needs_cgroup_limits "$RT"
+	# shellcheck disable=SC2046
+	run c run -d $(run_opts) --memory-limit 67108864 --cpu-shares 512 --cpus 0.5 \
+		localhost/busybox:latest "l-$RT" sleep 1000
+	assert_success
+	wait_task_status "l-$RT" RUNNING
+	local pid
+	pid=$(c task ls | awk -v id="l-$RT" '$1 == id {print $2}')
+	assert_eq "$(cgroup_value "$pid" memory memory.limit_in_bytes memory.max)" 67108864 "memory limit"
+	if [ -d /sys/fs/cgroup/cpu ]; then
+		assert_eq "$(cgroup_value "$pid" cpu cpu.shares cpu.weight)" 512 "cpu shares"
+		assert_eq "$(cgroup_value "$pid" cpu cpu.cfs_quota_us cpu.max)" 50000 "cpu quota"
+	else
+		assert_eq "$(cgroup_value "$pid" cpu cpu.shares cpu.weight)" 20 "cpu weight"
+		assert_eq "$(cgroup_value "$pid" cpu cpu.cfs_quota_us cpu.max)" "50000 100000" "cpu.max"
+	fi
+	run c task metrics "l-$RT"
+	assert_success
+	assert_output_contains "67108864"
+}
+
 @test "containerd [runc]: ctr run --rm" { with_runtime runc scn_run_rm; }
 @test "containerd [husk]: ctr run --rm" { with_runtime husk scn_run_rm; }
 @test "containerd [runc]: run -d, task exec, task kill, task delete" { with_runtime runc scn_run_d_exec_kill_delete; }
@@ -199,3 +236,5 @@ scn_ps() {
 @test "containerd [husk]: task metrics" { with_runtime husk scn_metrics; }
 @test "containerd [runc]: task ps" { with_runtime runc scn_ps; }
 @test "containerd [husk]: task ps" { with_runtime husk scn_ps; }
+@test "containerd [runc]: resource limits (memory, cpu shares, quota)" { with_runtime runc scn_limits; }
+@test "containerd [husk]: resource limits (memory, cpu shares, quota)" { with_runtime husk scn_limits; }
