@@ -1,0 +1,70 @@
+/* Shared by the libFuzzer targets in this directory (see README). */
+#ifndef HUSK_TESTS_FUZZ_H
+#define HUSK_TESTS_FUZZ_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/error.h"
+
+/* The contract every parser keeps on bad input (issue 14): a failure comes with one message
+ * that names the fault, a success with none.  A broken contract is a crash for libFuzzer. */
+static inline void fuzz_check_result(int r, struct rt_error *err)
+{
+	/* HUSK_FUZZ_VERBOSE=1: say how each input ended (to see how deep a seed gets) */
+	if (getenv("HUSK_FUZZ_VERBOSE"))
+		fprintf(stderr, "fuzz: %s\n", r < 0 && err->msg ? err->msg : "accepted");
+	if (r < 0 && (err->msg == NULL || err->msg[0] == '\0')) {
+		fprintf(stderr, "fuzz: failure (%d) without a message\n", r);
+		abort();
+	}
+	if (r >= 0 && err->msg != NULL) {
+		fprintf(stderr, "fuzz: success with a stale message: %s\n", err->msg);
+		abort();
+	}
+	rt_error_release(err);
+}
+
+static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+/* A private scratch directory under /tmp (or $TMPDIR); NULL only when the disk is full. */
+static inline char *fuzz_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/husk-fuzz.XXXXXX", base && *base ? base : "/tmp") < 0)
+		abort();
+	if (mkdtemp(path) == NULL) {
+		perror("fuzz: mkdtemp");
+		abort();
+	}
+	return path;
+}
+
+/* Remove what a target wrote (depth first, never following links out of the tree); a tree
+ * that cannot be removed is a finding too, as the unpacker must leave nothing it cannot
+ * clean. */
+static inline void fuzz_tmpdir_remove(char *path)
+{
+	if (nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0) {
+		perror("fuzz: remove scratch directory");
+		abort();
+	}
+	free(path);
+}
+
+#endif

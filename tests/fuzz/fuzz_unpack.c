@@ -1,0 +1,36 @@
+/* A layer tar (plain, gzip or zstd: the bytes decide, as for docker-archive) through the
+ * unpacker into a scratch directory: member names, links, whiteouts, sizes, modes.  The
+ * unpacker refuses members that would land outside the layer; the scratch directory is removed
+ * after each input, so what it wrote never builds up. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "../../common/fsutil.h"
+#include "../../images/unpack.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct img_unpack_stats st;
+	char *dir = fuzz_tmpdir();
+	int fd = memfd_create("layer", MFD_CLOEXEC);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct img_layer_src src = {
+	    .fd = fd, .size = -1, .name = "layer", .compression = IMG_COMPRESSION_AUTO};
+	int r;
+
+	if (fd < 0 || dfd < 0 || rt_write_all(fd, data, size) < 0)
+		abort();
+	r = img_unpack_layer(&src, dfd, &st, &err);
+	fuzz_check_result(r, &err);
+	close(fd);
+	close(dfd);
+	fuzz_tmpdir_remove(dir);
+	return 0;
+}
