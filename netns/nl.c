@@ -123,11 +123,19 @@ static int error_message(const struct nlmsghdr *nlh, struct rt_error *err)
 	return rt_error_set(err, -e->error, "netlink request");
 }
 
+/* mnl_nlmsg_ok() compares (int)nlmsg_len with what is left, so a length of 2^31 or more
+ * passes, and mnl_nlmsg_next() then steps gigabytes past the buffer.  Compare unsigned. */
+static int answer_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)left;
+}
+
 int nl_answers_parse(struct nl_answers *a, const void *buf, size_t len, struct rt_error *err)
 {
 	int left = len > INT_MAX ? INT_MAX : (int)len;
 
-	for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, left);
+	for (const struct nlmsghdr *nlh = buf; answer_ok(nlh, left);
 	     nlh = mnl_nlmsg_next(nlh, &left)) {
 		int done = 0;
 
