@@ -33,11 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rt_error err = RT_ERROR_INIT;
 	char *dir = fuzz_tmpdir(), *file = NULL, *store = NULL;
 	struct img_store *s = NULL;
+	uint8_t *tar = malloc(size ? size : 1);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+	if (tar == NULL)
+		abort();
+	memcpy(tar, data, size);
+	fuzz_tar_fix_checksums(tar, size);
 	if (dfd < 0 || asprintf(&file, "%s/image.tar", dir) < 0 ||
 	    asprintf(&store, "%s/store", dir) < 0 ||
-	    rt_write_file_at(dfd, "image.tar", data, size, O_CREAT | O_TRUNC, &err) < 0 ||
+	    rt_write_file_at(dfd, "image.tar", tar, size, O_CREAT | O_TRUNC, &err) < 0 ||
 	    img_store_open(store, &s, &err) < 0)
 		abort();
 	import(s, "oci-archive", file);
@@ -46,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(dfd);
 	free(file);
 	free(store);
+	free(tar);
 	fuzz_tmpdir_remove(dir);
 	return 0;
 }

@@ -23,10 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct img_layer_src src = {
 	    .fd = fd, .size = -1, .name = "layer", .compression = IMG_COMPRESSION_AUTO};
+	uint8_t *tar = malloc(size ? size : 1);
 	int r;
 
-	if (fd < 0 || dfd < 0 || rt_write_all(fd, data, size) < 0)
+	if (tar == NULL)
 		abort();
+	memcpy(tar, data, size);
+	fuzz_tar_fix_checksums(tar, size);
+	if (fd < 0 || dfd < 0 || rt_write_all(fd, tar, size) < 0)
+		abort();
+	free(tar);
 	r = img_unpack_layer(&src, dfd, &st, &err);
 	fuzz_check_result(r, &err);
 	close(fd);
