@@ -110,6 +110,10 @@ static int error_message(const struct nlmsghdr *nlh, struct rt_error *err)
 		return rt_error_set(err, EPROTO, "netlink: truncated error message");
 	if (e->error == 0)
 		return 0;
+	/* the kernel sends -errno; anything else would be negated into a bogus errno (or, for
+	 * INT_MIN, overflow) */
+	if (e->error > 0 || e->error < -4095)
+		return rt_error_set(err, EPROTO, "netlink: error code %d out of range", e->error);
 	if (nlh->nlmsg_type == NLMSG_ERROR && (nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
 	    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e))) {
 		off = sizeof(*e);
