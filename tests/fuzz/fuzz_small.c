@@ -2,15 +2,18 @@
  * the rest of the input is the text, NUL-terminated in a buffer of its exact size so that an
  * overread shows.  Cpu and memory node lists, cgroupsPath (plain and systemd), cgroup
  * controller lists, container IDs, image references, digests, transport names, tar member
- * names and whiteouts, IP prefixes, and the cgroup files `events`/`ps` read (the same text as
- * cpu.stat, memory.stat, memory.events and io.stat of a scratch directory). */
+ * names and whiteouts, IP prefixes, the cgroup files `events`/`ps` read (the same text as
+ * cpu.stat, memory.stat, memory.events and io.stat of a scratch directory) and /proc/PID/stat
+ * (read from a scratch directory standing in for /proc). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../../cgroups/cgroup.h"
 #include "../../common/fsutil.h"
+#include "../../common/procfs.h"
 #include "../../images/digest.h"
 #include "../../images/source.h"
 #include "../../images/store.h"
@@ -125,6 +128,24 @@ static int stats(char *s, struct rt_error *err)
 	return r;
 }
 
+/* /proc/PID/stat: comm is the process's own name (prctl PR_SET_NAME), with spaces and ')' */
+static int proc_stat(char *s, struct rt_error *err)
+{
+	char *dir = fuzz_tmpdir();
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned long long ticks;
+	char state;
+	int r;
+
+	if (dfd < 0 || mkdirat(dfd, "42", 0755) < 0 ||
+	    rt_write_file_at(dfd, "42/stat", s, strlen(s), O_CREAT, err) < 0)
+		abort();
+	r = rt_proc_start_time(dfd, 42, &ticks, &state, err);
+	close(dfd);
+	fuzz_tmpdir_remove(dir);
+	return r;
+}
+
 static int container_id(char *s, struct rt_error *err)
 {
 	return rt_validate_id(s, err);
@@ -132,7 +153,7 @@ static int container_id(char *s, struct rt_error *err)
 
 static int (*const parsers[])(char *, struct rt_error *) = {
     cpulist, cgroups_path, systemd_path, controllers, container_id, ref,
-    digest,  transport,	   member,	 prefix,      stats,
+    digest,  transport,	   member,	 prefix,      stats,	    proc_stat,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
