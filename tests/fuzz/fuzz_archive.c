@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	import(s, "oci-archive", file);
 	import(s, "docker-archive", file);
 	img_store_close(s);
+	fuzz_check_store_tmp(store);
 	close(dfd);
 	free(file);
 	free(store);

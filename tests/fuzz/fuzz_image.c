@@ -151,6 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(digest);
 	free(ref);
 	img_store_close(s);
+	fuzz_check_store_tmp(store);
 	free(layout);
 	free(store);
 	free(source);
