@@ -16,7 +16,8 @@
 #include "../../common/error.h"
 
 /* The contract every parser keeps on bad input (issue 14): a failure comes with one message
- * that names the fault, a success with none.  A broken contract is a crash for libFuzzer. */
+ * that names the fault, on one line, a success with none.  A broken contract is a crash for
+ * libFuzzer. */
 static inline void fuzz_check_result(int r, struct rt_error *err)
 {
 	/* HUSK_FUZZ_VERBOSE=1: say how each input ended (to see how deep a seed gets) */
@@ -24,6 +25,10 @@ static inline void fuzz_check_result(int r, struct rt_error *err)
 		fprintf(stderr, "fuzz: %s\n", r < 0 && err->msg ? err->msg : "accepted");
 	if (r < 0 && (err->msg == NULL || err->msg[0] == '\0')) {
 		fprintf(stderr, "fuzz: failure (%d) without a message\n", r);
+		abort();
+	}
+	if (r < 0 && strpbrk(err->msg, "\n\r\x1b") != NULL) {
+		fprintf(stderr, "fuzz: the message is not one line: %s\n", err->msg);
 		abort();
 	}
 	if (r >= 0 && err->msg != NULL) {
