@@ -124,4 +124,23 @@ static inline void fuzz_check_store_tmp(const char *store)
 	free(tmp);
 }
 
+/* The directory dirfd holds nothing but `name` (what an unpacker wrote stayed inside it). */
+static inline void fuzz_check_only_entry(int dirfd, const char *name)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (d == NULL)
+		abort();
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, name) != 0) {
+			fprintf(stderr, "fuzz: written outside `%s`: %s\n", name, e->d_name);
+			abort();
+		}
+	}
+	closedir(d);
+}
+
 #endif

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "../../common/fsutil.h"
 #include "../../images/unpack.h"
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct img_unpack_stats st;
 	char *dir = fuzz_tmpdir();
 	int fd = memfd_create("layer", MFD_CLOEXEC);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dfd;
 	struct img_layer_src src = {
 	    .fd = fd, .size = -1, .name = "layer", .compression = IMG_COMPRESSION_AUTO};
 	uint8_t *tar = malloc(size ? size : 1);
@@ -30,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(tar, data, size);
 	fuzz_tar_fix_checksums(tar, size);
+	/* the layer goes into dir/layer: a member that escapes by a level lands beside it */
+	if (top < 0 || mkdirat(top, "layer", 0755) < 0)
+		abort();
+	dfd = openat(top, "layer", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || dfd < 0 || rt_write_all(fd, tar, size) < 0)
 		abort();
 	free(tar);
@@ -37,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_result(r, &err);
 	close(fd);
 	close(dfd);
+	fuzz_check_only_entry(top, "layer");
+	close(top);
 	fuzz_tmpdir_remove(dir);
 	return 0;
 }
