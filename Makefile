@@ -167,7 +167,9 @@ FUZZ_SECONDS ?= 180
 FUZZ_DIR = build/fuzz
 FUZZ_CC = clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=gnu11 $(WARN) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) -DHUSK_VERSION=\"$(VERSION)\" \
+# Warnings stay on but do not stop this build: husk's own (gcc) build is the one that enforces
+# them, and a warning only clang gives must not fail `make check`.
+FUZZ_CFLAGS = -std=gnu11 $(filter-out -Werror,$(WARN)) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) -DHUSK_VERSION=\"$(VERSION)\" \
 	-DHUSK_COMMIT=\"$(COMMIT)\" -MMD -MP
 FUZZ_LIBS = $(patsubst %,$(FUZZ_DIR)/lib%.a,runtime images netns cgroups common)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
