@@ -158,13 +158,57 @@ install: $(HUSK)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/husk
 
+# --- fuzzing (tests/fuzz/README): libFuzzer targets for every parser of outside input ---
+# The library sources are compiled again with clang into build/fuzz (fuzzer coverage,
+# ASan+UBSan), apart from husk's own objects and flags.  `make fuzz` runs each target for
+# FUZZ_SECONDS (new inputs go to build/fuzz/corpus/, crashes to build/fuzz/crashes/);
+# `make fuzz-replay` (part of `make check`) runs the seed corpus once through each target.
+FUZZ_DEBS = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 180
+FUZZ_DIR = build/fuzz
+FUZZ_CC = clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# Warnings stay on but do not stop this build: husk's own (gcc) build is the one that enforces
+# them, and a warning only clang gives must not fail `make check`.
+FUZZ_CFLAGS = -std=gnu11 $(filter-out -Werror,$(WARN)) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) -DHUSK_VERSION=\"$(VERSION)\" \
+	-DHUSK_COMMIT=\"$(COMMIT)\" -MMD -MP
+FUZZ_LIBS = $(patsubst %,$(FUZZ_DIR)/lib%.a,runtime images netns cgroups common)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_DIR)/libruntime.a: $(filter-out %/main.o,$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard runtime/*.c)))
+$(FUZZ_DIR)/libimages.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard images/*.c))
+$(FUZZ_DIR)/libnetns.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard netns/*.c))
+$(FUZZ_DIR)/libcgroups.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard cgroups/*.c))
+$(FUZZ_DIR)/libcommon.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard common/*.c))
+$(FUZZ_DIR)/lib%.a:
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIBS)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(UNIT_LIBS) -ldl
+
+.PHONY: fuzz fuzz-build fuzz-deps fuzz-replay
+fuzz-deps: deps
+	@$(APT_ENSURE) $(FUZZ_DEBS)
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: fuzz-deps fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_DIR)
+fuzz-replay: fuzz-deps fuzz-build
+	prove -f --exec tests/helpers/run-one tests/fuzz/replay
+# --- end of fuzzing ---
+
 # --- tests ---
 # `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries, runs
 # the unit tests of both, and the integration suite against the sanitized binary; prove prints
 # one summary at the end.
-check: test-deps vm-deps
+check: test-deps vm-deps fuzz-deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit
+	$(MAKE) fuzz-build
 	tests/helpers/run-tests build/rel build/san
 
 check-unit: unit
@@ -211,5 +255,6 @@ help:
 	@echo "make bench            benchmarks against crun and runc"
 	@echo "make install          PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make SANITIZE=1       ASan+UBSan build in build/san"
+	@echo "make fuzz             run each fuzz target FUZZ_SECONDS=$(FUZZ_SECONDS) (tests/fuzz/README)"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

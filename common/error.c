@@ -19,6 +19,42 @@ const char *rt_errno_text(int errnum, char *buf, size_t len)
 	return buf;
 }
 
+/* Messages quote what they were given (a key of config.json, a member name of a tar, the
+ * kernel's extended ack) and end up as one line on stderr and in the --log JSON: control
+ * characters in them are written as escapes (a newline as \n, ESC as \x1b), so a hostile name
+ * can neither split the line nor send terminal escapes.  Takes s (heap), returns a heap string. */
+static char *one_line(char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	if (s == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += *p < 0x20 || *p == 0x7f;
+	if (n == 0)
+		return s;
+	out = malloc(strlen(s) + 3 * n + 1);
+	if (out == NULL) {
+		free(s);
+		return NULL;
+	}
+	o = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			o += sprintf(o, "\\n");
+		else if (*p == '\t')
+			o += sprintf(o, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
 int rt_error_setv(struct rt_error *err, int errnum, const char *fmt, va_list ap)
 {
 	char text[128];
@@ -28,6 +64,7 @@ int rt_error_setv(struct rt_error *err, int errnum, const char *fmt, va_list ap)
 		return -1; /* the first (deepest) error wins; callers wrap it on the way up */
 	if (vasprintf(&body, fmt, ap) < 0)
 		body = NULL;
+	body = one_line(body);
 	if (body && errnum) {
 		if (asprintf(&full, "%s: %s", body, rt_errno_text(errnum, text, sizeof(text))) < 0)
 			full = NULL;
@@ -55,7 +92,9 @@ int rt_error_set_raw(struct rt_error *err, int errnum, const char *msg)
 	if (err == NULL || err->msg != NULL)
 		return -1;
 	err->errnum = errnum;
-	err->msg = strdup(msg);
+	err->msg = one_line(strdup(msg));
+	if (err->msg == NULL)
+		err->msg = strdup("out of memory while formatting an error");
 	return -1;
 }
 
@@ -70,6 +109,7 @@ int rt_error_wrap(struct rt_error *err, const char *fmt, ...)
 	if (vasprintf(&ctx, fmt, ap) < 0)
 		ctx = NULL;
 	va_end(ap);
+	ctx = one_line(ctx);
 	if (ctx && asprintf(&full, "%s: %s", ctx, err->msg) >= 0) {
 		free(err->msg);
 		err->msg = full;

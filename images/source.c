@@ -126,8 +126,11 @@ static int64_t tar_number(const unsigned char *p, size_t n)
 
 	if (p[0] & 0x80) { /* GNU base-256 for sizes past 8 GiB */
 		v = p[0] & 0x3f;
-		for (size_t i = 1; i < n; i++)
+		for (size_t i = 1; i < n; i++) {
+			if (v > INT64_MAX >> 8) /* 12 bytes hold 94 bits: no archive is that big */
+				return -1;
 			v = (v << 8) | p[i];
+		}
 		return v;
 	}
 	for (size_t i = 0; i < n && p[i]; i++) {
@@ -170,10 +173,15 @@ static void pax_parse(const char *buf, size_t len, char **path, char **link, int
 
 	while (i < len) {
 		char *end;
+		/* strtoul() would take a sign or spaces, and "-1" as ULONG_MAX: digits only */
+		if (buf[i] < '0' || buf[i] > '9')
+			return;
 		unsigned long rl = strtoul(buf + i, &end, 10);
-		if (rl == 0 || i + rl > len || *end != ' ')
+		if (rl == 0 || rl > len - i || *end != ' ')
 			return;
 		const char *kv = end + 1, *rec_end = buf + i + rl - 1; /* at '\n' */
+		if (kv > rec_end) /* the length ends inside "LEN " itself */
+			return;
 		const char *eq = memchr(kv, '=', (size_t)(rec_end - kv));
 		if (eq) {
 			size_t kl = (size_t)(eq - kv);
@@ -242,7 +250,7 @@ static int index_archive(struct img_source *src, struct rt_error *err)
 		int64_t size = tar_number(h + 124, 12);
 		char type = (char)h[156];
 		off_t data = off + 512;
-		if (size < 0 || data + size > st.st_size)
+		if (size < 0 || size > st.st_size - data)
 			return rt_error_set(err, EBADMSG, "`%s`: truncated tar archive", src->path);
 		off = data + ((size + 511) & ~(int64_t)511);
 		if (type == 'L' || type == 'K' || type == 'x') {
@@ -282,7 +290,7 @@ static int index_archive(struct img_source *src, struct rt_error *err)
 		char *link = pax_link ? TAKE_PTR(pax_link) : long_link ? TAKE_PTR(long_link) : NULL;
 		if (pax_size >= 0 && (type == '0' || type == '\0' || type == '7')) {
 			/* a pax size overrides the header's; the data starts where it did */
-			if (data + pax_size > st.st_size) {
+			if (pax_size > st.st_size - data) {
 				free(name);
 				free(link);
 				return rt_error_set(err, EBADMSG, "`%s`: truncated", src->path);

@@ -68,13 +68,17 @@ static int link_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-static int link_cb(const struct nlmsghdr *nlh, void *data)
+int net_link_parse_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct net_link_info *info = data;
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi))) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
 	memset(info, 0, sizeof(*info));
 	info->ifindex = ifi->ifi_index;
 	info->flags = ifi->ifi_flags;
@@ -94,7 +98,7 @@ int net_link_get(struct nl_sock *s, const char *name, struct net_link_info *ret,
 	/* skip the statistics and VF lists we would throw away */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	memset(ret, 0, sizeof(*ret));
-	if (nl_request(s, nlh, link_cb, ret, err) < 0)
+	if (nl_request(s, nlh, net_link_parse_cb, ret, err) < 0)
 		return rt_error_wrap(err, "look up link `%s`", name);
 	if (ret->ifindex <= 0)
 		return rt_error_set(err, ENODEV, "look up link `%s`: no answer", name);

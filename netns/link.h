@@ -18,6 +18,10 @@ struct net_link_info {
 	unsigned char mac[NET_MAC_LEN];
 };
 
+/* The mnl_cb_t of net_link_get: an RTM_NEWLINK answer into *(struct net_link_info *)data.
+ * Exported for the fuzz target of netlink answers (tests/fuzz/fuzz_netlink.c). */
+int net_link_parse_cb(const struct nlmsghdr *nlh, void *data);
+
 /* Look up a link by name in the socket's namespace.  A missing link is -1 with ENODEV. */
 int net_link_get(struct nl_sock *s, const char *name, struct net_link_info *ret,
 		 struct rt_error *err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/netlink.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -109,6 +110,10 @@ static int error_message(const struct nlmsghdr *nlh, struct rt_error *err)
 		return rt_error_set(err, EPROTO, "netlink: truncated error message");
 	if (e->error == 0)
 		return 0;
+	/* the kernel sends -errno; anything else would be negated into a bogus errno (or, for
+	 * INT_MIN, overflow) */
+	if (e->error > 0 || e->error < -4095)
+		return rt_error_set(err, EPROTO, "netlink: error code %d out of range", e->error);
 	if (nlh->nlmsg_type == NLMSG_ERROR && (nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
 	    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e))) {
 		off = sizeof(*e);
@@ -122,71 +127,84 @@ static int error_message(const struct nlmsghdr *nlh, struct rt_error *err)
 	return rt_error_set(err, -e->error, "netlink request");
 }
 
+/* mnl_nlmsg_ok() compares (int)nlmsg_len with what is left, so a length of 2^31 or more
+ * passes, and mnl_nlmsg_next() then steps gigabytes past the buffer.  Compare unsigned. */
+static int answer_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)left;
+}
+
+int nl_answers_parse(struct nl_answers *a, const void *buf, size_t len, struct rt_error *err)
+{
+	int left = len > INT_MAX ? INT_MAX : (int)len;
+
+	for (const struct nlmsghdr *nlh = buf; answer_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		int done = 0;
+
+		if (nlh->nlmsg_pid != a->portid)
+			return rt_error_set(err, EPROTO, "netlink answer for port %u, we are %u",
+					    nlh->nlmsg_pid, a->portid);
+		if (nlh->nlmsg_seq - a->first > a->last - a->first) {
+			/* an answer to an earlier request we gave up on */
+			if ((int32_t)(nlh->nlmsg_seq - a->first) < 0)
+				continue;
+			return rt_error_set(err, EPROTO,
+					    "netlink answer with sequence %u, expected %u..%u",
+					    nlh->nlmsg_seq, a->first, a->last);
+		}
+		switch (nlh->nlmsg_type) {
+		case NLMSG_NOOP: continue;
+		case NLMSG_OVERRUN: return rt_error_set(err, ENOBUFS, "netlink overrun");
+		case NLMSG_ERROR:
+		case NLMSG_DONE:
+			if (nlh->nlmsg_type == NLMSG_DONE &&
+			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
+				done = 1;
+			else if (error_message(nlh, err) < 0) {
+				if (!a->failed && a->ret_failed_seq)
+					*a->ret_failed_seq = nlh->nlmsg_seq;
+				a->failed = 1;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_seq == a->last ||
+			    (a->failed && nlh->nlmsg_seq == a->first && a->first != a->last))
+				done = 1;
+			break;
+		default:
+			if (a->cb && !a->failed && a->cb(nlh, a->data) < MNL_CB_OK) {
+				if (!rt_error_is_set(err))
+					rt_error_set(err, errno ? errno : EPROTO,
+						     "parse netlink answer");
+				a->failed = 1;
+			}
+			break;
+		}
+		if (done)
+			return a->failed ? -1 : 1;
+	}
+	return 0;
+}
+
 /* Receive answers for sequence numbers first..last until `last` has been answered (or the
  * first one failed, which for a batch means the kernel rejected the whole batch frame). */
-static int receive(struct nl_sock *s, uint32_t first, uint32_t last, mnl_cb_t cb, void *data,
-		   uint32_t *ret_failed_seq, struct rt_error *err)
+static int receive(struct nl_sock *s, struct nl_answers *a, struct rt_error *err)
 {
 	cleanup_free char *buf = malloc(NL_RECV_SIZE);
-	int failed = 0;
 
 	if (buf == NULL)
 		return rt_error_set(err, ENOMEM, "allocate netlink buffer");
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(s->mnl, buf, NL_RECV_SIZE);
-		int len;
+		int r;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return rt_error_set(err, errno, "receive netlink answer");
 		}
-		len = (int)n;
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			int done = 0;
-
-			if (nlh->nlmsg_pid != s->portid)
-				return rt_error_set(err, EPROTO,
-						    "netlink answer for port %u, we are %u",
-						    nlh->nlmsg_pid, s->portid);
-			if (nlh->nlmsg_seq - first > last - first) {
-				/* an answer to an earlier request we gave up on */
-				if ((int32_t)(nlh->nlmsg_seq - first) < 0)
-					continue;
-				return rt_error_set(
-				    err, EPROTO, "netlink answer with sequence %u, expected %u..%u",
-				    nlh->nlmsg_seq, first, last);
-			}
-			switch (nlh->nlmsg_type) {
-			case NLMSG_NOOP: continue;
-			case NLMSG_OVERRUN: return rt_error_set(err, ENOBUFS, "netlink overrun");
-			case NLMSG_ERROR:
-			case NLMSG_DONE:
-				if (nlh->nlmsg_type == NLMSG_DONE &&
-				    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
-					done = 1;
-				else if (error_message(nlh, err) < 0) {
-					if (!failed && ret_failed_seq)
-						*ret_failed_seq = nlh->nlmsg_seq;
-					failed = 1;
-				}
-				if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_seq == last ||
-				    (failed && nlh->nlmsg_seq == first && first != last))
-					done = 1;
-				break;
-			default:
-				if (cb && !failed && cb(nlh, data) < MNL_CB_OK) {
-					if (!rt_error_is_set(err))
-						rt_error_set(err, errno ? errno : EPROTO,
-							     "parse netlink answer");
-					failed = 1;
-				}
-				break;
-			}
-			if (done)
-				return failed ? -1 : 0;
-		}
+		if ((r = nl_answers_parse(a, buf, (size_t)n, err)) != 0)
+			return r < 0 ? -1 : 0;
 	}
 }
 
@@ -201,7 +219,12 @@ int nl_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(s->mnl, nlh, nlh->nlmsg_len) < 0)
 		return rt_error_set(err, errno, "send netlink request");
-	return receive(s, nlh->nlmsg_seq, nlh->nlmsg_seq, cb, data, NULL, err);
+	struct nl_answers a = {.portid = s->portid,
+			       .first = nlh->nlmsg_seq,
+			       .last = nlh->nlmsg_seq,
+			       .cb = cb,
+			       .data = data};
+	return receive(s, &a, err);
 }
 
 int nl_batch_request(struct nl_sock *s, const void *buf, size_t len, uint32_t first_seq,
@@ -210,5 +233,11 @@ int nl_batch_request(struct nl_sock *s, const void *buf, size_t len, uint32_t fi
 {
 	if (mnl_socket_sendto(s->mnl, buf, len) < 0)
 		return rt_error_set(err, errno, "send netlink batch");
-	return receive(s, first_seq, last_seq, cb, data, ret_failed_seq, err);
+	struct nl_answers a = {.portid = s->portid,
+			       .first = first_seq,
+			       .last = last_seq,
+			       .cb = cb,
+			       .data = data,
+			       .ret_failed_seq = ret_failed_seq};
+	return receive(s, &a, err);
 }

@@ -57,4 +57,18 @@ int nl_batch_request(struct nl_sock *s, const void *buf, size_t len, uint32_t fi
 		     uint32_t last_seq, mnl_cb_t cb, void *data, uint32_t *ret_failed_seq,
 		     struct rt_error *err);
 
+/* The answers to one exchange, as they are parsed (nl_request and nl_batch_request fill it). */
+struct nl_answers {
+	uint32_t portid, first, last; /* ours: port id and the sequence numbers asked */
+	mnl_cb_t cb;		      /* data messages (may be NULL) */
+	void *data;
+	uint32_t *ret_failed_seq; /* may be NULL */
+	int failed;
+};
+
+/* Parse one buffer of the kernel's answers (what one recv returned): 1 when the exchange is
+ * complete, 0 when more answers are due, -1 with err when it failed.  Split out of the receive
+ * loop so that the bytes the kernel sends can be fuzzed without a socket. */
+int nl_answers_parse(struct nl_answers *a, const void *buf, size_t len, struct rt_error *err);
+
 #endif

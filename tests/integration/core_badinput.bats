@@ -48,6 +48,14 @@ create_fails() {
 	[[ "$stderr" == *bogus* ]] || fail "error does not name the value: $stderr"
 }
 
+@test "bad input: a value with a newline and an escape is still one error line" {
+	# the fuzzers' contract: whatever the input quotes into the message stays on one line
+	update_config '.linux.namespaces += [{"type": "bo\ngus\u001b[2J"}]'
+	create_fails
+	[[ "$stderr" == *bo* ]] || fail "error does not name the value: $stderr"
+	[[ "$stderr" != *$'\e'* ]] || fail "a raw escape character reached stderr: $stderr"
+}
+
 @test "bad input: a relative namespace path" {
 	update_config '.linux.namespaces = (.linux.namespaces | map(select(.type != "network"))) + [{"type": "network", "path": "proc/1/ns/net"}]'
 	create_fails
