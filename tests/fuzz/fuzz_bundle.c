@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		p = sep + strlen(SEPARATOR);
 	}
-	r = img_bundle_config(base, config, config_len, NULL, rootfd, "fuzz:latest", &json, &err);
+	r = img_bundle_config(base, config, config_len, NULL, NULL, rootfd, "fuzz:latest", &json,
+			      &err);
 	fuzz_check_result(r, &err);
 	free(json);
 	free(base);
