@@ -4,7 +4,8 @@
  * controller lists, container IDs, image references, digests, transport names, tar member
  * names and whiteouts, IP prefixes, the cgroup files `events`/`ps` read (the same text as
  * cpu.stat, memory.stat, memory.events and io.stat of a scratch directory) and /proc/PID/stat
- * (read from a scratch directory standing in for /proc). */
+ * (read from a scratch directory standing in for /proc), and the cgroup v1 mounts of a
+ * mountinfo text. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "../../cgroups/cgroup.h"
+#include "../../cgroups/v1.h"
 #include "../../common/fsutil.h"
 #include "../../common/procfs.h"
 #include "../../images/digest.h"
@@ -146,14 +148,27 @@ static int proc_stat(char *s, struct rt_error *err)
 	return r;
 }
 
+/* /proc/self/mountinfo as the v1 backend reads it to find the hierarchies (layout.c) */
+static int v1_mountinfo(char *s, struct rt_error *err)
+{
+	struct cg_v1 *v = NULL;
+	int r = cg_v1_parse_mountinfo(s, &v, err);
+
+	if (r < 0 && v != NULL)
+		abort(); /* a failure hands nothing back */
+	if (v)
+		cg_v1_free(v, 0);
+	return r;
+}
+
 static int container_id(char *s, struct rt_error *err)
 {
 	return rt_validate_id(s, err);
 }
 
 static int (*const parsers[])(char *, struct rt_error *) = {
-    cpulist, cgroups_path, systemd_path, controllers, container_id, ref,
-    digest,  transport,	   member,	 prefix,      stats,	    proc_stat,
+    cpulist,   cgroups_path, systemd_path, controllers, container_id, ref,	    digest,
+    transport, member,	     prefix,	   stats,	proc_stat,    v1_mountinfo,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
