@@ -272,7 +272,12 @@ void cg_cgroup_free(struct cg_cgroup *cg);
 int cg_cgroup_needs_attach(const struct cg_cgroup *cg);
 /* Move pid (0: the caller itself, which is what a process in another pid namespace must use)
  * into the cgroup in every hierarchy.  No allocation but an error's message: a vforked child
- * may call it. */
+ * may call it.  pid 0 must be a single-threaded caller: it joins each v1 hierarchy through
+ * `tasks`, which moves the calling thread alone, and the kernel then skips the global
+ * cgroup_threadgroup_rwsem whose write side a `cgroup.procs` write takes, waiting a whole RCU
+ * grace period (6-15 ms on a 2-core VM) when no other writer came just before.  The cgroup2
+ * cgroup, which only a `cgroup.procs` write can join, is left alone when the caller is in it
+ * already (clone3 put it there). */
 int cg_attach(const struct cg_cgroup *cg, pid_t pid, struct rt_error *err);
 
 /* Write the set fields of l to the cgroup (update).  Unset fields keep their value; a swap

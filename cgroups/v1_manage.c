@@ -275,17 +275,43 @@ int cg_v1_update(struct cg_cgroup *cg, const struct cg_limits *l, int flags, str
 	return 0;
 }
 
+/* Is the caller in cgroup2's `path` already?  Its "0::" line of /proc/self/cgroup, read into
+ * a buffer on the stack (cg_attach allocates nothing). */
+static int self_in_cgroup2(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *line = strncmp(buf, "0::", 3) == 0 ? buf : strstr(buf, "\n0::");
+	if (line == NULL)
+		return 0;
+	line += line == buf ? 3 : 4;
+	size_t len = strcspn(line, "\n");
+	return len == strlen(path) + 1 && line[0] == '/' && strncmp(line + 1, path, len - 1) == 0;
+}
+
 int cg_attach(const struct cg_cgroup *cg, pid_t pid, struct rt_error *err)
 {
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	/* see cgroup.h: the caller alone moves through `tasks`, without the global lock */
+	const char *v1_file = pid == 0 ? "tasks" : "cgroup.procs";
 
 	/* the cgroup2 one too: a process born elsewhere (clone(2) fallback) or a caller that
-	 * joins itself; moving into the cgroup it is in already changes nothing */
-	if (cg->fd >= 0 && rt_write_file_at(cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
+	 * joins itself */
+	if (cg->fd >= 0 && !(pid == 0 && self_in_cgroup2(cg->path)) &&
+	    rt_write_file_at(cg->fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
 		return rt_error_wrap(err, "join cgroup `%s`", cg->path);
 	for (size_t i = 0; cg->v1 && i < cg->v1->n; i++)
-		if (rt_write_file_at(cg->v1->d[i].fd, "cgroup.procs", buf, (size_t)n, 0, err) < 0)
+		if (rt_write_file_at(cg->v1->d[i].fd, v1_file, buf, (size_t)n, 0, err) < 0)
 			return rt_error_wrap(err, "join cgroup `%s/%s`", cg->v1->d[i].mount,
 					     cg->path);
 	return 0;
