@@ -68,7 +68,7 @@ int rt_container_dir_remove(struct rt_container_dir *d, struct rt_error *err);
  * flushes a file's data when a rename replaces another (auto_da_alloc), 0.5 ms here. */
 int rt_state_write(const struct rt_container_dir *d, const struct rt_state *st,
 		   struct rt_error *err);
-/* Record that the cgroup the record names is made (an empty marker file: see above). */
+/* Record that the cgroup the record names is made (its cgroup_made member turns 1). */
 int rt_state_mark_cgroup_made(const struct rt_container_dir *d, struct rt_error *err);
 /* The committed state, else the record of a create in progress or killed (creating 1). */
 int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct rt_error *err);
@@ -86,11 +86,12 @@ char *rt_now_rfc3339(void);
 
 /* The files of a container's state dir: create's fifo, the state, and the config the container
  * was created with (exec's defaults, poststart and poststop hooks). */
-#define RT_EXEC_FIFO	    "exec.fifo"
-#define RT_STATE_FILE	    "state.json"
-#define RT_CONFIG_COPY	    "config.json"
+#define RT_EXEC_FIFO	   "exec.fifo"
+#define RT_STATE_FILE	   "state.json"
+#define RT_CONFIG_COPY	   "config.json"
 /* create's record until it commits the state, and its mark that the cgroup is made */
-#define RT_CREATING_FILE    "creating.json"
-#define RT_CGROUP_MADE_FILE "cgroup.made"
+#define RT_CREATING_FILE   "creating.json"
+/* the creating record's member: 1 once the cgroup it names is made by this create */
+#define RT_CGROUP_MADE_KEY "cgroup_made"
 
 #endif
