@@ -8,7 +8,7 @@
  * drive one directory per v1 hierarchy (v1_*.c), plus one in the cgroup2 hierarchy for tracking
  * where there is one.  The caller only learns the difference from cg_cgroup_needs_attach: a v1
  * cgroup cannot be joined by clone3(CLONE_INTO_CGROUP), so the process joins with cg_attach.
- * No knowledge of the CLI or of the OCI JSON: runtime/spec_resources.c translates
+ * No knowledge of the CLI or of the OCI JSON: runtime/spec/spec_resources.c translates
  * linux.resources into struct cg_limits.
  *
  * Typical start of a container:
