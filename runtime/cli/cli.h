@@ -3,24 +3,7 @@
 #define HUSK_RUNTIME_CLI_H
 
 #include "../../common/error.h"
-
-enum rt_cgroup_manager {
-	RT_CGROUP_MANAGER_CGROUPFS,
-	RT_CGROUP_MANAGER_SYSTEMD,
-	RT_CGROUP_MANAGER_DISABLED
-};
-
-/* Parsed global options (the only process-wide state besides logging). */
-struct rt_globals {
-	const char *root;  /* --root, default /run/husk: container and pod state */
-	const char *store; /* --store, default /var/lib/husk: images and layers */
-	const char *log;   /* --log FILE or NULL */
-	int log_json;	   /* --log-format json */
-	int debug;	   /* --debug */
-	enum rt_cgroup_manager cgroup_manager; /* --systemd-cgroup / --cgroup-manager */
-	int skip_unavailable_limits;	       /* --skip-unavailable-limits (see README) */
-	const char *argv0;
-};
+#include "../context.h"
 
 /* One command.  run() gets argv with argv[0] the command name ("create"); it parses its own
  * options with rt_getopt (which accepts single-dash long options, as go-runc passes them) and

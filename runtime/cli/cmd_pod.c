@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../common/cleanup.h"
+#include "../container/container.h"
 #include "cli.h"
 #include "../pod/pod.h"
 
@@ -106,6 +107,33 @@ static int pod_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 	return print_text(text);
 }
 
+/* pod delete --force: the members go first, through the container layer, then the pod.  A
+ * container that joins in between makes rt_pod_delete refuse (EBUSY, it checks under the pods
+ * lock): delete the newcomers and try again, a few times. */
+static int pod_delete_force(struct rt_globals *g, const char *name, struct rt_error *err)
+{
+	for (int tries = 0;; tries++) {
+		cleanup_strv char **members = NULL;
+
+		if (rt_pod_members(g->root, name, &members, NULL, err) < 0)
+			return -1;
+		for (size_t i = 0; members[i]; i++) {
+			if (rt_container_delete(g, members[i], 1, err) < 0) {
+				if (err->errnum != ENOENT)
+					return rt_error_wrap(err, "pod `%s`", name);
+				rt_error_release(err); /* gone already: forget it */
+			}
+			if (rt_pod_member_remove(g->root, name, members[i], err) < 0)
+				return -1;
+		}
+		if (rt_pod_delete(g, name, 1, err) == 0)
+			return 0;
+		if (err->errnum != EBUSY || tries == 2)
+			return -1;
+		rt_error_release(err);
+	}
+}
+
 static int run_pod(struct rt_globals *g, int argc, char **argv, struct rt_error *err)
 {
 	const char *name = NULL;
@@ -132,7 +160,9 @@ static int run_pod(struct rt_globals *g, int argc, char **argv, struct rt_error 
 	if (strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "rm") == 0) {
 		if (pod_one_name("delete", argc, argv, &force, &name, err) < 0)
 			return -1;
-		return rt_pod_delete(g, name, force, err) < 0 ? -1 : 0;
+		if (force)
+			return pod_delete_force(g, name, err) < 0 ? -1 : 0;
+		return rt_pod_delete(g, name, 0, err) < 0 ? -1 : 0;
 	}
 	return rt_error_set(err, 0, "pod: unknown subcommand `%s` (create, inspect, delete, list)",
 			    argv[0]);

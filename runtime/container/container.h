@@ -3,7 +3,7 @@
 #define HUSK_RUNTIME_CONTAINER_H
 
 #include "../../common/error.h"
-#include "../cli/cli.h"
+#include "../context.h"
 #include "../core/state.h"
 
 struct cg_cgroup;

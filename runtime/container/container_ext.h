@@ -3,7 +3,7 @@
 #define HUSK_RUNTIME_CONTAINER_EXT_H
 
 #include "../../common/error.h"
-#include "../cli/cli.h"
+#include "../context.h"
 #include "../spec/spec.h"
 #include "../core/state.h"
 

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "../../common/error.h"
-#include "../cli/cli.h"
+#include "../context.h"
 
 struct rt_exec_opts {
 	const char *id;

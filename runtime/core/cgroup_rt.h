@@ -7,7 +7,7 @@
 
 #include "../../cgroups/cgroup.h"
 #include "../../common/error.h"
-#include "../cli/cli.h"
+#include "../context.h"
 #include "../spec/spec.h"
 #include "state.h"
 
@@ -60,11 +60,5 @@ void rt_cgroup_close(struct rt_cgroup *c);
 int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err);
 /* 1 when the container's cgroup is frozen (status "paused"), else 0. */
 int rt_cgroup_paused(const struct rt_state *st);
-
-/* For pause, resume, update, events, ps: open and lock the container, read its state and
- * status, and open its cgroup; `what` names the command in errors (cmd_pause.c). */
-int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
-		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
-		       struct rt_cgroup *cg, struct rt_error *err);
 
 #endif

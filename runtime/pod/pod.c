@@ -24,7 +24,6 @@
 #include "../../common/timefmt.h"
 #include "../../netns/attach.h"
 #include "../../netns/ipam.h"
-#include "../container/container.h"
 
 #define CNI_VERSION "1.0.0"
 #define POD_IFNAME  "eth0"
@@ -1251,29 +1250,28 @@ int rt_pod_inspect(struct rt_globals *g, const char *name, char **ret_json, stru
 	return *ret_json ? 0 : rt_error_set(err, ENOMEM, "pod `%s` JSON", name);
 }
 
-static int delete_members(struct rt_globals *g, const char *name, int force, struct rt_error *err)
+int rt_pod_members(const char *root, const char *name, char ***ret, size_t *ret_n,
+		   struct rt_error *err)
+{
+	if (validate_name("pod", name, err) < 0)
+		return -1;
+	return pod_members(root, name, ret, ret_n, err);
+}
+
+/* Under the pods lock, so no container joins between this check and the teardown. */
+static int refuse_members(const char *root, const char *name, struct rt_error *err)
 {
 	cleanup_strv char **members = NULL;
-	char path[PATH_MAX];
 	size_t n = 0;
 
-	if (pod_members(g->root, name, &members, &n, err) < 0)
+	if (pod_members(root, name, &members, &n, err) < 0)
 		return -1;
-	if (n && !force)
+	if (n)
 		return rt_error_set(
 		    err, EBUSY,
 		    "pod `%s` has %zu container(s) (first: `%s`): delete them or use "
 		    "--force",
 		    name, n, members[0]);
-	for (size_t i = 0; i < n; i++) {
-		if (rt_container_delete(g, members[i], 1, err) < 0) {
-			if (err->errnum != ENOENT)
-				return rt_error_wrap(err, "pod `%s`", name);
-			rt_error_release(err);
-		}
-		snprintf(path, sizeof(path), "%s/pods/%s/containers/%s", g->root, name, members[i]);
-		unlink(path);
-	}
 	return 0;
 }
 
@@ -1303,7 +1301,7 @@ int rt_pod_delete(struct rt_globals *g, const char *name, int force, struct rt_e
 		snprintf(st.name, sizeof(st.name), "%s", name);
 		snprintf(st.network, sizeof(st.network), "%s", RT_POD_DEFAULT_NETWORK);
 	}
-	if (delete_members(g, name, force, err) < 0)
+	if (refuse_members(g->root, name, err) < 0)
 		return -1;
 	return pod_teardown(g->root, &ctx, &st, force, err);
 }

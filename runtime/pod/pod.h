@@ -15,7 +15,7 @@
 
 #include "../../common/error.h"
 #include "../../netns/nft.h"
-#include "../cli/cli.h"
+#include "../context.h"
 
 #define RT_POD_DEFAULT_NETWORK "husk0"
 #define RT_POD_DEFAULT_SUBNET  "10.88.0.0/16"
@@ -35,8 +35,9 @@ struct rt_pod_create_opts {
 int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char **ret_json,
 		  struct rt_error *err);
 int rt_pod_inspect(struct rt_globals *g, const char *name, char **ret_json, struct rt_error *err);
-/* Refuses (EBUSY) while member containers exist unless force, which deletes them first.  Also
- * completes the removal of a pod whose create or delete was interrupted. */
+/* Refuses (EBUSY) while member containers are recorded: `pod delete --force` deletes them from
+ * the command layer first (a pod never calls into a container).  force also completes the
+ * removal of a pod whose create or delete was interrupted, or whose state is unreadable. */
 int rt_pod_delete(struct rt_globals *g, const char *name, int force, struct rt_error *err);
 /* Table (NAME NETWORK IP CONTAINERS) or a JSON array of the inspect objects. */
 int rt_pod_list(struct rt_globals *g, int json, char **ret_text, struct rt_error *err);
@@ -63,6 +64,10 @@ void rt_pod_join_clear(struct rt_pod_join *j);
 int rt_pod_join_info(const char *root, const char *name, struct rt_pod_join *ret,
 		     struct rt_error *err);
 
+/* The ids of the recorded member containers (*ret NULL-terminated, heap); none for a pod
+ * that does not exist. */
+int rt_pod_members(const char *root, const char *name, char ***ret, size_t *ret_n,
+		   struct rt_error *err);
 /* Record / forget a member container (pod delete refuses while members exist). */
 int rt_pod_member_add(const char *root, const char *name, const char *container_id,
 		      struct rt_error *err);
