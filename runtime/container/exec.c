@@ -2,6 +2,7 @@
 #include "exec.h"
 
 #include "../init/init.h"
+#include "../init/last_steps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -388,12 +389,23 @@ static int close_inherited_fds(struct exec_ctx *c, struct rt_error *err)
 	return rt_process_close_fds_except(c->procfd, 3 + c->o->preserve_fds, keep, (size_t)n, err);
 }
 
+/* Steps 6 and 11 of last_steps.h: the notify fd, if any, goes to husk over the sync socket. */
+static int child_load_filter(void *data, int no_new_privs, struct rt_error *err)
+{
+	struct exec_ctx *c = data;
+
+	return rt_process_install_seccomp(c->spec->linux_cfg.seccomp, c->sync_child, err);
+}
+
 static void child_run(struct exec_ctx *c, struct rt_error *err)
 {
 	const struct rt_process *p = &c->proc;
-	const struct rt_seccomp *seccomp = c->spec->linux_cfg.seccomp;
-	char exe[PATH_MAX];
-	int cwd_later = 0;
+	/* from step 5 on the program may outlive husk (--detach) */
+	const struct rt_last_steps steps = {.p = p,
+					    .preserve_fds = c->o->preserve_fds,
+					    .disarm_death_signal = 1,
+					    .data = c,
+					    .load_filter = child_load_filter};
 
 	/* until exec we run husk's image with host fds: not dumpable, so no process of the
 	 * container can ptrace us or open /proc/<pid>/exe or fd/ (CVE-2019-5736, CVE-2016-9962) */
@@ -414,38 +426,7 @@ static void child_run(struct exec_ctx *c, struct rt_error *err)
 			return;
 		rt_closep(&c->console_fd);
 	}
-	/* Everything that can be done before the seccomp filter is (see init.c) */
-	if (rt_process_prepare_cwd(p, &cwd_later, err) < 0 ||
-	    rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
-		return;
-	if (p->has_exec_cpu_affinity &&
-	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
-		return;
-	rt_process_set_umask(p);
-	/* nothing of husk's may reach the program: everything past stdio and the preserved fds
-	 * is close-on-exec (the sync socket too: its EOF tells the parent that exec happened) */
-	if (rt_process_reset_signals(err) < 0)
-		return;
-	if (rt_process_cloexec_from(3 + c->o->preserve_fds, err) < 0)
-		return;
-	/* from here the program may outlive husk (--detach) */
-	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	/* without no_new_privs, loading the filter needs CAP_SYS_ADMIN, which a non-root user
-	 * gives up in set_user: load it before then (as the init does) */
-	if (!p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)
-		return;
-	if (rt_process_set_user(p, err) < 0)
-		return;
-	if (cwd_later && rt_process_enter_cwd_late(p, err) < 0)
-		return;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		rt_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-		return;
-	}
-	if (p->no_new_privileges && rt_process_install_seccomp(seccomp, c->sync_child, err) < 0)
-		return;
-	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec: \"%s\"", exe);
+	rt_last_steps_run(&steps, err);
 }
 
 static void __attribute__((noreturn)) child_main(struct exec_ctx *c)

@@ -36,6 +36,7 @@
 #include "caps.h"
 #include "../core/cgroup_rt.h"
 #include "../core/hooks.h"
+#include "last_steps.h"
 #include "mount.h"
 #include "process.h"
 #include "seccomp.h"
@@ -214,29 +215,6 @@ static int wait_for_start(struct rt_init_ctx *ctx, const char *fifo, struct rt_e
 	return 0;
 }
 
-static void die_of_signal(int sig)
-{
-	_exit(128 + sig);
-}
-
-/* Until exec we are pid 1 of the container's pid namespace, where the kernel drops every
- * signal we have no handler for (but KILL and STOP), also from the host: a created container
- * would ignore the TERM with which podman and containerd's shim stop it first (runc's init, a
- * Go program, has handlers and dies of it).  So the signals that end a process by default get
- * a handler that ends us.  execve puts them back to SIG_DFL for the program, and these
- * sigaction calls come before any seccomp filter. */
-static int catch_stop_signals(struct rt_error *err)
-{
-	static const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1,
-				   SIGUSR2, SIGPIPE, SIGALRM, SIGTERM};
-	struct sigaction sa = {.sa_handler = die_of_signal};
-
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
-			return rt_error_set(err, errno, "handle signal %d until exec", sigs[i]);
-	return 0;
-}
-
 /* What the init holds from its first instruction is what husk's parent held, the caller's
  * fds included: keep only stdio, --preserve-fds, and what the set-up below uses. */
 static int close_inherited_fds(struct rt_init_ctx *ctx, struct rt_error *err)
@@ -355,6 +333,50 @@ static int install_seccomp(struct rt_init_ctx *ctx, int listener_sock, pid_t pid
 	return 0;
 }
 
+/* What the init's part of the last steps (last_steps.h) needs. */
+struct init_steps {
+	struct rt_init_ctx *ctx;
+	int listener_sock;
+	pid_t pid;
+	char fifo[64];
+};
+
+/* Step 2: name our fifo while /proc is still ours to check, then drop the set-up's fds. */
+static int init_checked(void *data, struct rt_error *err)
+{
+	struct init_steps *is = data;
+
+	if (is->ctx->fifo_fd >= 0 && fifo_path(is->ctx, is->fifo, sizeof(is->fifo), err) < 0)
+		return -1;
+	close_setup_fds(is->ctx);
+	return 0;
+}
+
+static int init_load_filter(void *data, int no_new_privs, struct rt_error *err)
+{
+	struct init_steps *is = data;
+
+	return install_seccomp(is->ctx, is->listener_sock, is->pid,
+			       no_new_privs ? RT_STATUS_RUNNING : RT_STATUS_CREATING, err);
+}
+
+/* Step 10: READY, then the commit and `start` (create); a vforked init (`run`) has nobody to
+ * wait for.  Then the startContainer hooks. */
+static int init_wait(void *data, struct rt_error *err)
+{
+	struct init_steps *is = data;
+	struct rt_init_ctx *ctx = is->ctx;
+
+	if (!ctx->vfork) {
+		if (rt_sync_write(ctx->sync_fd, RT_SYNC_READY, 0, NULL) < 0)
+			return rt_error_set(err, errno, "report ready");
+		if (wait_for_start(ctx, is->fifo, err) < 0)
+			return -1;
+	}
+	return run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, is->pid, RT_STATUS_CREATED,
+				      err);
+}
+
 static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 {
 	const struct rt_spec *spec = ctx->spec;
@@ -367,9 +389,19 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	const struct rt_seccomp *sc = spec->linux_cfg.seccomp;
 	cleanup_close int listener_sock = -1;
 	struct rt_sync_msg msg;
-	char exe[PATH_MAX], fifo[64] = "";
-	pid_t pid = host_pid(ctx->procfd);
-	int cwd_later = 0;
+	const pid_t pid = host_pid(ctx->procfd);
+	struct init_steps is = {.ctx = ctx, .listener_sock = -1, .pid = pid};
+	/* we die with the parent until it committed the state (wait_for_start); a vforked init
+	 * (`run`) execs without another word, and the parent's record names our cgroup until it
+	 * writes our pid: it disarms in step 5, before any seccomp filter */
+	const struct rt_last_steps steps = {.p = p,
+					    .preserve_fds = ctx->preserve_fds,
+					    .catch_stop_signals = 1,
+					    .disarm_death_signal = ctx->vfork,
+					    .data = &is,
+					    .checked = init_checked,
+					    .load_filter = init_load_filter,
+					    .wait = init_wait};
 
 	/* v1 cgroups are joined with the fds of the parent's handle: before they are closed */
 	if (ctx->cgroup_attach && cg_attach(ctx->cgroup_attach, 0, err) < 0)
@@ -428,6 +460,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 		listener_sock = rt_seccomp_listener_connect(sc->listener_path, err);
 		if (listener_sock < 0)
 			return;
+		is.listener_sock = listener_sock;
 	}
 	if (rt_rootfs_pivot(&rootfs, ctx->no_pivot, err) < 0)
 		return;
@@ -447,58 +480,7 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 	if (rt_process_set_attrs(ctx->procfd, spec, p, err) < 0 ||
 	    rt_process_set_lsm(ctx->procfd, p, err) < 0)
 		return;
-	/* Everything that can be done before the seccomp filter is: a profile written for runc
-	 * allows only what runc calls after it (switching ids, capset, chdir, fcntl, the fifo's
-	 * open and write, the sync pipe's write, execve); see SECURITY.md. */
-	if (rt_process_prepare_cwd(p, &cwd_later, err) < 0 ||
-	    rt_process_lookup_exec(p, exe, sizeof(exe), err) < 0)
-		return;
-	if (ctx->fifo_fd >= 0 && fifo_path(ctx, fifo, sizeof(fifo), err) < 0)
-		return;
-	if (p->has_exec_cpu_affinity &&
-	    rt_process_set_affinity(p->exec_cpu_affinity.final, err) < 0)
-		return;
-	close_setup_fds(ctx);
-	rt_process_set_umask(p);
-	/* nothing of the runtime's may reach the program: mark every fd past stdio and the
-	 * preserved ones close-on-exec (the sync socket stays open until exec: its EOF tells the
-	 * parent that exec happened) */
-	if (rt_process_reset_signals(err) < 0 || catch_stop_signals(err) < 0 ||
-	    rt_process_cloexec_from(3 + ctx->preserve_fds, err) < 0)
-		return;
-	/* we die with the parent until it committed the state (wait_for_start); a vforked init
-	 * (`run`) execs without another word, and the parent's record names our cgroup until it
-	 * writes our pid: it disarms here, before any seccomp filter */
-	if (ctx->vfork)
-		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	/* without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which a non-root user has
-	 * given up after set_user: load it before (runc does the same) */
-	if (!p->no_new_privileges &&
-	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_CREATING, err) < 0)
-		return;
-	if (rt_process_set_user(p, err) < 0)
-		return;
-	if (cwd_later && rt_process_enter_cwd_late(p, err) < 0)
-		return;
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		rt_error_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-		return;
-	}
-	if (!ctx->vfork) {
-		if (rt_sync_write(ctx->sync_fd, RT_SYNC_READY, 0, NULL) < 0) {
-			rt_error_set(err, errno, "report ready");
-			return;
-		}
-		if (wait_for_start(ctx, fifo, err) < 0)
-			return;
-	}
-	if (run_hooks_in_container(ctx, RT_HOOK_START_CONTAINER, pid, RT_STATUS_CREATED, err) < 0)
-		return;
-	if (p->no_new_privileges &&
-	    install_seccomp(ctx, listener_sock, pid, RT_STATUS_RUNNING, err) < 0)
-		return;
-	execve(exe, p->args, p->env);
-	rt_error_set(err, errno, "exec: \"%s\"", exe);
+	rt_last_steps_run(&steps, err);
 }
 
 /* --- the runtime's own binary (the 2019 /proc/self/exe class) --- */
