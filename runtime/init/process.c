@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../common/cleanup.h"
+#include "../../common/cpulist.h"
 #include "../../common/fsutil.h"
 #include "../../common/procfs.h"
 #include "../../common/syscalls.h"
@@ -47,31 +48,21 @@ static int set_rlimits(const struct rt_process *p, struct rt_error *err)
 	return 0;
 }
 
+/* The list was checked with the spec (rt_cpu_list_check); cpus past CPU_SETSIZE are left out. */
 static int parse_cpu_list(const char *list, cpu_set_t *set)
 {
-	const char *p = list;
+	struct rt_cpulist it = RT_CPULIST(list);
+	unsigned long a, b;
+	int r;
 
 	CPU_ZERO(set);
-	while (*p) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-		if (end == p)
+	while ((r = rt_cpulist_next(&it, &a, &b)) > 0) {
+		if (b < a)
 			return -1;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtoul(p, &end, 10);
-			if (end == p || b < a)
-				return -1;
-		}
 		for (unsigned long c = a; c <= b && c < CPU_SETSIZE; c++)
 			CPU_SET(c, set);
-		p = end;
-		if (*p == ',')
-			p++;
-		else if (*p)
-			return -1;
 	}
-	return 0;
+	return r;
 }
 
 int rt_process_set_affinity(const char *list, struct rt_error *err)

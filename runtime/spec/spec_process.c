@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "../../common/cleanup.h"
+#include "../../common/cpulist.h"
 #include "spec_internal.h"
 
 #ifndef SCHED_DEADLINE
@@ -411,43 +412,24 @@ static int parse_io_priority(json_t *obj, const struct rt_jpath *pp, struct rt_p
 
 int rt_cpu_list_check(const char *list, const char **ret_why)
 {
-	const char *s = list;
+	struct rt_cpulist it = RT_CPULIST(list);
+	unsigned long a, b;
+	int r;
 
-	if (*s == '\0') {
+	if (*list == '\0') {
 		*ret_why = "is empty";
 		return -1;
 	}
-	for (;;) {
-		unsigned long a, b;
-		char *end;
-
-		if (*s < '0' || *s > '9')
-			goto bad;
-		errno = 0;
-		a = b = strtoul(s, &end, 10);
-		if (errno || a > INT_MAX)
-			goto bad;
-		s = end;
-		if (*s == '-') {
-			s++;
-			if (*s < '0' || *s > '9')
-				goto bad;
-			b = strtoul(s, &end, 10);
-			if (errno || b > INT_MAX)
-				goto bad;
-			if (b < a) {
-				*ret_why = "has a range whose end is below its start";
-				return -1;
-			}
-			s = end;
+	while ((r = rt_cpulist_next(&it, &a, &b)) > 0) {
+		if (a > INT_MAX || b > INT_MAX)
+			break;
+		if (b < a) {
+			*ret_why = "has a range whose end is below its start";
+			return -1;
 		}
-		if (*s == '\0')
-			return 0;
-		if (*s != ',')
-			goto bad;
-		s++;
 	}
-bad:
+	if (r == 0)
+		return 0;
 	*ret_why = "is not a cpu list like \"0-3,7\"";
 	return -1;
 }
