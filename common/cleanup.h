@@ -57,6 +57,19 @@ static inline void rt_strv_freep(char ***v)
 	errno = saved;
 }
 
+/* FUNCp(TYPE *p): the cleanup of a TYPE (a pointer) that FUNC releases, as the helpers above
+ * behave: NULL is skipped, errno kept.  Each resource type gets one, next to its FUNC:
+ *	DEFINE_CLEANUP_FUNC(struct img_store *, img_store_close)
+ *	#define cleanup_store __attribute__((cleanup(img_store_closep))) */
+#define DEFINE_CLEANUP_FUNC(TYPE, FUNC)     \
+	static inline void FUNC##p(TYPE *p) \
+	{                                   \
+		int saved_errno_ = errno;   \
+		if (*p)                     \
+			FUNC(*p);           \
+		errno = saved_errno_;       \
+	}
+
 #define cleanup_free   __attribute__((cleanup(rt_freep)))
 #define cleanup_close  __attribute__((cleanup(rt_closep)))
 #define cleanup_fclose __attribute__((cleanup(rt_fclosep)))

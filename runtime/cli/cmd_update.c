@@ -17,12 +17,6 @@
 #include "../container/container.h"
 #include "../spec/spec_resources.h"
 
-static void limits_freep(struct cg_limits **l)
-{
-	cg_limits_free(*l);
-}
-#define cleanup_limits __attribute__((cleanup(limits_freep)))
-
 enum kind { K_BYTES, K_UINT, K_INT, K_STRING };
 
 /* The flags, each the path of one linux.resources field: the values go through the same

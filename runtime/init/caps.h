@@ -7,17 +7,12 @@
 #include <errno.h>
 #include <sys/capability.h>
 
+#include "../../common/cleanup.h"
 #include "../../common/error.h"
 #include "../spec/spec.h"
 
-static inline void rt_cap_freep(cap_t *caps)
-{
-	int saved = errno;
-	if (*caps)
-		cap_free(*caps);
-	errno = saved;
-}
-#define cleanup_cap __attribute__((cleanup(rt_cap_freep)))
+DEFINE_CLEANUP_FUNC(cap_t, cap_free)
+#define cleanup_cap __attribute__((cleanup(cap_freep)))
 
 /* Drop every capability not in caps->bounding from the bounding set (needs CAP_SETPCAP, so
  * call it before giving up root).  Capabilities the running kernel does not know are ignored:

@@ -8,17 +8,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../../common/cleanup.h"
 #include "../../common/error.h"
 #include "../spec/spec.h"
 
-static inline void rt_seccomp_releasep(scmp_filter_ctx *ctx)
-{
-	int saved = errno;
-	if (*ctx)
-		seccomp_release(*ctx);
-	errno = saved;
-}
-#define cleanup_seccomp __attribute__((cleanup(rt_seccomp_releasep)))
+DEFINE_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release)
+#define cleanup_seccomp __attribute__((cleanup(seccomp_releasep)))
 
 /* Build the filter for cfg without loading it: every action, errnoRet, architecture, argument
  * comparison and flag is checked and translated.  Unknown syscall names are skipped (debug log),

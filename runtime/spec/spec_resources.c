@@ -14,12 +14,6 @@
 
 enum parse_mode { MODE_CONFIG, MODE_UPDATE };
 
-static void limits_freep(struct cg_limits **l)
-{
-	cg_limits_free(*l);
-}
-#define cleanup_limits __attribute__((cleanup(limits_freep)))
-
 /* An optional int64 member: 0 absent, 1 present, -1 error. */
 static int get_i64(json_t *o, const char *key, const struct rt_jpath *p, int64_t *ret,
 		   struct rt_error *err)
