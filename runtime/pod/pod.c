@@ -56,18 +56,6 @@ static void pod_state_clear(struct pod_state *st)
 }
 #define cleanup_pod_state __attribute__((cleanup(pod_state_clear)))
 
-static void unlockp(int *fd)
-{
-	int saved = errno;
-
-	if (*fd >= 0) {
-		flock(*fd, LOCK_UN);
-		close(*fd);
-	}
-	errno = saved;
-}
-#define cleanup_unlock __attribute__((cleanup(unlockp)))
-
 /* Pod and network names become directory and nft chain names. */
 static int validate_name(const char *what, const char *name, struct rt_error *err)
 {
@@ -365,7 +353,7 @@ static int network_create_locked(const char *root, const struct rt_network_creat
 int rt_network_create(struct rt_globals *g, const struct rt_network_create_opts *o,
 		      struct rt_error *err)
 {
-	cleanup_unlock int lock = lock_root(g->root, err);
+	cleanup_lockfile int lock = lock_root(g->root, err);
 	struct net_network n;
 
 	if (lock < 0)
@@ -395,7 +383,7 @@ static int network_get(const char *root, const char *name, struct net_network *r
 
 int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *err)
 {
-	cleanup_unlock int lock = lock_root(g->root, err);
+	cleanup_lockfile int lock = lock_root(g->root, err);
 	cleanup_ipam struct net_ipam *ipam = NULL;
 	cleanup_net_ctx struct net_ctx ctx = NET_CTX_INIT;
 	struct net_network n;
@@ -1207,7 +1195,7 @@ static int pod_create_locked(const char *root, struct net_ctx *ctx,
 int rt_pod_create(struct rt_globals *g, const struct rt_pod_create_opts *o, char **ret_json,
 		  struct rt_error *err)
 {
-	cleanup_unlock int lock = -1;
+	cleanup_lockfile int lock = -1;
 	cleanup_pod_state struct pod_state st;
 	cleanup_net_ctx struct net_ctx ctx = NET_CTX_INIT;
 	json_auto_t *j = NULL;
@@ -1277,7 +1265,7 @@ static int refuse_members(const char *root, const char *name, struct rt_error *e
 
 int rt_pod_delete(struct rt_globals *g, const char *name, int force, struct rt_error *err)
 {
-	cleanup_unlock int lock = -1;
+	cleanup_lockfile int lock = -1;
 	cleanup_pod_state struct pod_state st;
 	cleanup_net_ctx struct net_ctx ctx = NET_CTX_INIT;
 	char path[PATH_MAX];
@@ -1417,7 +1405,7 @@ int rt_pod_join_info(const char *root, const char *name, struct rt_pod_join *ret
 int rt_pod_member_add(const char *root, const char *name, const char *container_id,
 		      struct rt_error *err)
 {
-	cleanup_unlock int lock = lock_root(root, err);
+	cleanup_lockfile int lock = lock_root(root, err);
 	cleanup_close int fd = -1;
 	char path[PATH_MAX];
 
