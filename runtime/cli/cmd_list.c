@@ -57,7 +57,10 @@ static int run_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 		    openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (d.dirfd < 0)
 			continue;
-		d.path = strdup(de->d_name);
+		if (rt_strdup(&d.path, de->d_name, "list", err) < 0) {
+			rt_container_dir_close(&d);
+			return -1;
+		}
 		if (rt_state_read(&d, &st, &e) < 0) {
 			rt_error_release(&e);
 			rt_container_dir_close(&d);

@@ -548,8 +548,9 @@ static int prepare(struct create_ctx *c, struct rt_error *err)
 		    "to receive the pty when husk does not stay in the foreground (or set "
 		    "terminal to false)");
 	free(c->st.bundle);
-	c->st.bundle = strdup(spec->bundle);
-	c->st.rootfs = strdup(spec->root_path);
+	if (rt_strdup(&c->st.bundle, spec->bundle, "bundle path", err) < 0 ||
+	    rt_strdup(&c->st.rootfs, spec->root_path, "rootfs path", err) < 0)
+		return -1;
 	c->st.annotations = spec->annotations; /* borrowed; detached before rt_state_clear */
 	c->st.n_annotations = spec->n_annotations;
 	if (rt_cgroup_plan(c->g, spec, o->id, &c->cgroup, err) < 0)

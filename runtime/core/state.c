@@ -273,10 +273,11 @@ int rt_state_read(const struct rt_container_dir *d, struct rt_state *ret, struct
 		if (ret->annotations == NULL)
 			return rt_error_set(err, ENOMEM, "read state");
 		json_object_foreach (ann, key, val) {
-			ret->annotations[ret->n_annotations].key = strdup(key);
-			ret->annotations[ret->n_annotations].value =
-			    strdup(json_string_value(val) ?: "");
-			ret->n_annotations++;
+			struct rt_kv *a = &ret->annotations[ret->n_annotations++];
+			if (rt_strdup(&a->key, key, "read state: annotations", err) < 0 ||
+			    rt_strdup(&a->value, json_string_value(val) ?: "",
+				      "read state: annotations", err) < 0)
+				return -1;
 		}
 	}
 	if (ret->id == NULL)

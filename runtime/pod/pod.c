@@ -585,8 +585,12 @@ static int pod_state_parse(json_t *j, struct pod_state *st, struct rt_error *err
 	if (mac && parse_mac(mac, st->mac) < 0)
 		return rt_error_set(err, EINVAL, "mac: `%s` is not a MAC address", mac);
 	json_array_foreach (dns, i, v) {
-		if (st->ndns < MAX_DNS && json_is_string(v))
-			st->dns[st->ndns++] = strdup(json_string_value(v));
+		if (st->ndns < MAX_DNS && json_is_string(v)) {
+			if (rt_strdup(&st->dns[st->ndns], json_string_value(v), "pod state: dns",
+				      err) < 0)
+				return -1;
+			st->ndns++;
+		}
 	}
 	json_array_foreach (ports, i, v) {
 		json_int_t hp = 0, cp = 0;
