@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "caps.h"
 
+#include "../../common/syscalls.h"
 #include "../../common/log.h"
 
 #include <stdint.h>
@@ -8,12 +9,6 @@
 #include <sys/prctl.h>
 
 #include "../../common/cleanup.h"
-
-#ifndef PR_CAP_AMBIENT
-#define PR_CAP_AMBIENT		 47
-#define PR_CAP_AMBIENT_RAISE	 2
-#define PR_CAP_AMBIENT_CLEAR_ALL 4
-#endif
 
 /* Indexed by capability number (linux/capability.h); newer kernels' capabilities are added here
  * when husk learns about them.  Our own table rather than libcap's cap_to_name(), which spells

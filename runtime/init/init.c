@@ -485,10 +485,6 @@ static void init_run(struct rt_init_ctx *ctx, struct rt_error *err)
 
 /* --- the runtime's own binary (the 2019 /proc/self/exe class) --- */
 
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010
-#endif
-
 /* Is the image we run already safe to expose: on a read-only mount (our detached bind, or a
  * read-only /usr), or a sealed memfd? */
 static int exe_is_protected(void)

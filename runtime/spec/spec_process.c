@@ -8,13 +8,11 @@
 #include <sys/capability.h>
 #include <sys/resource.h>
 
+#include "../../common/syscalls.h"
 #include "../../common/cleanup.h"
 #include "../../common/cpulist.h"
 #include "spec_internal.h"
 
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE 6
-#endif
 #define RT_IOPRIO_CLASS_RT   1
 #define RT_IOPRIO_CLASS_BE   2
 #define RT_IOPRIO_CLASS_IDLE 3
