@@ -58,6 +58,10 @@ void rt_cgroup_close(struct rt_cgroup *c);
 /* Kill what is left and remove the cgroup recorded in st; a missing one is fine.  A cgroup a
  * killed create recorded before it made it (st->cgroup_made 0) is only rmdir'ed if empty. */
 int rt_cgroup_remove(const struct rt_state *st, struct rt_error *err);
+/* The cgroup's statistics as runc's events JSON ({"type":"stats","id":ID,"data":...}, Go's
+ * encoding/json byte for byte), one line ending in "\n"; *ret_json is heap (cgroup_stats.c). */
+int rt_cgroup_stats_json(struct cg_cgroup *cg, const char *id, char **ret_json,
+			 struct rt_error *err);
 /* 1 when the container's cgroup is frozen (status "paused"), else 0. */
 int rt_cgroup_paused(const struct rt_state *st);
 
