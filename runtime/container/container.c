@@ -21,7 +21,7 @@
 #include "../../common/procfs.h"
 #include "../../common/syscalls.h"
 #include "../core/cgroup_rt.h"
-#include "container_ext.h"
+#include "image_bundle.h"
 #include "../init/mount.h"
 #include "../core/hooks.h"
 #include "../pod/pod.h"

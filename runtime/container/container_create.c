@@ -24,7 +24,7 @@
 #include "../core/cgroup_rt.h"
 #include "container.h"
 #include "console_proxy.h"
-#include "container_ext.h"
+#include "image_bundle.h"
 #include "../pod/pod.h"
 #include "../core/hooks.h"
 #include "../init/init.h"

@@ -16,6 +16,7 @@
 #include "../../common/error.h"
 #include "../../netns/nft.h"
 #include "../context.h"
+#include "../spec/spec.h"
 
 #define RT_POD_DEFAULT_NETWORK "husk0"
 #define RT_POD_DEFAULT_SUBNET  "10.88.0.0/16"
@@ -63,6 +64,11 @@ struct rt_pod_join {
 void rt_pod_join_clear(struct rt_pod_join *j);
 int rt_pod_join_info(const char *root, const char *name, struct rt_pod_join *ret,
 		     struct rt_error *err);
+/* Make the container join the pod's net, ipc and uts namespaces and see the pod's /etc/hosts,
+ * /etc/hostname and /etc/resolv.conf; the bundle's config.json on disk is not touched.  The
+ * pod's hostname wins over the spec's (the uts namespace is the pod's).  pod_join.c. */
+int rt_pod_apply(const struct rt_globals *g, const char *pod, struct rt_spec *spec,
+		 struct rt_error *err);
 
 /* The ids of the recorded member containers (*ret NULL-terminated, heap); none for a pod
  * that does not exist. */
