@@ -65,7 +65,12 @@ COMMON_OBJS := $(call module_objs,common)
 CGROUPS_OBJS := $(call module_objs,cgroups)
 NETNS_OBJS := $(call module_objs,netns)
 IMAGES_OBJS := $(call module_objs,images)
-RUNTIME_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(call module_objs,runtime))
+# runtime/ is cut into rooms that call one way: cli -> container -> init -> core, pod -> spec.
+# The command line (runtime/cli: main.c, the command table, cmd_*.c) links into husk on its
+# own and stays out of libruntime.a, which the unit tests and fuzz targets link.
+RUNTIME_ROOMS = container init core pod spec
+RUNTIME_OBJS := $(foreach r,$(RUNTIME_ROOMS),$(call module_objs,runtime/$(r)))
+CLI_OBJS := $(call module_objs,runtime/cli)
 
 LIBCOMMON = $(BUILD)/libcommon.a
 LIBCGROUPS = $(BUILD)/libcgroups.a
@@ -102,7 +107,7 @@ $(BUILD)/lib%.a:
 
 ALL_LIBS = $(LIBRUNTIME) $(LIBIMAGES) $(LIBNETNS) $(LIBCGROUPS) $(LIBCOMMON)
 
-$(HUSK): $(BUILD)/runtime/main.o $(ALL_LIBS)
+$(HUSK): $(CLI_OBJS) $(ALL_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LINK_MODE) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -179,7 +184,7 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-$(FUZZ_DIR)/libruntime.a: $(filter-out %/main.o,$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard runtime/*.c)))
+$(FUZZ_DIR)/libruntime.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(foreach r,$(RUNTIME_ROOMS),$(wildcard runtime/$(r)/*.c)))
 $(FUZZ_DIR)/libimages.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard images/*.c))
 $(FUZZ_DIR)/libnetns.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard netns/*.c))
 $(FUZZ_DIR)/libcgroups.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard cgroups/*.c))

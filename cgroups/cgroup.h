@@ -8,7 +8,7 @@
  * drive one directory per v1 hierarchy (v1_*.c), plus one in the cgroup2 hierarchy for tracking
  * where there is one.  The caller only learns the difference from cg_cgroup_needs_attach: a v1
  * cgroup cannot be joined by clone3(CLONE_INTO_CGROUP), so the process joins with cg_attach.
- * No knowledge of the CLI or of the OCI JSON: runtime/spec_resources.c translates
+ * No knowledge of the CLI or of the OCI JSON: runtime/spec/spec_resources.c translates
  * linux.resources into struct cg_limits.
  *
  * Typical start of a container:
@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 
 /* --- controllers --- */
@@ -212,6 +213,8 @@ struct cg_limits {
 
 struct cg_limits *cg_limits_new(void);
 void cg_limits_free(struct cg_limits *l);
+DEFINE_CLEANUP_FUNC(struct cg_limits *, cg_limits_free)
+#define cleanup_limits __attribute__((cleanup(cg_limits_freep)))
 /* Append one device rule (the runtime adds linux.devices entries as allow rwm). */
 int cg_limits_add_device(struct cg_limits *l, const struct cg_device_rule *rule,
 			 struct rt_error *err);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/cpulist.h"
 #include "../common/fsutil.h"
 #include "internal.h"
 
@@ -152,76 +153,41 @@ int cg_memory_swap_v2(int64_t memory_swap, int64_t memory_limit, int64_t *ret, s
 
 int cg_cpulist_check(const char *list, const char *field, struct rt_error *err)
 {
-	const char *p = list;
+	struct rt_cpulist it = RT_CPULIST(list);
+	unsigned long a, b;
+	int r;
 
-	if (*p == '\0')
+	if (*list == '\0')
 		return invalid(err, "%s: empty list", field);
-	while (*p) {
-		char *end;
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-		p = end;
-		if (*p == '-') {
-			if (!isdigit((unsigned char)p[1]))
-				goto bad;
-			b = strtoul(p + 1, &end, 10);
-			p = end;
-			if (b < a)
-				goto bad;
-		}
-		if (a > 65535 || b > 65535)
-			goto bad;
-		if (*p == ',') {
-			p++;
-			if (*p == '\0')
-				goto bad;
-		} else if (*p != '\0') {
-			goto bad;
-		}
-	}
-	return 0;
-bad:
+	while ((r = rt_cpulist_next(&it, &a, &b)) > 0)
+		if (b < a || a > 65535 || b > 65535)
+			break;
+	if (r == 0)
+		return 0;
 	return invalid(err, "%s: `%s` is not a list like \"0-3,7\"", field, list);
 }
 
 /* Is n in the list?  The list is well formed (checked, or written by the kernel). */
 static int cpulist_has(const char *list, unsigned long n)
 {
-	for (const char *p = list; *p;) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-		if (end == p)
-			break;
-		p = end;
-		if (*p == '-') {
-			b = strtoul(p + 1, &end, 10);
-			p = end;
-		}
+	struct rt_cpulist it = RT_CPULIST(list);
+	unsigned long a, b;
+
+	while (rt_cpulist_next(&it, &a, &b) > 0)
 		if (n >= a && n <= b)
 			return 1;
-		p += strspn(p, ",\n ");
-	}
 	return 0;
 }
 
 long cg_cpulist_first_outside(const char *list, const char *avail)
 {
-	for (const char *p = list; *p;) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-		if (end == p)
-			break;
-		p = end;
-		if (*p == '-') {
-			b = strtoul(p + 1, &end, 10);
-			p = end;
-		}
+	struct rt_cpulist it = RT_CPULIST(list);
+	unsigned long a, b;
+
+	while (rt_cpulist_next(&it, &a, &b) > 0)
 		for (unsigned long n = a; n <= b && n <= 65535; n++)
 			if (!cpulist_has(avail, n))
 				return (long)n;
-		p += strspn(p, ",");
-	}
 	return -1;
 }
 

@@ -126,3 +126,12 @@ void rt_error_release(struct rt_error *err)
 	err->msg = NULL;
 	err->errnum = 0;
 }
+
+int rt_strdup(char **ret, const char *s, const char *what, struct rt_error *err)
+{
+	*ret = NULL;
+	if (s == NULL)
+		return 0;
+	*ret = strdup(s);
+	return *ret ? 0 : rt_error_set(err, ENOMEM, "%s", what);
+}

@@ -36,6 +36,11 @@ int rt_error_wrap(struct rt_error *err, const char *fmt, ...) __attribute__((for
 /* Drop an error that the caller decided to tolerate. */
 void rt_error_release(struct rt_error *err);
 
+/* The allocation policy: every allocation is checked where it is made, and a failure is
+ * ENOMEM in err naming what was being built (never a NULL carried on to a later use).
+ * rt_strdup: *ret = a heap copy of s, NULL for NULL; -1 with err "out of memory: WHAT". */
+int rt_strdup(char **ret, const char *s, const char *what, struct rt_error *err);
+
 static inline int rt_error_is_set(const struct rt_error *err)
 {
 	return err && err->msg;

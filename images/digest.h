@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 
 #define IMG_DIGEST_HEX_LEN 64
@@ -20,11 +21,7 @@ void img_hasher_update(struct img_hasher *h, const void *data, size_t len);
 void img_hasher_final(struct img_hasher *h, char buf[IMG_DIGEST_STR_LEN]);
 void img_hasher_free(struct img_hasher *h);
 
-static inline void img_hasher_freep(struct img_hasher **h)
-{
-	if (*h)
-		img_hasher_free(*h);
-}
+DEFINE_CLEANUP_FUNC(struct img_hasher *, img_hasher_free)
 #define cleanup_hasher __attribute__((cleanup(img_hasher_freep)))
 
 /* One-shot digest of a buffer. */

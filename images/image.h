@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 
 struct img_store;
@@ -21,11 +22,7 @@ struct img_store;
 /* Open (creating it 0700 when missing) the store at path. */
 int img_store_open(const char *path, struct img_store **ret, struct rt_error *err);
 void img_store_close(struct img_store *s);
-static inline void img_store_closep(struct img_store **s)
-{
-	if (*s)
-		img_store_close(*s);
-}
+DEFINE_CLEANUP_FUNC(struct img_store *, img_store_close)
 #define cleanup_store __attribute__((cleanup(img_store_closep)))
 
 /* Import SOURCE ("oci:DIR[:TAG]", "oci-archive:FILE[:TAG]", "docker-archive:FILE") as name

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 
 enum img_source_kind { IMG_SOURCE_OCI_DIR, IMG_SOURCE_OCI_ARCHIVE, IMG_SOURCE_DOCKER_ARCHIVE };
@@ -24,11 +25,7 @@ struct img_member {
 /* Parse "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]" or "docker-archive:FILE" and open it. */
 int img_source_open(const char *spec, struct img_source **ret, struct rt_error *err);
 void img_source_free(struct img_source *src);
-static inline void img_source_freep(struct img_source **s)
-{
-	if (*s)
-		img_source_free(*s);
-}
+DEFINE_CLEANUP_FUNC(struct img_source *, img_source_free)
 #define cleanup_source __attribute__((cleanup(img_source_freep)))
 
 enum img_source_kind img_source_kind(const struct img_source *src);

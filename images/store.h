@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 #include "digest.h"
 #include "image.h"
@@ -38,11 +39,7 @@ struct img_record {
 };
 
 void img_record_free(struct img_record *r);
-static inline void img_record_freep(struct img_record **r)
-{
-	if (*r)
-		img_record_free(*r);
-}
+DEFINE_CLEANUP_FUNC(struct img_record *, img_record_free)
 #define cleanup_record __attribute__((cleanup(img_record_freep)))
 
 /* "name" -> "name:latest"; refuses what cannot be a reference (and so a file name). */

@@ -21,13 +21,7 @@
 /* Big reads keep the syscall count low; 1 MiB stays in L2 for the hashing that follows. */
 #define READ_CHUNK (1u << 20)
 
-static void archive_read_freep(struct archive **a)
-{
-	int saved = errno;
-	if (*a)
-		archive_read_free(*a);
-	errno = saved;
-}
+DEFINE_CLEANUP_FUNC(struct archive *, archive_read_free)
 #define cleanup_archive_read __attribute__((cleanup(archive_read_freep)))
 
 /* ---------------------------------------------------------------- member names */

@@ -29,17 +29,6 @@ struct net_ipam {
 	uint64_t gateway_off;
 };
 
-/* flock()ed for the lifetime of the variable. */
-static void unlockp(int *fd)
-{
-	int saved = errno;
-
-	if (*fd >= 0)
-		flock(*fd, LOCK_UN);
-	errno = saved;
-}
-#define cleanup_unlock __attribute__((cleanup(unlockp)))
-
 static int lock(struct net_ipam *ipam, struct rt_error *err)
 {
 	while (flock(ipam->lockfd, LOCK_EX) < 0)

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "../common/cleanup.h"
 #include "prefix.h"
 
 struct net_ipam;
@@ -25,11 +26,7 @@ typedef int (*net_ipam_alive_fn)(const char *owner, void *userdata);
 int net_ipam_open(const char *dir, const struct net_prefix *subnet,
 		  const struct net_prefix *gateway, struct net_ipam **ret, struct rt_error *err);
 void net_ipam_close(struct net_ipam *ipam);
-static inline void net_ipam_closep(struct net_ipam **p)
-{
-	if (*p)
-		net_ipam_close(*p);
-}
+DEFINE_CLEANUP_FUNC(struct net_ipam *, net_ipam_close)
 #define cleanup_ipam __attribute__((cleanup(net_ipam_closep)))
 
 /* Lease an address to owner: `request` (a bare address) if given, else the next free one.

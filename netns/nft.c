@@ -34,36 +34,16 @@
 #define NFT_TYPE_INET_SERVICE  13
 #define NFT_TYPE_BITS	       6
 
-static void table_freep(struct nftnl_table **p)
-{
-	if (*p)
-		nftnl_table_free(*p);
-}
-static void chain_freep(struct nftnl_chain **p)
-{
-	if (*p)
-		nftnl_chain_free(*p);
-}
-static void rule_freep(struct nftnl_rule **p)
-{
-	if (*p)
-		nftnl_rule_free(*p);
-}
-static void set_freep(struct nftnl_set **p)
-{
-	if (*p)
-		nftnl_set_free(*p);
-}
-static void udata_freep(struct nftnl_udata_buf **p)
-{
-	if (*p)
-		nftnl_udata_buf_free(*p);
-}
-#define cleanup_nft_table __attribute__((cleanup(table_freep)))
-#define cleanup_nft_chain __attribute__((cleanup(chain_freep)))
-#define cleanup_nft_rule  __attribute__((cleanup(rule_freep)))
-#define cleanup_nft_set	  __attribute__((cleanup(set_freep)))
-#define cleanup_nft_udata __attribute__((cleanup(udata_freep)))
+DEFINE_CLEANUP_FUNC(struct nftnl_table *, nftnl_table_free)
+DEFINE_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free)
+DEFINE_CLEANUP_FUNC(struct nftnl_rule *, nftnl_rule_free)
+DEFINE_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free)
+DEFINE_CLEANUP_FUNC(struct nftnl_udata_buf *, nftnl_udata_buf_free)
+#define cleanup_nft_table __attribute__((cleanup(nftnl_table_freep)))
+#define cleanup_nft_chain __attribute__((cleanup(nftnl_chain_freep)))
+#define cleanup_nft_rule  __attribute__((cleanup(nftnl_rule_freep)))
+#define cleanup_nft_set	  __attribute__((cleanup(nftnl_set_freep)))
+#define cleanup_nft_udata __attribute__((cleanup(nftnl_udata_buf_freep)))
 
 const char *net_proto_name(uint8_t proto)
 {

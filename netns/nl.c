@@ -12,14 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/syscalls.h"
 #include "../common/cleanup.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
 
 /* Big enough for a dump chunk of the kernel (it sizes them to the reader's buffer, max 32k). */
 #define NL_RECV_SIZE 32768

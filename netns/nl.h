@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/cleanup.h"
 #include "../common/error.h"
 
 struct nl_sock {
@@ -29,11 +30,7 @@ int nl_open(int bus, struct nl_sock **ret, struct rt_error *err);
 int nl_open_in_netns(int bus, int nsfd, struct nl_sock **ret, struct rt_error *err);
 
 void nl_close(struct nl_sock *s);
-static inline void nl_closep(struct nl_sock **s)
-{
-	if (*s)
-		nl_close(*s);
-}
+DEFINE_CLEANUP_FUNC(struct nl_sock *, nl_close)
 #define cleanup_nl_sock __attribute__((cleanup(nl_closep)))
 
 /* Next sequence number, for callers building batches. */

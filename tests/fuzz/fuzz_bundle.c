@@ -10,7 +10,7 @@
 
 #include "../../common/fsutil.h"
 #include "../../images/bundle.h"
-#include "../../runtime/spec.h"
+#include "../../runtime/spec/spec.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

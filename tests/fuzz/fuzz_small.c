@@ -21,7 +21,7 @@
 #include "../../images/store.h"
 #include "../../images/unpack.h"
 #include "../../netns/prefix.h"
-#include "../../runtime/state.h"
+#include "../../runtime/core/state.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

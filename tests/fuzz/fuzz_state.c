@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "../../common/fsutil.h"
-#include "../../runtime/state.h"
+#include "../../runtime/core/state.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "../../cgroups/cgroup.h"
-#include "../../runtime/spec_resources.h"
+#include "../../runtime/spec/spec_resources.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

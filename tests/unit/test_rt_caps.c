@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-/* runtime/caps.c: names, and in a forked root child the runc order (drop bounding, setuid with
+/* runtime/init/caps.c: names, and in a forked root child the runc order (drop bounding, setuid with
  * keepcaps, apply) checked against /proc/self/status. */
 #include <errno.h>
 #include <grp.h>
@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "../../common/cleanup.h"
-#include "../../runtime/caps.h"
+#include "../../runtime/init/caps.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

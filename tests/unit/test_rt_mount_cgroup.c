@@ -1,4 +1,4 @@
-/* runtime/mount_cgroup.c: which cgroup mounts of a mountinfo make the container's
+/* runtime/init/mount_cgroup.c: which cgroup mounts of a mountinfo make the container's
  * /sys/fs/cgroup, and which directory of each is the init's (hybrid host with co-mounted and
  * named v1 hierarchies, a v1 mount of a subtree, a unified host). */
 #define _GNU_SOURCE
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../runtime/mount_internal.h"
+#include "../../runtime/init/mount_internal.h"
 
 static const char hybrid_mountinfo[] =
     "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"

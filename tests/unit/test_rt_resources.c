@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-/* runtime/spec_resources.c: OCI linux.resources -> struct cg_limits, every field and every
+/* runtime/spec/spec_resources.c: OCI linux.resources -> struct cg_limits, every field and every
  * refusal with the message that names the field. */
 #include <jansson.h>
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include "../../cgroups/cgroup.h"
 #include "../../common/cleanup.h"
-#include "../../runtime/spec_resources.h"
+#include "../../runtime/spec/spec_resources.h"
 
 static struct cg_limits *parse_ok(const char *text)
 {

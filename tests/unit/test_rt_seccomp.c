@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-/* runtime/seccomp.c: filters built from struct rt_seccomp compile (exported BPF), behave as
+/* runtime/init/seccomp.c: filters built from struct rt_seccomp compile (exported BPF), behave as
  * configured once loaded in a forked child, the default profile blocks what it must, and the
  * seccomp-agent hand-off delivers the notify fd and the state JSON. */
 #include <errno.h>
@@ -29,8 +29,8 @@
 #include <cmocka.h>
 
 #include "../../common/cleanup.h"
-#include "../../runtime/seccomp.h"
-#include "../../runtime/seccomp_default.h"
+#include "../../runtime/init/seccomp.h"
+#include "../../runtime/spec/seccomp_default.h"
 
 #define STRV(...)  ((char *[]){__VA_ARGS__, NULL})
 #define NSTRV(...) (sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))

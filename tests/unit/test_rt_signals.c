@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "../../common/cleanup.h"
-#include "../../runtime/signals.h"
+#include "../../runtime/core/signals.h"
 
 static void test_parse_ok(void **state)
 {

@@ -23,8 +23,8 @@
 #include "../../common/cleanup.h"
 #include "../../common/jsonutil.h"
 #include "../../cgroups/cgroup.h"
-#include "../../runtime/spec.h"
-#include "../../runtime/spec_internal.h"
+#include "../../runtime/spec/spec.h"
+#include "../../runtime/spec/spec_internal.h"
 
 static const char full_config[] =
     "{\n"

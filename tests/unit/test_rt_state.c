@@ -15,7 +15,7 @@
 
 #include "../../common/cleanup.h"
 #include "../../common/fsutil.h"
-#include "../../runtime/state.h"
+#include "../../runtime/core/state.h"
 
 struct fixture {
 	char root[64];
