@@ -142,7 +142,7 @@ assert_no_v1_cgroup_left() {
 		grep -Eq '^oom_kill [1-9]' "$(v1_dir memory)/memory.oom_control" ||
 			fail "no OOM kill counted: $(cat "$(v1_dir memory)/memory.oom_control")"
 	fi
-	! grep -q survived "$BATS_TEST_TMPDIR/io-$ID.out"
+	! grep -q survived "$BATS_TEST_TMPDIR/io-$ID.out" || fail "the io-bound task survived the OOM kill"
 }
 
 @test "cgroups v1: a fork bomb stops at pids.max" {

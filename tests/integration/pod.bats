@@ -235,15 +235,15 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	[ "$(n_veths)" -eq 2 ]
 	husk pod delete gone
 	assert_pod_gone gone 1 0
-	! in_host ip link show "$veth" 2>/dev/null
+	! in_host ip link show "$veth" 2>/dev/null || fail "pod delete left $veth"
 	[ ! -e "$STATE_ROOT/networks/husk0/leases/$ip" ]
-	! in_host nft list map inet husk ports | grep -q 808
+	! in_host nft list map inet husk ports | grep -q 808 || fail "pod delete left its port maps"
 	# the other pod is untouched
 	in_pod keep busybox ping -c 1 -W 2 10.88.0.1
 	# with the last pod gone the whole table goes; the bridge stays for the next pod
 	husk pod delete keep
 	assert_pod_gone keep 0 0
-	! in_host nft list table inet husk 2>/dev/null
+	! in_host nft list table inet husk 2>/dev/null || fail "the last pod delete left table inet husk"
 	in_host ip link show husk0 >/dev/null
 	# a pod re-created under the same name right away gets a working veth again
 	husk pod create gone >/dev/null
@@ -293,7 +293,7 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	done >"$BATS_TEST_TMPDIR/ips"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/ips")" -eq 200 ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/ips" | wc -l)" -eq 200 ]
-	! grep -v '^10\.88\.[0-9]*\.[0-9]*/16$' "$BATS_TEST_TMPDIR/ips"
+	! grep -v '^10\.88\.[0-9]*\.[0-9]*/16$' "$BATS_TEST_TMPDIR/ips" || fail "an address outside 10.88.0.0/16"
 	[ "$(n_leases)" -eq 200 ]
 	[ "$(n_veths)" -eq 200 ]
 	# each address is configured where the lease says
@@ -328,7 +328,7 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 	assert_one_error_line
 	[[ $stderr == *"subnet 10.50.128.0/17 overlaps subnet 10.50.0.0/16 of network \`n1\`"* ]]
 	[ ! -e "$STATE_ROOT/networks/n2" ]
-	! in_host ip link show hsk-n2 2>/dev/null
+	! in_host ip link show hsk-n2 2>/dev/null || fail "a failed network create left bridge hsk-n2"
 	run --separate-stderr husk network create n3 --subnet 10.50.0.0/33
 	assert_failure
 	assert_one_error_line
@@ -355,7 +355,7 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 	[[ $stderr == *"network \`n1\` is used by 1 pod(s)"* ]]
 	husk pod delete s1
 	husk network delete n1
-	! in_host ip link show hsk-n1 2>/dev/null
+	! in_host ip link show hsk-n1 2>/dev/null || fail "network delete left bridge hsk-n1"
 	[ ! -e "$STATE_ROOT/networks/n1" ]
 }
 
