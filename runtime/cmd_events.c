@@ -16,10 +16,6 @@
 #include "commands.h"
 #include "container.h"
 
-int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
-		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
-		       struct rt_cgroup *cg, struct rt_error *err);
-
 /* Go's time.ParseDuration, which runc's --interval takes: "5s", "500ms", "1m30s", "1.5h". */
 static int parse_duration(const char *s, long long *ret_ns)
 {

@@ -6,16 +6,10 @@
 #include "commands.h"
 #include "container.h"
 
-int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *err);
-
 /* For the cgroup commands (pause, resume, update, events, ps): lock the container's dir, read
  * its state and status, and open its cgroup.  On success the caller owns d (locked), st and
  * cg; on failure everything is released.  what names the command for the error of a
  * container that has no cgroup. */
-int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
-		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
-		       struct rt_cgroup *cg, struct rt_error *err);
-
 int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
 		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
 		       struct rt_cgroup *cg, struct rt_error *err)

@@ -13,10 +13,6 @@
 #include "commands.h"
 #include "container.h"
 
-int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
-		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
-		       struct rt_cgroup *cg, struct rt_error *err);
-
 /* Run `ps ARGS...` and return its stdout and stderr together, as runc shows them on failure. */
 static int run_ps(char *const *args, size_t n_args, char **ret, struct rt_error *err)
 {

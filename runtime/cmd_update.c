@@ -17,10 +17,6 @@
 #include "container.h"
 #include "spec_resources.h"
 
-int rt_cmd_cgroup_open(struct rt_globals *g, const char *id, const char *what,
-		       struct rt_container_dir *d, struct rt_state *st, enum rt_status *ret_status,
-		       struct rt_cgroup *cg, struct rt_error *err);
-
 static void limits_freep(struct cg_limits **l)
 {
 	cg_limits_free(*l);
