@@ -2,11 +2,12 @@
 # Bad input: each error is one line on stderr, a non-zero exit, and nothing left behind
 # (no state under --root, no mount, no process).
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
-# create_fails [create flags...]: create must fail cleanly
+# create_fails: create of the bundle as the test left it must fail cleanly
 create_fails() {
-	run --separate-stderr husk_create "$@"
+	run --separate-stderr husk_create
 	assert_failure
 	assert_one_error_line
 	assert_nothing_left

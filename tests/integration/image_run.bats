@@ -6,6 +6,7 @@
 # the fallbacks for kernels without the new mount API and openat2, forced with a seccomp shim
 # that makes those calls fail with ENOSYS (as crun tests its fallbacks).  Root.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 MKIMAGE="$BATS_TEST_DIRNAME/../helpers/mkimage"
@@ -108,7 +109,6 @@ setup_file() {
 setup() {
 	setup_common
 	S=$BATS_TEST_TMPDIR/store
-	STORE_OPT=(--store "$S")
 }
 
 teardown() {

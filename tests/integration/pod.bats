@@ -8,6 +8,7 @@
 # vanish with it; traffic only flows between that namespace, its pods and a second test
 # namespace.  Root.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 setup() {
@@ -21,7 +22,9 @@ setup() {
 
 teardown() {
 	local p id ns
-	for p in $(ls "$STATE_ROOT/pods" 2>/dev/null); do
+	for p in "$STATE_ROOT"/pods/*; do
+		[ -d "$p" ] || continue
+		p=${p##*/}
 		husk pod delete --force "$p" >/dev/null 2>&1 || true
 	done
 	for id in $(leftover_ids); do
@@ -419,20 +422,20 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 
 @test "husk killed at each step of pod create: pod delete repairs it" {
 	command -v strace >/dev/null || skip "requires strace (to kill husk at a chosen system call)"
-	local sc n killed=0 done
+	local sc n killed=0 created
 	husk pod create other >/dev/null # a neighbour that must survive every repair
 	# Every step that changes something: directories, namespaces, mounts, netlink requests,
 	# lease and state files.  Kill husk at the Nth call of each in turn until create gets
 	# through; after each kill, pod delete must leave nothing of the pod.
 	for sc in mkdir unshare mount setns sendto write renameat; do
-		done=0
+		created=0
 		for n in $(seq 1 40); do
 			# LeakSanitizer cannot run under ptrace: it would abort every traced run at exit
 			if HUSK_TEST_MARK=$MARK ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 				nsenter --net="$TNS" strace -f -qq -o /dev/null \
 				-e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" \
 				"$HUSK" --root "$STATE_ROOT" pod create crash --publish 8086:86 >/dev/null 2>&1; then
-				done=1
+				created=1
 			else
 				killed=$((killed + 1))
 			fi
@@ -440,9 +443,9 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 				grep -q 'pod `crash` does not exist' "$BATS_TEST_TMPDIR/err" ||
 				fail "kill at $sc #$n: pod delete failed: $(cat "$BATS_TEST_TMPDIR/err")"
 			assert_pod_gone crash 1 0 || fail "kill at $sc #$n: not repaired"
-			[ "$done" = 0 ] || break
+			[ "$created" = 0 ] || break
 		done
-		[ "$done" = 1 ] || fail "pod create never got past $sc #40"
+		[ "$created" = 1 ] || fail "pod create never got past $sc #40"
 	done
 	[ "$killed" -ge 15 ] || fail "only $killed crash points"
 	echo "# husk killed at $killed points of pod create, each repaired by pod delete" >&3
