@@ -205,9 +205,10 @@ fuzz-replay: fuzz-deps fuzz-build
 # --- end of fuzzing ---
 
 # --- tests ---
-# `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries, runs
-# the unit tests of both, and the integration suite against the sanitized binary; prove prints
-# one summary at the end.
+# `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries and the
+# fuzz targets, and runs (tests/helpers/run-tests) the unit tests of both, the integration and
+# client suites against the sanitized binary, the fuzz corpus replay and the VM tests; prove
+# prints one summary at the end.
 check: test-deps vm-deps fuzz-deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit
