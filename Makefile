@@ -43,7 +43,7 @@ endif
 # Unit tests also write archives (libarchive's writers want libxml2, bzip2, nettle): shared.
 UNIT_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Werror \
+WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Werror \
        -Wno-unused-parameter
 CFLAGS ?= $(OPT)
 override CFLAGS += -std=gnu11 $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
