@@ -43,7 +43,7 @@ endif
 # Unit tests also write archives (libarchive's writers want libxml2, bzip2, nettle): shared.
 UNIT_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Werror \
+WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Werror \
        -Wno-unused-parameter
 CFLAGS ?= $(OPT)
 override CFLAGS += -std=gnu11 $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
@@ -56,8 +56,8 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 MODULES = common cgroups netns images runtime
 # Each lower module is a static library; runtime links them all.  cgroups, netns and images
-# see only common/ (the dependency direction of STYLE.md); a stray include of a sibling shows
-# up in review and in the before-stop check.
+# see only common/ (the dependency direction of STYLE.md); `make lint` fails on a stray include
+# of a sibling or of runtime/ (the table in tests/helpers/lint).
 define module_objs
 $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
 endef
@@ -81,7 +81,7 @@ HUSK = $(BUILD)/husk
 
 .PHONY: all install uninstall deps test-deps vm-deps bench-deps check check-unit check-integration \
 	check-vm check-vm-runc check-vm-legacy check-vm-legacy-runc bench demo format format-check \
-	clean help unit
+	lint lint-deps clean help unit
 
 all: $(HUSK)
 
@@ -145,6 +145,7 @@ TEST_DEBS = libcmocka-dev bats busybox-static iproute2 procps perl zstd python3 
 	runc podman conmon catatonit containerd docker.io
 VM_DEBS = qemu-system-x86 linux-image-amd64 cpio
 BENCH_DEBS = crun runc time umoci containernetworking-plugins
+LINT_DEBS = clang-format shellcheck
 APT_ENSURE = tests/helpers/apt-ensure
 
 deps:
@@ -155,6 +156,8 @@ vm-deps:
 	@$(APT_ENSURE) $(VM_DEBS)
 bench-deps: test-deps
 	@$(APT_ENSURE) $(BENCH_DEBS)
+lint-deps:
+	@$(APT_ENSURE) $(LINT_DEBS)
 
 install: $(HUSK)
 	install -d $(DESTDIR)$(BINDIR)
@@ -207,9 +210,10 @@ fuzz-replay: fuzz-deps fuzz-build
 # --- end of fuzzing ---
 
 # --- tests ---
-# `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries, runs
-# the unit tests of both, and the integration suite against the sanitized binary; prove prints
-# one summary at the end.
+# `make check`: installs test dependencies, builds the release and the ASan+UBSan binaries and the
+# fuzz targets, and runs (tests/helpers/run-tests) the unit tests of both, the integration and
+# client suites against the sanitized binary, the fuzz corpus replay and the VM tests; prove
+# prints one summary at the end.
 check: test-deps vm-deps fuzz-deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit
@@ -249,6 +253,12 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format ok"
 
+# The house rules a machine can check (tests/helpers/lint): formatting, shellcheck over the test
+# scripts, the include direction of the modules, no prototype in a .c file.  CI runs it first.
+lint: lint-deps
+	@$(MAKE) --no-print-directory format-check
+	@tests/helpers/lint
+
 clean:
 	rm -rf build
 
@@ -256,6 +266,7 @@ help:
 	@echo "make [all]            build $(HUSK)"
 	@echo "make demo             install what is missing, build, run a container (root)"
 	@echo "make check            install test dependencies and run every test (root)"
+	@echo "make lint             format-check, shellcheck, include direction, no prototype in a .c"
 	@echo "make check-vm         cgroup v2 tests in a qemu VM (check-vm-legacy: on cgroup v1)"
 	@echo "make bench            benchmarks against crun and runc"
 	@echo "make install          PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"

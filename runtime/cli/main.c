@@ -35,6 +35,8 @@ static const char global_usage[] =
     "  --debug                log debug records too\n"
     "  --systemd-cgroup       cgroupsPath is in systemd's slice:prefix:name form\n"
     "  --cgroup-manager cgroupfs|systemd|disabled\n"
+    "  --skip-unavailable-limits\n"
+    "                         skip (with a warning) a limit whose controller the host lacks\n"
     "  --version, -v          print the version\n"
     "  --help, -h             print this help\n"
     "\n"
@@ -130,8 +132,10 @@ static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_
 	};
 	int c;
 
-	/* '+': stop at the command name; its options are the command's */
-	while ((c = rt_getopt(argc, argv, "+vh", opts)) != -1) {
+	/* '+': stop at the command name; its options are the command's.  ':' and opterr = 0:
+	 * getopt prints nothing, so a bad option gets the one error line that names it */
+	opterr = 0;
+	while ((c = rt_getopt(argc, argv, "+:vh", opts)) != -1) {
 		switch (c) {
 		case OPT_ROOT: g->root = optarg; break;
 		case OPT_LOG: g->log = optarg; break;
@@ -167,6 +171,9 @@ static int parse_globals(struct rt_globals *g, int argc, char **argv, struct rt_
 			exit(0);
 		}
 		case 'h': print_usage(stdout); exit(0);
+		case ':':
+			return rt_error_set(err, 0, "global option `%s` needs a value",
+					    argv[optind - 1]);
 		default:
 			return rt_error_set(err, 0, "unknown global option `%s` (see husk --help)",
 					    argv[optind - 1]);
@@ -187,8 +194,11 @@ int main(int argc, char **argv)
 	/* podman calls us without PATH; hooks and lookups must not depend on it */
 	if (getenv("PATH") == NULL)
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	if (parse_globals(&g, argc, argv, &err) < 0) {
+	rc = parse_globals(&g, argc, argv, &err);
+	opterr = 1; /* the commands' own options: getopt names a bad one, as before */
+	if (rc < 0) {
 		print_error(&err);
+		rt_error_release(&err);
 		return 1;
 	}
 	if (g.log) {
@@ -196,6 +206,7 @@ int main(int argc, char **argv)
 		if (log_fd < 0) {
 			rt_error_set(&err, errno, "open log file `%s`", g.log);
 			print_error(&err);
+			rt_error_release(&err);
 			return 1;
 		}
 	}
@@ -216,6 +227,7 @@ int main(int argc, char **argv)
 	if (cmd == NULL) {
 		rt_error_set(&err, 0, "unknown command `%s` (see husk --help)", argv[optind]);
 		print_error(&err);
+		rt_error_release(&err);
 		return 1;
 	}
 	/* --help among the command's leading options only: `exec ID ls -h` is the program's */

@@ -1,5 +1,7 @@
-/* config.json as typed structs.  spec.c is the only place that reads the OCI JSON; everything
- * else in husk works on these.  Strings are heap-owned; arrays carry their length.  Optional
+/* config.json as typed structs.  The spec*.c files are the only readers of the OCI JSON (spec.c
+ * the document, spec_process.c, spec_linux.c, spec_mounts.c, spec_resources.c and
+ * spec_seccomp.c one part each; `update -r` goes through spec_resources.c too); everything else
+ * in husk works on these.  Strings are heap-owned; arrays carry their length.  Optional
  * scalars have a has_* flag. */
 #ifndef HUSK_RUNTIME_SPEC_H
 #define HUSK_RUNTIME_SPEC_H

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # status, output and stderr: set by bats' run in the caller
 # Helpers for the client suites (podman.bats, containerd.bats, docker.bats): real orchestrators
 # driving the runtime, each scenario first with runc (which proves the test) and then with husk.
 #
@@ -186,6 +187,7 @@ needs_cgroup_limits() {
 # --- what the daemons write outside the suite's directories ---
 # containerd 1.6 keeps the shims' sockets and the stdio fifos under fixed paths, whatever its
 # root and state dirs say (children first, for remove_if_ours)
+# shellcheck disable=SC2034 # for the suites that load this file
 CONTAINERD_FIXED_DIRS="/run/containerd/s /run/containerd/fifo /run/containerd"
 
 # note_preexisting PATH...: record which PATHs exist before the suite starts its daemons

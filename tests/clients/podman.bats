@@ -152,8 +152,7 @@ scn_pod_localhost() {
 	assert_success
 	run pm run -d --pod "p-$RT" --name "srv-$RT" localhost/busybox:test sh -c 'echo pong | nc -l -p 8080'
 	assert_success
-	local i
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		run pm run --rm --pod "p-$RT" localhost/busybox:test sh -c 'nc 127.0.0.1 8080 </dev/null'
 		[ "$output" = pong ] && break
 		sleep 0.2

@@ -15,6 +15,11 @@
 
 #include "../../common/error.h"
 
+/* libFuzzer's entry points, which each target defines (Initialize only where it needs one):
+ * declared once here, since a prototype belongs in a header (tests/helpers/lint). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* The contract every parser keeps on bad input (issue 14): a failure comes with one message
  * that names the fault, on one line, a success with none.  A broken contract is a crash for
  * libFuzzer. */

@@ -11,8 +11,6 @@
 #include "../../images/image.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static void import(struct img_store *s, const char *kind, const char *file)
 {
 	struct rt_error err = RT_ERROR_INIT;

@@ -13,8 +13,6 @@
 #include "../../runtime/spec/spec.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define SEPARATOR "\n----\n"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -21,8 +21,6 @@
 #include "../../images/image.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define MAX_PARTS  11 /* index, manifest, config, 8 layers */
 #define SEPARATOR  "\n----\n"
 #define MAX_LAYERS (MAX_PARTS - 3)

@@ -11,9 +11,6 @@
 #include "../../netns/nl.h"
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct rt_error err = RT_ERROR_INIT;

@@ -13,8 +13,6 @@
 #include "../../images/store.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define REF	"fuzz:latest"
 #define RECORD	"images/fuzz:latest.json"
 #define LAYERS	"images/fuzz:latest.layers"

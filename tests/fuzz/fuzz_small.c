@@ -24,8 +24,6 @@
 #include "../../runtime/core/state.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static int cpulist(char *s, struct rt_error *err)
 {
 	/* "LIST\nAVAIL": the cpuset and the cpus the kernel offers */

@@ -13,8 +13,6 @@
 #include "../../images/unpack.h"
 #include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rt_error err = RT_ERROR_INIT;

@@ -89,9 +89,9 @@ delete_force() {
 # The leftovers of this test's containers, one line each (nothing when clean): live processes
 # with the marker, cgroups, host mounts under the test's dir, state dirs.
 crash_leftovers() {
-	local i pid
+	local pid
 	# a killed init's death signal and a killed cgroup need a moment
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		[ -z "$(marked_pids)" ] && break
 		sleep 0.1
 	done
@@ -129,11 +129,11 @@ assert_some_killed() {
 # After the checks: remove what a failing run left, so that the host stays clean (cgroups are
 # not under the test's tmpdir; teardown_common handles processes, mounts and state).
 crash_teardown() {
-	local d i
+	local d
 	find "${CG_ROOTS[@]}" -maxdepth 4 -type d -name "$ID-*" 2>/dev/null | sort -r | while read -r d; do
 		echo 1 >"$d/cgroup.kill" 2>/dev/null || true
 		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null || true
-		for i in $(seq 1 20); do
+		for _ in $(seq 1 20); do
 			rmdir "$d" 2>/dev/null && break
 			sleep 0.05
 		done

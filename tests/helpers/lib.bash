@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # status, output and stderr: set by bats' run in the caller
 # Common helpers for the bats integration suites.  Load with `load ../helpers/lib`.
 #
 # HUSK is the runtime binary under test (absolute path).  Default: build/san/husk if built, else
@@ -135,7 +136,7 @@ bg_start() { # run a helper (receiver, ...) in the background, killed at teardow
 }
 
 teardown_common() {
-	local id pid errors="" i ids mounts m
+	local id pid errors="" ids mounts m
 	if [ -f "$BATS_TEST_TMPDIR/bg.pids" ]; then
 		while read -r pid; do
 			kill -9 "$pid" 2>/dev/null || true
@@ -146,7 +147,7 @@ teardown_common() {
 		husk delete --force "$id" >/dev/null 2>&1 || true
 	done
 	# A killed container's processes need a moment to die; then anything still marked leaked.
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ -z "$(marked_pids)" ] && break
 		sleep 0.1
 	done
@@ -235,8 +236,8 @@ state_field() {
 
 # wait_status ID STATUS [TIMEOUT_TENTHS]: poll `state` until status is STATUS.
 wait_status() {
-	local i s
-	for i in $(seq 1 "${3:-100}"); do
+	local s
+	for _ in $(seq 1 "${3:-100}"); do
 		s=$(husk state "$1" 2>/dev/null | jq -r .status 2>/dev/null)
 		[ "$s" = "$2" ] && return 0
 		sleep 0.1
@@ -307,8 +308,7 @@ assert_nothing_left() {
 	if [ -n "$(leaked_mounts)" ]; then
 		fail "mounts left: $(leaked_mounts)"
 	fi
-	local i
-	for i in $(seq 1 20); do
+	for _ in $(seq 1 20); do
 		[ -z "$(marked_pids)" ] && break
 		sleep 0.1
 	done
@@ -333,8 +333,7 @@ add_shared_dir() {
 
 # wait_file PATH [TIMEOUT_TENTHS]
 wait_file() {
-	local i
-	for i in $(seq 1 "${2:-100}"); do
+	for _ in $(seq 1 "${2:-100}"); do
 		[ -e "$1" ] && return 0
 		sleep 0.1
 	done

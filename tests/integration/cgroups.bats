@@ -6,6 +6,7 @@
 # warning on request; bad input is refused before anything is made.  Enforcement of limits is
 # proven in cgroups_v1.bats on a v1 host and in the VM (tests/vm), where cgroup2 has them all.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 # The cgroup2 mount: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one.
@@ -126,9 +127,9 @@ assert_no_cgroup_left() {
 	assert_success
 	run husk start "$ID"
 	assert_success
-	local pid i
+	local pid
 	pid=$(state_field "$ID" .pid)
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ "$(pgrep -P "$pid" | wc -l)" -ge 2 ] && break
 		sleep 0.1
 	done
@@ -189,9 +190,9 @@ assert_no_cgroup_left() {
 	assert_success
 	run husk start "$ID"
 	assert_success
-	local pid sleeper i
+	local pid sleeper
 	pid=$(state_field "$ID" .pid)
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		sleeper=$(pgrep -P "$pid" -x sleep | head -n 1)
 		[ -n "$sleeper" ] && ! grep -q 'sleep 1$' "/proc/$sleeper/cmdline" 2>/dev/null &&
 			tr '\0' ' ' <"/proc/$sleeper/cmdline" | grep -q 'sleep 1000' && break
@@ -202,13 +203,13 @@ assert_no_cgroup_left() {
 	run husk kill --all "$ID" KILL
 	assert_success
 	wait_status "$ID" stopped
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		pid_alive "$sleeper" || break
 		sleep 0.1
 	done
 	pid_alive "$sleeper" && fail "background sleep $sleeper survived kill --all"
 	if ! is_runc; then
-		for i in $(seq 1 50); do
+		for _ in $(seq 1 50); do
 			[ -s "$CGDIR/cgroup.procs" ] || break
 			sleep 0.1
 		done
@@ -245,9 +246,9 @@ assert_no_cgroup_left() {
 	run husk start "$ID"
 	assert_success
 	"$HUSK" --root "$STATE_ROOT" events --interval 200ms "$ID" >"$BATS_TEST_TMPDIR/ev" 2>&1 &
-	local ev=$! i
+	local ev=$!
 	echo $ev >>"$BATS_TEST_TMPDIR/bg.pids"
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ "$(grep -c '"type":"stats"' "$BATS_TEST_TMPDIR/ev")" -ge 2 ] && break
 		sleep 0.1
 	done
@@ -261,7 +262,7 @@ assert_no_cgroup_left() {
 		run husk delete "$ID"
 		assert_success
 	fi
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$ev" 2>/dev/null || break
 		sleep 0.1
 	done

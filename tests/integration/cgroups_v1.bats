@@ -7,6 +7,7 @@
 # the v1 hierarchies on such a host, except where husk_only says why.  On a pure v2 host the
 # file skips: the VM's legacy mode runs it there.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 cg_layout() {
@@ -131,8 +132,7 @@ assert_no_v1_cgroup_left() {
 	sleep 0.2
 	run husk start "$ID"
 	assert_success
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events" && break
 		sleep 0.1
 	done
@@ -142,7 +142,7 @@ assert_no_v1_cgroup_left() {
 		grep -Eq '^oom_kill [1-9]' "$(v1_dir memory)/memory.oom_control" ||
 			fail "no OOM kill counted: $(cat "$(v1_dir memory)/memory.oom_control")"
 	fi
-	! grep -q survived "$BATS_TEST_TMPDIR/io-$ID.out"
+	! grep -q survived "$BATS_TEST_TMPDIR/io-$ID.out" || fail "the io-bound task survived the OOM kill"
 }
 
 @test "cgroups v1: a fork bomb stops at pids.max" {
@@ -305,10 +305,10 @@ assert_no_v1_cgroup_left() {
 	assert_success
 	run husk start "$ID"
 	assert_success
-	local m i
+	local m
 	m=$(v1_mounts | head -1)
 	[ -d "$m$CGPATH" ] || fail "no cgroup $m$CGPATH"
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ "$(wc -l <"$m$CGPATH/cgroup.procs")" -ge 3 ] && break
 		sleep 0.1
 	done

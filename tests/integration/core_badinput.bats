@@ -2,11 +2,12 @@
 # Bad input: each error is one line on stderr, a non-zero exit, and nothing left behind
 # (no state under --root, no mount, no process).
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
-# create_fails [create flags...]: create must fail cleanly
+# create_fails: create of the bundle as the test left it must fail cleanly
 create_fails() {
-	run --separate-stderr husk_create "$@"
+	run --separate-stderr husk_create
 	assert_failure
 	assert_one_error_line
 	assert_nothing_left
@@ -173,7 +174,48 @@ create_fails() {
 @test "bad input: unknown command and unknown flag" {
 	run --separate-stderr husk no-such-command
 	assert_failure
+	assert_one_error_line
 	run --separate-stderr husk create --no-such-flag "$ID"
 	assert_failure
 	assert_nothing_left
+}
+
+@test "bad input: an unknown global option, one without its value, a log file that cannot open" {
+	husk_only "runc's errors here are its CLI library's (usage text, several lines)"
+	run --separate-stderr husk --no-such-option list
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"unknown global option \`--no-such-option\`"* ]] || fail "$stderr"
+	run --separate-stderr "$HUSK" --root
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"global option \`--root\` needs a value"* ]] || fail "$stderr"
+	run --separate-stderr husk --log "$BATS_TEST_TMPDIR/no/such/dir/log" list
+	assert_failure
+	assert_one_error_line
+	[[ $stderr == *"open log file"* ]] || fail "$stderr"
+}
+
+@test "husk --help lists every global option, and each one it lists is accepted" {
+	husk_only "--store, --cgroup-manager and --skip-unavailable-limits are husk's own"
+	run "$HUSK" --help
+	assert_success
+	local opt
+	for opt in --root --store --log --log-format --debug --systemd-cgroup --cgroup-manager \
+		--skip-unavailable-limits --version --help; do
+		grep -qE -- "^  $opt( |,|\$)" <<<"$output" || fail "husk --help does not list $opt"
+	done
+	# each option listed, with a value of the form it shows, works in front of a command
+	local line arg
+	while read -r line; do
+		[[ $line =~ ^(--[a-z-]+)(\ ([A-Za-z|]+))?(\ |,|$) ]] || continue
+		opt=${BASH_REMATCH[1]} arg=${BASH_REMATCH[3]}
+		case $arg in
+		"") set -- ;;
+		DIR | FILE) set -- "$BATS_TEST_TMPDIR/${opt#--}" ;;
+		*) set -- "${arg%%|*}" ;;
+		esac
+		run --separate-stderr husk "$opt" "$@" list
+		[ "$status" -eq 0 ] || fail "husk $opt $* list: status $status: $stderr"
+	done < <(sed -n '/^global options:/,/^$/p' <<<"$output")
 }

@@ -3,6 +3,7 @@
 # for runc allows only those), which fds a created init and an exec'd process hold (the
 # CVE-2024-21626 class), and the error texts clients parse to pick 127 or 126.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 # What busybox `sh -c` (echo, sleep) calls, on x86_64 and the others.

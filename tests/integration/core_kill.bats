@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # `kill`: signal names with and without SIG, numbers, --all, and states.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 # A container whose init records every USR1/USR2/HUP it gets into /shared/sigs.
@@ -15,8 +16,7 @@ start_trapper() {
 }
 
 wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a loaded host)
-	local i
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ "$(wc -l <"$SHARED/sigs" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
 		sleep 0.1
 	done

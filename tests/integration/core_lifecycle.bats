@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Lifecycle: create / start / state / kill / delete, and the state JSON transitions.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 @test "lifecycle: create leaves the process waiting, start releases it, state follows" {

@@ -3,6 +3,7 @@
 # namespace, /sys/fs/cgroup without a cgroup namespace, rootfsPropagation and per-mount
 # propagation in both directions.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 teardown() {
@@ -281,7 +282,7 @@ own_cgroup_view() {
 	set_cmd 'for h in /sys/fs/cgroup/*/; do h=${h%/}; echo "$(basename $h) $(awk -v d=$h "\$5 == d { print \$4, \$9 }" /proc/self/mountinfo)"; done; cat /proc/self/cgroup'
 	run husk_run
 	assert_success
-	local line name root want
+	local line name root
 	# every v1 hierarchy the init is in is bound at the path /proc/self/cgroup names
 	while IFS=: read -r _ ctl path; do
 		[ -n "$ctl" ] || continue

@@ -2,6 +2,7 @@
 # process: user, umask, additionalGids, cwd, env, capabilities, noNewPrivileges, rlimits,
 # oomScoreAdj, personality, ioPriority, scheduler, execCPUAffinity.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 status_field() { awk -v k="$1:" '$1 == k { print $2 }'; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # `run`: foreground exit codes, stdio, --detach.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 @test "run: foreground returns the container's exit code" {

@@ -81,5 +81,5 @@ start_receiver() {
 	set_cmd '[ -t 1 ] && echo stdout-tty; [ -e /dev/console ] && echo has-console; echo done'
 	run husk_run
 	assert_success
-	assert_eq "$output" done "output"
+	assert_eq "$output" "done" "output"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # hostname, domainname, sysctl.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 @test "hostname is set in the new uts namespace, the host's is untouched" {

@@ -193,6 +193,7 @@ noclone3() {
 	is_runc && skip "images (--image, --store) are husk's"
 	"$BATS_TEST_DIRNAME/../helpers/mkimage" --cmd '["sleep","1000"]' --env "HUSK_TEST_MARK=$MARK" \
 		"$BATS_TEST_TMPDIR/img" "$BUNDLE/rootfs" >/dev/null
+	# shellcheck disable=SC2034 # the global options of crash.bash's runtime commands
 	RT_OPTS=(--store "$s")
 	runtime "$HUSK" image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
 	random_trials "$FAST" i 30 15000 run -d --image img

@@ -19,6 +19,7 @@
 # Network safety: husk runs in a network namespace of the test ($TNS, "the host"), which
 # takes every link and rule with it at teardown.  Root.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 setup() {
@@ -40,7 +41,9 @@ setup() {
 
 teardown() {
 	local p
-	for p in $(ls "$STATE_ROOT/pods" 2>/dev/null); do
+	for p in "$STATE_ROOT"/pods/*; do
+		[ -d "$p" ] || continue
+		p=${p##*/}
 		husk pod delete --force "$p" >/dev/null 2>&1 || true
 	done
 	for b in "$BATS_TEST_TMPDIR"/bundle-*; do
@@ -256,6 +259,7 @@ POD_POINTS="pod.dir pod.state pod.ns net.lease.empty pod.lease pod.network net.v
 	fast pod create pd --network nd >/dev/null
 	fast pod delete pd
 	wait_veths 1
+	# shellcheck disable=SC2034 # kill_randomly reads it by name
 	delete_us=$(duration_us fast network delete nd)
 	base=$(net_snapshot)
 	crash_at network.dir "${FASTCMD[@]}" network create nc --subnet 10.62.0.0/24
@@ -311,7 +315,9 @@ mk_test_image() {
 @test "image import and image rm killed anywhere: image prune leaves nothing" {
 	local base point n start=$SECONDS import_us rm_us
 	mk_test_image
+	# shellcheck disable=SC2034 # kill_randomly reads it by name
 	import_us=$(duration_us store image import "oci:$BATS_TEST_TMPDIR/img" img)
+	# shellcheck disable=SC2034 # kill_randomly reads it by name
 	rm_us=$(duration_us store image rm img)
 	store image prune >/dev/null
 	base=$(store_snapshot)
@@ -361,6 +367,7 @@ mk_test_image() {
 	store image import "oci:$BATS_TEST_TMPDIR/img" img >/dev/null
 	store bundle create --image img "$b" >/dev/null
 	store bundle delete "$b"
+	# shellcheck disable=SC2034 # kill_randomly reads it by name
 	create_us=$(duration_us store bundle create --image img "$b")
 	store bundle delete "$b"
 	base=$(store_snapshot)

@@ -3,6 +3,7 @@
 # env, rlimits, seccomp, exit codes, signals, terminal, --detach, --pid-file, --process, and
 # the refusals that leave the container as it was.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 # start_container: run $BUNDLE detached as $ID (process: sleep), and set PID to its init.

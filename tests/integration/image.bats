@@ -88,7 +88,8 @@ check_rootfs() {
 	[ "$(findmnt -no OPTIONS "$W/b1/rootfs" | grep -o 'lowerdir[^,]*' | sort)" = \
 	  "$(findmnt -no OPTIONS "$W/b2/rootfs" | grep -o 'lowerdir[^,]*' | sort)" ]
 	h bundle delete "$W/b1"
-	! findmnt "$W/b1/rootfs"
+	run findmnt "$W/b1/rootfs"
+	[ "$status" -ne 0 ]   # bundle delete unmounted the rootfs
 	[ ! -e "$W/b1" ]
 }
 

@@ -6,6 +6,7 @@
 # the fallbacks for kernels without the new mount API and openat2, forced with a seccomp shim
 # that makes those calls fail with ENOSYS (as crun tests its fallbacks).  Root.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 MKIMAGE="$BATS_TEST_DIRNAME/../helpers/mkimage"
@@ -108,7 +109,6 @@ setup_file() {
 setup() {
 	setup_common
 	S=$BATS_TEST_TMPDIR/store
-	STORE_OPT=(--store "$S")
 }
 
 teardown() {
@@ -177,7 +177,7 @@ assert_inside() {
 
 # Nothing of container $1 left: no mount of the store, no upper dir, no state dir.
 assert_container_gone() {
-	! grep -F "$S/" /proc/self/mountinfo
+	! grep -F "$S/" /proc/self/mountinfo || fail "a mount of the store is left"
 	[ -z "$(ls -A "$S/bundles")" ]
 	[ ! -e "$STATE_ROOT/$1" ]
 }
@@ -374,7 +374,7 @@ upperdir_of() {
 	[ -n "$ua" ] && [ "$ua" != "$ub" ]
 	# the writes went to a's upper only: no layer changed
 	[ "$(cat "$ua/data/new")" = mine ] && [ ! -e "$ub/data/new" ]
-	! grep -rqs changed "$S/layers"/*/root/data/keep/f
+	! grep -rqs changed "$S/layers"/*/root/data/keep/f || fail "a write reached a layer of the store"
 	h delete --force "$a"
 	[ ! -e "$ua" ]
 	# b is untouched by a's delete
@@ -410,7 +410,7 @@ upperdir_of() {
 	echo "$output"
 	[ "$(grep -c "/data/mem: Operation not permitted" <<<"$output")" -eq 2 ]   # read, write
 	# the image's /dev/mem is hidden under the runtime's /dev; 1:5 is a standard device
-	! grep -qx mem <<<"$output"
+	! grep -qx mem <<<"$output" || fail "the image's /dev/mem shows in /dev"
 	[[ $output == *" 00"* ]]
 	# control: the same node with a policy that allows it, and CAP_SYS_RAWIO as /dev/mem wants
 	h bundle create --image img "$BATS_TEST_TMPDIR/b" -- head -c1 /data/mem

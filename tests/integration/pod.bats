@@ -8,6 +8,7 @@
 # vanish with it; traffic only flows between that namespace, its pods and a second test
 # namespace.  Root.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 setup() {
@@ -21,7 +22,9 @@ setup() {
 
 teardown() {
 	local p id ns
-	for p in $(ls "$STATE_ROOT/pods" 2>/dev/null); do
+	for p in "$STATE_ROOT"/pods/*; do
+		[ -d "$p" ] || continue
+		p=${p##*/}
 		husk pod delete --force "$p" >/dev/null 2>&1 || true
 	done
 	for id in $(leftover_ids); do
@@ -235,15 +238,15 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	[ "$(n_veths)" -eq 2 ]
 	husk pod delete gone
 	assert_pod_gone gone 1 0
-	! in_host ip link show "$veth" 2>/dev/null
+	! in_host ip link show "$veth" 2>/dev/null || fail "pod delete left $veth"
 	[ ! -e "$STATE_ROOT/networks/husk0/leases/$ip" ]
-	! in_host nft list map inet husk ports | grep -q 808
+	! in_host nft list map inet husk ports | grep -q 808 || fail "pod delete left its port maps"
 	# the other pod is untouched
 	in_pod keep busybox ping -c 1 -W 2 10.88.0.1
 	# with the last pod gone the whole table goes; the bridge stays for the next pod
 	husk pod delete keep
 	assert_pod_gone keep 0 0
-	! in_host nft list table inet husk 2>/dev/null
+	! in_host nft list table inet husk 2>/dev/null || fail "the last pod delete left table inet husk"
 	in_host ip link show husk0 >/dev/null
 	# a pod re-created under the same name right away gets a working veth again
 	husk pod create gone >/dev/null
@@ -293,7 +296,7 @@ assert_pod_gone() { # NAME VETHS_EXPECTED PORTMAPS_EXPECTED
 	done >"$BATS_TEST_TMPDIR/ips"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/ips")" -eq 200 ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/ips" | wc -l)" -eq 200 ]
-	! grep -v '^10\.88\.[0-9]*\.[0-9]*/16$' "$BATS_TEST_TMPDIR/ips"
+	! grep -v '^10\.88\.[0-9]*\.[0-9]*/16$' "$BATS_TEST_TMPDIR/ips" || fail "an address outside 10.88.0.0/16"
 	[ "$(n_leases)" -eq 200 ]
 	[ "$(n_veths)" -eq 200 ]
 	# each address is configured where the lease says
@@ -328,7 +331,7 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 	assert_one_error_line
 	[[ $stderr == *"subnet 10.50.128.0/17 overlaps subnet 10.50.0.0/16 of network \`n1\`"* ]]
 	[ ! -e "$STATE_ROOT/networks/n2" ]
-	! in_host ip link show hsk-n2 2>/dev/null
+	! in_host ip link show hsk-n2 2>/dev/null || fail "a failed network create left bridge hsk-n2"
 	run --separate-stderr husk network create n3 --subnet 10.50.0.0/33
 	assert_failure
 	assert_one_error_line
@@ -355,7 +358,7 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 	[[ $stderr == *"network \`n1\` is used by 1 pod(s)"* ]]
 	husk pod delete s1
 	husk network delete n1
-	! in_host ip link show hsk-n1 2>/dev/null
+	! in_host ip link show hsk-n1 2>/dev/null || fail "network delete left bridge hsk-n1"
 	[ ! -e "$STATE_ROOT/networks/n1" ]
 }
 
@@ -419,20 +422,20 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 
 @test "husk killed at each step of pod create: pod delete repairs it" {
 	command -v strace >/dev/null || skip "requires strace (to kill husk at a chosen system call)"
-	local sc n killed=0 done
+	local sc n killed=0 created
 	husk pod create other >/dev/null # a neighbour that must survive every repair
 	# Every step that changes something: directories, namespaces, mounts, netlink requests,
 	# lease and state files.  Kill husk at the Nth call of each in turn until create gets
 	# through; after each kill, pod delete must leave nothing of the pod.
 	for sc in mkdir unshare mount setns sendto write renameat; do
-		done=0
+		created=0
 		for n in $(seq 1 40); do
 			# LeakSanitizer cannot run under ptrace: it would abort every traced run at exit
 			if HUSK_TEST_MARK=$MARK ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 				nsenter --net="$TNS" strace -f -qq -o /dev/null \
 				-e trace="$sc" -e inject="$sc":signal=SIGKILL:when="$n" \
 				"$HUSK" --root "$STATE_ROOT" pod create crash --publish 8086:86 >/dev/null 2>&1; then
-				done=1
+				created=1
 			else
 				killed=$((killed + 1))
 			fi
@@ -440,9 +443,9 @@ expect_create_error() { # MESSAGE NAME ARGS... (VETHS and MAPS: what must remain
 				grep -q 'pod `crash` does not exist' "$BATS_TEST_TMPDIR/err" ||
 				fail "kill at $sc #$n: pod delete failed: $(cat "$BATS_TEST_TMPDIR/err")"
 			assert_pod_gone crash 1 0 || fail "kill at $sc #$n: not repaired"
-			[ "$done" = 0 ] || break
+			[ "$created" = 0 ] || break
 		done
-		[ "$done" = 1 ] || fail "pod create never got past $sc #40"
+		[ "$created" = 1 ] || fail "pod create never got past $sc #40"
 	done
 	[ "$killed" -ge 15 ] || fail "only $killed crash points"
 	echo "# husk killed at $killed points of pod create, each repaired by pod delete" >&3

@@ -47,8 +47,8 @@ in_host() { nsenter --net="$TNS" "$@"; }
 	set_args sleep 1000
 	HUSK_TEST_MARK=$MARK "$HUSK" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$ID" \
 		</dev/null >/dev/null 2>&1 &
-	local pid=$! i
-	for i in $(seq 1 50); do
+	local pid=$!
+	for _ in $(seq 1 50); do
 		[ "$(state_field "$ID" .status 2>/dev/null)" = running ] && break
 		sleep 0.1
 	done
@@ -76,7 +76,7 @@ in_host() { nsenter --net="$TNS" "$@"; }
 	assert_one_error_line
 	in_host busybox ping -c 1 -W 2 "$ip"
 	in_host "$HUSK" --root "$STATE_ROOT" pod delete rel
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		in_host ip link show "$veth" >/dev/null 2>&1 || break
 		sleep 0.1
 	done

@@ -2,6 +2,7 @@
 # Security: each defence of SECURITY.md attacked from a hostile bundle or a hostile container.
 # The probes (tests/helpers/hostile/probe.c) are static binaries copied into the rootfs.
 
+# shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
 load ../helpers/lib
 
 setup() {

@@ -81,7 +81,7 @@ static void install_or_die(const struct rt_seccomp *cfg, int *notify_fd)
 	}
 }
 
-/* --- a small linux.seccomp JSON -> struct reader, standing in for spec.c in these tests --- */
+/* --- a small linux.seccomp JSON -> struct reader, standing in for spec_seccomp.c here --- */
 static int action_from_name(const char *name)
 {
 	for (int a = RT_SCMP_KILL; a <= RT_SCMP_NOTIFY; a++)

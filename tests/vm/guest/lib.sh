@@ -1,3 +1,4 @@
+# shellcheck shell=dash # busybox ash, which shellcheck has no mode for: dash is the nearest
 # Helpers for the guest tests (POSIX sh for busybox ash).  Sourced by tests.sh.
 #
 # The runtime is driven only through runc's command-line contract, so the same tests prove
