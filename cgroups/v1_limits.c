@@ -385,21 +385,33 @@ void cg_v1_device_rule_format(const struct cg_device_rule *r, char *buf, size_t 
 /* Deny everything, then replay the rules in order: an allow adds an exception, a deny takes
  * it away again, so for the lists the spec and Docker write (a deny-all first, then allows)
  * the kernel ends with the same decision as the last-match-wins program of cgroup v2. */
+/* One rule per write(2), the kernel's unit for these files, on one open fd per file. */
+static int write_rule(int dirfd, int *fd, const char *file, const char *rule, struct rt_error *err)
+{
+	if (*fd < 0 && (*fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return rt_error_set(err, errno, "open %s", file);
+	if (rt_write_all(*fd, rule, strlen(rule)) < 0)
+		return rt_error_set(err, errno, "write %s = \"%s\"", file, rule);
+	return 0;
+}
+
 int cg_v1_devices_apply(int fd, const struct cg_device_rule *rules, size_t n, int with_defaults,
 			struct rt_error *err)
 {
 	size_t n_def = 0;
 	const struct cg_device_rule *def = cg_default_device_rules(&n_def);
+	cleanup_close int allow = -1, deny = -1;
 	char buf[64];
 
-	if (cg_write_at(fd, "devices.deny", "a", err) < 0)
+	if (write_rule(fd, &deny, "devices.deny", "a", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n + (with_defaults ? n_def : 0); i++) {
 		const struct cg_device_rule *r = i < n ? &rules[i] : &def[i - n];
 		if (r->access == 0)
 			continue;
 		cg_v1_device_rule_format(r, buf, sizeof(buf));
-		if (cg_write_at(fd, r->allow ? "devices.allow" : "devices.deny", buf, err) < 0)
+		if (write_rule(fd, r->allow ? &allow : &deny,
+			       r->allow ? "devices.allow" : "devices.deny", buf, err) < 0)
 			return rt_error_wrap(err, "linux.resources.devices");
 	}
 	return 0;
