@@ -229,6 +229,15 @@ husk_create() {
 	husk_bg create --bundle "$BUNDLE" "$@" "$ID"
 }
 
+# husk_create_start [create flags...]: create $ID, then start it, each asserted to succeed: the
+# two-step run (containerd's and docker's way) that most tests only need as their first step.
+husk_create_start() {
+	run husk_create "$@"
+	assert_success || return
+	run husk start "$ID"
+	assert_success
+}
+
 # state_field ID JQ_PATH
 state_field() {
 	husk state "$1" | jq -r "$2"

@@ -123,10 +123,7 @@ assert_no_cgroup_left() {
 
 @test "cgroups: ps lists the container's processes (table and json)" {
 	set_cmd 'sleep 1000 & sleep 1000 & touch /tmp/ready; wait'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	local pid
 	pid=$(state_field "$ID" .pid)
 	for _ in $(seq 1 50); do
@@ -154,10 +151,7 @@ assert_no_cgroup_left() {
 @test "cgroups: pause freezes a busy loop, state says paused, resume lets it go on" {
 	add_shared_dir
 	set_cmd 'i=0; while :; do i=$((i + 1)); echo $i >/shared/c.new; mv /shared/c.new /shared/count; done'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_file "$SHARED/count"
 	run husk pause "$ID"
 	assert_success
@@ -186,10 +180,7 @@ assert_no_cgroup_left() {
 	# cgroup knows it belongs to the container
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
 	set_cmd 'sleep 1000 & touch /tmp/ready; while :; do sleep 1; done'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	local pid sleeper
 	pid=$(state_field "$ID" .pid)
 	for _ in $(seq 1 50); do
@@ -222,10 +213,7 @@ assert_no_cgroup_left() {
 
 @test "cgroups: events --stats prints runc's stats JSON" {
 	set_args sleep 1000
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	run --separate-stderr husk events --stats "$ID"
 	assert_success
 	echo "$output" | jq -e --arg id "$ID" '.type == "stats" and .id == $id' >/dev/null ||
@@ -241,10 +229,7 @@ assert_no_cgroup_left() {
 
 @test "cgroups: events streams stats at --interval and ends when the container stops" {
 	set_args sleep 1000
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	"$HUSK" --root "$STATE_ROOT" events --interval 200ms "$ID" >"$BATS_TEST_TMPDIR/ev" 2>&1 &
 	local ev=$!
 	echo $ev >>"$BATS_TEST_TMPDIR/bg.pids"
@@ -272,10 +257,7 @@ assert_no_cgroup_left() {
 
 @test "cgroups: the cgroup commands refuse a stopped container with runc's words" {
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_status "$ID" stopped
 	run --separate-stderr husk pause "$ID"
 	assert_failure

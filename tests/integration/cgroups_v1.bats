@@ -217,10 +217,7 @@ assert_no_v1_cgroup_left() {
 @test "cgroups v1: pause freezes the container (freezer.state), resume thaws it" {
 	need_v1 freezer
 	set_cmd 'i=0; while :; do i=$((i+1)); echo $i >>/tmp/c; done'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	local f=$BUNDLE/rootfs/tmp/c a b
 	sleep 0.3
 	run husk pause "$ID"
@@ -301,10 +298,7 @@ assert_no_v1_cgroup_left() {
 
 @test "cgroups v1: kill --all and delete reach every process of the cgroup" {
 	set_cmd 'sleep 1000 & sleep 1000 & wait'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	local m
 	m=$(v1_mounts | head -1)
 	[ -d "$m$CGPATH" ] || fail "no cgroup $m$CGPATH"

@@ -70,10 +70,7 @@ load ../helpers/lib
 	# create + start: attached before the clone
 	add_shared_dir
 	set_cmd 'mknod /dev/nodrv c 240 0 && cat /dev/nodrv >/shared/out 2>&1; echo done >/shared/done'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_file "$SHARED/done"
 	grep -q "Operation not permitted" "$SHARED/out" || fail "create/start: $(cat "$SHARED/out")"
 	wait_status "$ID" stopped

@@ -153,12 +153,9 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	husk_only "runc passes hooks a wrong status and, in the container, pid 1"
 	add_all_recording_hooks
 	set_args sleep 1000
-	run husk_create
-	assert_success
+	husk_create_start
 	local pid
 	pid=$(state_field "$ID" .pid)
-	run husk start "$ID"
-	assert_success
 	run husk delete --force "$ID"
 	assert_success
 	local k want f
@@ -179,10 +176,7 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	add_hook poststart '{"path": "/bin/false"}'
 	add_hook poststart "$(recording_hook poststart2)"
 	set_args sleep 1000
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	assert_eq "$(state_field "$ID" .status)" running "status"
 	assert_eq "$(order)" "poststart2 " "the remaining poststart hooks ran"
 }
@@ -192,9 +186,7 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	add_hook poststop '{"path": "/bin/false"}'
 	add_hook poststop "$(recording_hook poststop2)"
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
+	husk_create_start
 	wait_status "$ID" stopped
 	run husk delete "$ID"
 	assert_success
@@ -209,9 +201,7 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	add_hook poststop '{"path": "/bin/true"}'
 	add_hook poststop "$(recording_hook poststop2)"
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
+	husk_create_start
 	wait_status "$ID" stopped
 	run --separate-stderr husk delete "$ID"
 	assert_success
@@ -227,10 +217,7 @@ order() { tr '\n' ' ' <"$HOOKDIR/order" 2>/dev/null; }
 	update_config --arg big "$(head -c 40000 /dev/zero | tr '\0' x)" '.annotations.big = $big'
 	add_all_recording_hooks
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_status "$ID" stopped
 	run husk delete "$ID"
 	assert_success

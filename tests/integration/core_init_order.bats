@@ -186,10 +186,7 @@ prepare_bad_programs() {
 @test "errors: exec words a bad program as runc does" {
 	prepare_bad_programs
 	set_cmd 'sleep 30'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	local args want
 	for args in "nonexist|$NOT_FOUND" "/nonexistent|$NO_FILE" "/adir|$NO_PERM" \
 		"/noexec|$NO_PERM"; do

@@ -8,10 +8,7 @@ load ../helpers/lib
 start_trapper() {
 	add_shared_dir
 	set_cmd 'for s in USR1 USR2 HUP; do trap "echo $s >> /shared/sigs" $s; done; touch /shared/ready; while :; do sleep 0.05; done'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_file "$SHARED/ready"
 }
 
@@ -40,9 +37,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 @test "kill: default signal is SIGTERM" {
 	set_args sleep 1000
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
-	run husk_create
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	run husk kill "$ID"
 	assert_success
 	wait_status "$ID" stopped
@@ -50,8 +45,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 
 @test "kill: an unknown signal is refused with one error line, container untouched" {
 	set_args sleep 1000
-	run husk_create
-	run husk start "$ID"
+	husk_create_start
 	run --separate-stderr husk kill "$ID" SIGNOPE
 	assert_failure
 	assert_one_error_line
@@ -89,8 +83,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 
 @test "kill: a stopped container cannot be signalled" {
 	set_args true
-	run husk_create
-	run husk start "$ID"
+	husk_create_start
 	wait_status "$ID" stopped
 	run --separate-stderr husk kill "$ID" KILL
 	assert_failure
@@ -102,9 +95,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
 	# runc needs a cgroup of the container to find every process; so do we: skip if unsupported.
 	set_cmd 'sleep 1000 & echo $! > /shared/child; wait'
-	run husk_create
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_file "$SHARED/child"
 	local init child
 	init=$(state_field "$ID" .pid)
@@ -123,10 +114,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 # fails.  runc signals what is left in the cgroup and exits 0; a plain kill says "not running".
 @test "kill --all of a stopped container succeeds (runc, containerd's shim); plain kill does not" {
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_status "$ID" stopped
 	run --separate-stderr husk kill --all "$ID" 9
 	assert_success
@@ -145,10 +133,7 @@ wait_sigs() { # N: wait until /shared/sigs has N lines (20 s: ASan builds on a l
 	add_shared_dir
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
 	set_cmd 'sleep 1000 & echo $! > /shared/child; exit 0'
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_status "$ID" stopped
 	wait_file "$SHARED/child"
 	local child

@@ -70,10 +70,7 @@ load ../helpers/lib
 
 @test "lifecycle: a container that exits by itself becomes stopped" {
 	set_args true
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	wait_status "$ID" stopped
 	run husk delete "$ID"
 	assert_success
@@ -82,10 +79,7 @@ load ../helpers/lib
 
 @test "lifecycle: start of a running or stopped container fails" {
 	set_args sleep 1000
-	run husk_create
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	run --separate-stderr husk start "$ID"
 	assert_failure
 	assert_eq "$(state_field "$ID" .status)" running "status after a second start"
@@ -110,9 +104,7 @@ load ../helpers/lib
 
 @test "lifecycle: delete of a running container needs --force" {
 	set_args sleep 1000
-	run husk_create
-	run husk start "$ID"
-	assert_success
+	husk_create_start
 	run --separate-stderr husk delete "$ID"
 	assert_failure
 	assert_one_error_line

@@ -42,10 +42,7 @@ start_receiver() {
 @test "terminal: input written to the master reaches the container's shell" {
 	set_args sh
 	start_receiver $'echo hi-from-$((40 + 2))\nexit 3\n'
-	run husk_create --console-socket "$SOCK"
-	assert_success
-	run husk start "$ID"
-	assert_success
+	husk_create_start --console-socket "$SOCK"
 	wait_file "$TTYOUT/done"
 	run cat "$TTYOUT/output"
 	assert_output_contains hi-from-42

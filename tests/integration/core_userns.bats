@@ -22,12 +22,9 @@ setup() {
 @test "userns: the container's process runs as the mapped host uid" {
 	set_args sleep 1000
 	update_config '.process.user = {"uid": 1000, "gid": 1000}'
-	run husk_create
-	assert_success
+	husk_create_start
 	local pid
 	pid=$(state_field "$ID" .pid)
-	run husk start "$ID"
-	assert_success
 	for _ in $(seq 1 20); do
 		grep -q 'sleep' "/proc/$pid/comm" && break
 		sleep 0.1

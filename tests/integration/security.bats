@@ -342,12 +342,9 @@ check_agent_message() { # $1: expected pid
 	seccomp_notify_getppid
 	add_shared_dir
 	set_cmd 'echo $PPID > /shared/ppid; exec sleep 1000'
-	run husk_create
-	assert_success
+	husk_create_start
 	local pid
 	pid=$(state_field "$ID" .pid)
-	run husk start "$ID"
-	assert_success
 	wait_file "$SHARED/ppid"
 	assert_eq "$(cat "$SHARED/ppid")" 4242 "getppid() answered by the agent"
 	check_agent_message "$pid"
