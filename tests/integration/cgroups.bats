@@ -83,6 +83,14 @@ missing_controller() {
 	return 1
 }
 
+# limit_missing_controller: process.args `true` and a limit of MISSING, a controller the host
+# does not offer here (or skip): the setup of the tests of what create does with such a limit.
+limit_missing_controller() {
+	MISSING=$(missing_controller) || skip "the host has every controller here"
+	update_config ".linux.resources = $(resources_for "$MISSING")"
+	set_args true
+}
+
 resources_for() { # CONTROLLER -> a linux.resources object that needs it
 	case "$1" in
 	memory) echo '{"memory": {"limit": 67108864}}' ;;
@@ -288,31 +296,25 @@ assert_no_cgroup_left() {
 
 @test "cgroups: a limit of a controller the host lacks fails create, naming it, leaving nothing" {
 	husk_only "husk's error wording"
-	local c
-	c=$(missing_controller) || skip "the host has every controller here"
-	update_config ".linux.resources = $(resources_for "$c")"
-	set_args true
+	limit_missing_controller
 	run --separate-stderr husk_create
 	assert_failure
 	assert_one_error_line
-	[[ "$stderr" == *"$c controller"* ]] || fail "error does not name the $c controller: $stderr"
+	[[ "$stderr" == *"$MISSING controller"* ]] || fail "error does not name the $MISSING controller: $stderr"
 	assert_no_cgroup_left
 	run --separate-stderr husk_run
 	assert_failure
-	[[ "$stderr" == *"$c controller"* ]] || fail "run: $stderr"
+	[[ "$stderr" == *"$MISSING controller"* ]] || fail "run: $stderr"
 	assert_no_cgroup_left
 }
 
 @test "cgroups: --skip-unavailable-limits runs it and warns in --log" {
 	husk_only "husk's --skip-unavailable-limits"
-	local c
-	c=$(missing_controller) || skip "the host has every controller here"
-	update_config ".linux.resources = $(resources_for "$c")"
-	set_args true
+	limit_missing_controller
 	run --separate-stderr husk --skip-unavailable-limits --log "$BATS_TEST_TMPDIR/log" run \
 		--bundle "$BUNDLE" "$ID"
 	assert_success
-	grep -q "warning.*$c.*not applied" "$BATS_TEST_TMPDIR/log" ||
+	grep -q "warning.*$MISSING.*not applied" "$BATS_TEST_TMPDIR/log" ||
 		fail "no warning in --log: $(cat "$BATS_TEST_TMPDIR/log")"
 	assert_no_cgroup_left
 }
