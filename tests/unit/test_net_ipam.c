@@ -17,6 +17,7 @@
 #include "../../common/error.h"
 #include "../../common/fsutil.h"
 #include "../../netns/ipam.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_net_ipam.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tu_tmpdir(f->dir, sizeof(f->dir));
 	*state = f;
 	return 0;
 }
@@ -35,10 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	struct rt_error err = RT_ERROR_INIT;
 
-	rt_rmtree_at(AT_FDCWD, f->dir, &err);
-	rt_error_release(&err);
+	tu_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
