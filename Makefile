@@ -114,7 +114,7 @@ $(HUSK): $(CLI_OBJS) $(ALL_LIBS)
 # --- unit tests (cmocka): tests/unit/test_<module>_*.c links that module and common/ ---
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
-# tests/unit/testutil.c: the helpers every unit binary shares (scratch dirs, fake cgroup files).
+# tests/unit/testutil.c: helpers every unit binary links (scratch dirs, fake cgroups, children).
 UNIT_UTIL = tests/unit/testutil.c tests/unit/testutil.h
 UNIT_LINK = @mkdir -p $(dir $@); $(if $(Q),echo "  LD      $@";) \
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $(filter %.c,$^) $(filter %.a,$^) \

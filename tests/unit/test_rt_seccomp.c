@@ -31,6 +31,7 @@
 #include "../../common/cleanup.h"
 #include "../../runtime/init/seccomp.h"
 #include "../../runtime/spec/seccomp_default.h"
+#include "testutil.h"
 
 #define STRV(...)  ((char *[]){__VA_ARGS__, NULL})
 #define NSTRV(...) (sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))
@@ -40,34 +41,7 @@
 		.names = STRV(__VA_ARGS__), .n_names = NSTRV(__VA_ARGS__), .action = (act) \
 	}
 
-/* --- child helpers: a child reports a failed check by its exit code (the line number) --- */
-#define CHILD_CHECK(cond)                                                                        \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__, \
-				#cond, errno);                                                   \
-			_exit(__LINE__ % 250 + 1);                                               \
-		}                                                                                \
-	} while (0)
-
-static int run_child(void (*fn)(const void *), const void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL); /* the child must not print cmocka's buffered output again */
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* cmocka catches SIGSYS in the parent; the child must die by it */
-		signal(SIGSYS, SIG_DFL);
-		fn(arg);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
+/* --- child helpers: run by tu_run_child, checked with CHILD_CHECK (testutil.h) --- */
 static void install_or_die(const struct rt_seccomp *cfg, int *notify_fd)
 {
 	struct rt_error err = RT_ERROR_INIT;
@@ -416,11 +390,9 @@ static void child_errno_and_args(const void *arg)
 
 static void test_install_errno_and_args(void **state)
 {
-	int status = run_child(child_errno_and_args, NULL);
 	(void)state;
 
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_errno_and_args, NULL);
 }
 
 static void child_killed_by(const void *arg)
@@ -442,7 +414,7 @@ static void test_install_kill_and_trap(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kills); i++) {
-		int status = run_child(child_killed_by, &kills[i]);
+		int status = tu_run_child(child_killed_by, &kills[i]);
 
 		if (!WIFSIGNALED(status))
 			fail_msg("%s: child exited %d instead of dying by SIGSYS",
@@ -471,11 +443,9 @@ static void child_default_errno_ret(const void *arg)
 
 static void test_install_default_errno_ret(void **state)
 {
-	int status = run_child(child_default_errno_ret, NULL);
 	(void)state;
 
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_default_errno_ret, NULL);
 }
 
 /* --- the default profile --- */
@@ -559,12 +529,11 @@ static void child_default_profile(const void *arg)
 static void test_default_profile_enforced(void **state)
 {
 	struct rt_seccomp *cfg = seccomp_from_json(rt_seccomp_default_profile());
-	int status = run_child(child_default_profile, cfg);
+	int status = tu_run_child(child_default_profile, cfg);
 	(void)state;
 
 	seccomp_cfg_free(cfg);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_exit_ok(status);
 }
 
 /* --- the seccomp agent protocol --- */
@@ -784,8 +753,7 @@ static void test_notify_agent_roundtrip(void **state)
 	seccomp_notify_free(req, resp);
 
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_exit_ok(status);
 	agent_stop(&a);
 }
 

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -69,4 +71,36 @@ void tu_write_at(int dirfd, const char *file, const char *text)
 
 	if (rt_write_file_at(dirfd, file, text, strlen(text), O_CREAT | O_TRUNC, &err) < 0)
 		fail_msg("%s", err.msg);
+}
+
+int tu_run_child(void (*fn)(const void *arg), const void *arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL); /* the child must not print cmocka's buffered output again */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka catches SIGSYS in the parent: a child a filter kills must die by it */
+		signal(SIGSYS, SIG_DFL);
+		fn(arg);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+void tu_assert_exit_ok(int status)
+{
+	if (WIFSIGNALED(status))
+		fail_msg("child killed by signal %d", WTERMSIG(status));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("child exited %d (a failed CHILD_CHECK printed its line)",
+			 WEXITSTATUS(status));
+}
+
+void tu_assert_child_ok(void (*fn)(const void *arg), const void *arg)
+{
+	tu_assert_exit_ok(tu_run_child(fn, arg));
 }
