@@ -114,18 +114,20 @@ $(HUSK): $(CLI_OBJS) $(ALL_LIBS)
 # --- unit tests (cmocka): tests/unit/test_<module>_*.c links that module and common/ ---
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+# tests/unit/testutil.c: helpers every unit binary links (scratch dirs, fake cgroups, children).
+UNIT_UTIL = tests/unit/testutil.c tests/unit/testutil.h
 UNIT_LINK = @mkdir -p $(dir $@); $(if $(Q),echo "  LD      $@";) \
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $(filter %.c,$^) $(filter %.a,$^) \
 	$(LDFLAGS) $(UNIT_LIBS) -lcmocka
-$(filter $(BUILD)/tests/unit/test_common_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_common_%: tests/unit/test_common_%.c $(LIBCOMMON)
+$(filter $(BUILD)/tests/unit/test_common_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_common_%: tests/unit/test_common_%.c $(LIBCOMMON) $(UNIT_UTIL)
 	$(UNIT_LINK)
-$(filter $(BUILD)/tests/unit/test_cg_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_cg_%: tests/unit/test_cg_%.c $(LIBCGROUPS) $(LIBCOMMON)
+$(filter $(BUILD)/tests/unit/test_cg_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_cg_%: tests/unit/test_cg_%.c $(LIBCGROUPS) $(LIBCOMMON) $(UNIT_UTIL)
 	$(UNIT_LINK)
-$(filter $(BUILD)/tests/unit/test_net_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_net_%: tests/unit/test_net_%.c $(LIBNETNS) $(LIBCOMMON)
+$(filter $(BUILD)/tests/unit/test_net_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_net_%: tests/unit/test_net_%.c $(LIBNETNS) $(LIBCOMMON) $(UNIT_UTIL)
 	$(UNIT_LINK)
-$(filter $(BUILD)/tests/unit/test_img_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_img_%: tests/unit/test_img_%.c $(LIBIMAGES) $(LIBCOMMON)
+$(filter $(BUILD)/tests/unit/test_img_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_img_%: tests/unit/test_img_%.c $(LIBIMAGES) $(LIBCOMMON) $(UNIT_UTIL)
 	$(UNIT_LINK)
-$(filter $(BUILD)/tests/unit/test_rt_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(ALL_LIBS)
+$(filter $(BUILD)/tests/unit/test_rt_%,$(UNIT_BINS)): $(BUILD)/tests/unit/test_rt_%: tests/unit/test_rt_%.c $(ALL_LIBS) $(UNIT_UTIL)
 	$(UNIT_LINK)
 
 # netns/mnl_load.c in a binary linked like husk (static in build/rel), where its errno bridge

@@ -18,6 +18,7 @@
 #include "../../cgroups/cgroup.h"
 #include "../../common/cleanup.h"
 #include "../../common/fsutil.h"
+#include "testutil.h"
 
 #define ALL_CONTROLLERS ((1u << CG_N_CONTROLLERS) - 1)
 
@@ -36,15 +37,7 @@ static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/test_cg_limits.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(f->fd >= 0);
-	for (size_t i = 0; i < ARRAY_SIZE(fake_files); i++) {
-		int fd = openat(f->fd, fake_files[i], O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		assert_true(fd >= 0);
-		close(fd);
-	}
+	f->fd = tu_fake_cgroup(f->dir, sizeof(f->dir), fake_files, ARRAY_SIZE(fake_files));
 	*state = f;
 	return 0;
 }
@@ -52,25 +45,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fake *f = *state;
-	struct rt_error err = RT_ERROR_INIT;
 
 	close(f->fd);
-	rt_rmtree_at(AT_FDCWD, f->dir, &err);
-	rt_error_release(&err);
+	tu_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
 
-static char *slurp(struct fake *f, const char *file)
+static const char *slurp(struct fake *f, const char *file)
 {
-	static char buf[256];
-	char *data = NULL;
-	struct rt_error err = RT_ERROR_INIT;
-
-	assert_int_equal(rt_read_file_at(f->fd, file, &data, NULL, &err), 0);
-	snprintf(buf, sizeof(buf), "%s", data);
-	free(data);
-	return buf;
+	return tu_read_at(f->fd, file);
 }
 
 static void test_cpu_weight(void **state)

@@ -15,44 +15,42 @@
 #include "../../cgroups/cgroup.h"
 #include "../../common/cleanup.h"
 #include "../../common/fsutil.h"
+#include "testutil.h"
 
-static void put(int dirfd, const char *file, const char *text)
-{
-	struct rt_error err = RT_ERROR_INIT;
-
-	assert_int_equal(rt_write_file_at(dirfd, file, text, strlen(text), O_CREAT | O_TRUNC, &err),
-			 0);
-}
+/* The interface files of a cgroup with every controller the readers know enabled. */
+static const struct {
+	const char *file, *text;
+} full_cgroup[] = {
+    {"cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 20\n"
+		 "nr_throttled 7\nthrottled_usec 3000\nnr_bursts 0\nburst_usec 0\n"},
+    {"memory.current", "4096\n"},
+    {"memory.max", "max\n"},
+    {"memory.peak", "8192\n"},
+    {"memory.swap.current", "0\n"},
+    {"memory.swap.max", "0\n"},
+    {"memory.events", "low 0\nhigh 1\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n"},
+    {"memory.stat", "anon 1024\nfile 2048\npgfault 17\n"},
+    {"pids.current", "3\n"},
+    {"pids.max", "16\n"},
+    {"io.stat", "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
+		"253:1 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=7 dios=8\n"},
+    {"hugetlb.2MB.current", "2097152\n"},
+    {"hugetlb.2MB.max", "max\n"},
+    {"hugetlb.2MB.events", "max 9\n"},
+    {"hugetlb.2MB.rsvd.current", "0\n"}, /* reservations: not a page size */
+    {"hugetlb.2MB.rsvd.max", "max\n"},
+};
 
 static void test_full(void **state)
 {
-	char dir[] = "/tmp/test_cg_stats.XXXXXX";
+	char dir[64];
 	struct rt_error err = RT_ERROR_INIT;
 	struct cg_stats s;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	put(fd, "cpu.stat",
-	    "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 20\n"
-	    "nr_throttled 7\nthrottled_usec 3000\nnr_bursts 0\nburst_usec 0\n");
-	put(fd, "memory.current", "4096\n");
-	put(fd, "memory.max", "max\n");
-	put(fd, "memory.peak", "8192\n");
-	put(fd, "memory.swap.current", "0\n");
-	put(fd, "memory.swap.max", "0\n");
-	put(fd, "memory.events", "low 0\nhigh 1\nmax 5\noom 2\noom_kill 1\noom_group_kill 0\n");
-	put(fd, "memory.stat", "anon 1024\nfile 2048\npgfault 17\n");
-	put(fd, "pids.current", "3\n");
-	put(fd, "pids.max", "16\n");
-	put(fd, "io.stat",
-	    "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
-	    "253:1 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=7 dios=8\n");
-	put(fd, "hugetlb.2MB.current", "2097152\n");
-	put(fd, "hugetlb.2MB.max", "max\n");
-	put(fd, "hugetlb.2MB.events", "max 9\n");
-	put(fd, "hugetlb.2MB.rsvd.current", "0\n"); /* reservations: not a page size */
-	put(fd, "hugetlb.2MB.rsvd.max", "max\n");
+	int fd = tu_fake_cgroup(dir, sizeof(dir), NULL, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(full_cgroup); i++)
+		tu_write_at(fd, full_cgroup[i].file, full_cgroup[i].text);
 
 	assert_int_equal(cg_read_stats_at(fd, &s, &err), 0);
 	assert_int_equal(s.cpu_usage_ns, 1500000);
@@ -94,7 +92,7 @@ static void test_full(void **state)
 							  "io.stat", "hugetlb.2MB.current", NULL};
 	     *f; f++)
 		unlinkat(fd, *f, 0);
-	put(fd, "cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
+	tu_write_at(fd, "cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
 	assert_int_equal(cg_read_stats_at(fd, &s, &err), 0);
 	assert_false(s.has_memory);
 	assert_false(s.has_pids);
@@ -104,8 +102,7 @@ static void test_full(void **state)
 	cg_stats_clear(&s);
 
 	close(fd);
-	rt_rmtree_at(AT_FDCWD, dir, &err);
-	rt_error_release(&err);
+	tu_tmpdir_remove(dir);
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include "../../cgroups/v1.h"
 #include "../../common/cleanup.h"
 #include "../../common/fsutil.h"
+#include "testutil.h"
 
 static const char mountinfo[] =
     "22 1 0:21 / /sys rw,nosuid - sysfs sysfs rw\n"
@@ -110,19 +111,11 @@ static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/test_cg_v1.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	/* one directory that carries every controller (as if all were co-mounted) */
 	f->v.n = 1;
 	f->v.d[0].root_fd = -1;
-	f->v.d[0].fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	f->v.d[0].fd = tu_fake_cgroup(f->dir, sizeof(f->dir), fake_files, ARRAY_SIZE(fake_files));
 	f->v.d[0].controllers = CG_BIT(CG_N_CONTROLLERS) - 1;
-	assert_true(f->v.d[0].fd >= 0);
-	for (size_t i = 0; i < ARRAY_SIZE(fake_files); i++) {
-		int fd = openat(f->v.d[0].fd, fake_files[i], O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		assert_true(fd >= 0);
-		close(fd);
-	}
 	*state = f;
 	return 0;
 }
@@ -130,25 +123,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fake *f = *state;
-	struct rt_error err = RT_ERROR_INIT;
 
 	close(f->v.d[0].fd);
-	rt_rmtree_at(AT_FDCWD, f->dir, &err);
-	rt_error_release(&err);
+	tu_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
 
-static char *slurp(struct fake *f, const char *file)
+static const char *slurp(struct fake *f, const char *file)
 {
-	static char buf[256];
-	char *data = NULL;
-	struct rt_error err = RT_ERROR_INIT;
-
-	assert_int_equal(rt_read_file_at(f->v.d[0].fd, file, &data, NULL, &err), 0);
-	snprintf(buf, sizeof(buf), "%s", data);
-	free(data);
-	return buf;
+	return tu_read_at(f->v.d[0].fd, file);
 }
 
 static void test_apply(void **state)

@@ -22,6 +22,7 @@
 #include "../../images/pool.h"
 #include "../../images/store.h"
 #include "../../images/unpack.h"
+#include "testutil.h"
 
 #define N_LAYERS 5
 
@@ -29,17 +30,12 @@ static char tmp[64];
 
 static int setup(void **state)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/test_img_pool.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	return 0;
+	return tu_tmpdir(tmp, sizeof(tmp));
 }
 
 static int teardown(void **state)
 {
-	struct rt_error err = RT_ERROR_INIT;
-	rt_rmtree_at(AT_FDCWD, tmp, &err);
-	rt_error_release(&err);
-	return 0;
+	return tu_tmpdir_remove(tmp);
 }
 
 /* An uncompressed layer tar of `files` members under dir/ (name "../evil" when hostile);

@@ -19,6 +19,7 @@
 #include "../../images/digest.h"
 #include "../../images/image.h"
 #include "../../images/store.h"
+#include "testutil.h"
 
 static char tmp[64];
 static struct img_store *store;
@@ -28,8 +29,7 @@ static int setup(void **state)
 	struct rt_error err = RT_ERROR_INIT;
 	char path[96];
 
-	snprintf(tmp, sizeof(tmp), "/tmp/test_img_record.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
+	tu_tmpdir(tmp, sizeof(tmp));
 	snprintf(path, sizeof(path), "%s/store", tmp);
 	assert_int_equal(img_store_open(path, &store, &err), 0);
 	return 0;
@@ -37,11 +37,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct rt_error err = RT_ERROR_INIT;
 	img_store_close(store);
-	rt_rmtree_at(AT_FDCWD, tmp, &err);
-	rt_error_release(&err);
-	return 0;
+	return tu_tmpdir_remove(tmp);
 }
 
 /* A record of n layers whose digests are derived from seed, so two seeds differ everywhere. */

@@ -21,6 +21,7 @@
 #include "../../common/fsutil.h"
 #include "../../images/digest.h"
 #include "../../images/unpack.h"
+#include "testutil.h"
 
 struct member {
 	const char *name;
@@ -33,17 +34,12 @@ static char tmp[64];
 
 static int setup(void **state)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/test_img_unpack.XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	return 0;
+	return tu_tmpdir(tmp, sizeof(tmp));
 }
 
 static int teardown(void **state)
 {
-	struct rt_error err = RT_ERROR_INIT;
-	rt_rmtree_at(AT_FDCWD, tmp, &err);
-	rt_error_release(&err);
-	return 0;
+	return tu_tmpdir_remove(tmp);
 }
 
 /* Write members as a (gzip) tar to tmp/layer.tar and return its path. */

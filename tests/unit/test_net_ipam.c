@@ -17,6 +17,7 @@
 #include "../../common/error.h"
 #include "../../common/fsutil.h"
 #include "../../netns/ipam.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_net_ipam.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tu_tmpdir(f->dir, sizeof(f->dir));
 	*state = f;
 	return 0;
 }
@@ -35,10 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	struct rt_error err = RT_ERROR_INIT;
 
-	rt_rmtree_at(AT_FDCWD, f->dir, &err);
-	rt_error_release(&err);
+	tu_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -70,6 +68,26 @@ static char *alloc_str(struct net_ipam *ipam, const char *owner, const char *req
 	return buf;
 }
 
+/* An allocation for owner (of req, or of any address when NULL) that must be refused: returns
+ * its errno; its message must hold needle, when given. */
+static int alloc_refused(struct net_ipam *ipam, const char *owner, const char *req,
+			 const char *needle)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct net_prefix r, got;
+	int errnum;
+
+	if (req)
+		assert_int_equal(net_addr_parse(req, &r, &err), 0);
+	if (net_ipam_allocate(ipam, owner, req ? &r : NULL, NULL, NULL, &got, &err) == 0)
+		fail_msg("%s got %s", owner, req ? req : "an address");
+	if (needle && strstr(err.msg, needle) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err.msg, needle);
+	errnum = err.errnum;
+	rt_error_release(&err);
+	return errnum;
+}
+
 static void test_distinct_250(void **state)
 {
 	struct fixture *f = *state;
@@ -95,28 +113,19 @@ static void test_static_and_refusals(void **state)
 	struct fixture *f = *state;
 	struct net_ipam *ipam = open_ipam(f->dir, "10.251.1.0/24", "10.251.1.1");
 	struct rt_error err = RT_ERROR_INIT;
-	struct net_prefix r, got;
+	struct net_prefix r;
 	const char *bad[] = {"10.251.2.5", "10.251.1.0", "10.251.1.255", "10.251.1.1"};
 	char owner[64];
 
 	assert_string_equal(alloc_str(ipam, "a", "10.251.1.77"), "10.251.1.77/24");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(net_addr_parse(bad[i], &r, &err), 0);
-		assert_int_equal(net_ipam_allocate(ipam, "b", &r, NULL, NULL, &got, &err), -1);
-		assert_int_equal(err.errnum, EADDRNOTAVAIL);
-		rt_error_release(&err);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(alloc_refused(ipam, "b", bad[i], NULL), EADDRNOTAVAIL);
+	assert_int_equal(alloc_refused(ipam, "b", "10.251.1.77", "`a`"), EADDRINUSE);
 	assert_int_equal(net_addr_parse("10.251.1.77", &r, &err), 0);
-	assert_int_equal(net_ipam_allocate(ipam, "b", &r, NULL, NULL, &got, &err), -1);
-	assert_int_equal(err.errnum, EADDRINUSE);
-	assert_non_null(strstr(err.msg, "`a`"));
-	rt_error_release(&err);
 	assert_int_equal(net_ipam_owner(ipam, &r, owner, sizeof(owner), &err), 0);
 	assert_string_equal(owner, "a");
 	/* IPv6 request on an IPv4 subnet */
-	assert_int_equal(net_addr_parse("fd00::5", &r, &err), 0);
-	assert_int_equal(net_ipam_allocate(ipam, "b", &r, NULL, NULL, &got, &err), -1);
-	rt_error_release(&err);
+	alloc_refused(ipam, "b", "fd00::5", NULL);
 	net_ipam_close(ipam);
 }
 
@@ -125,24 +134,20 @@ static void test_exhaustion_release_reuse(void **state)
 	struct fixture *f = *state;
 	struct net_ipam *ipam = open_ipam(f->dir, "10.251.2.0/29", "10.251.2.1");
 	struct rt_error err = RT_ERROR_INIT;
-	struct net_prefix got, r;
+	struct net_prefix r;
 	unsigned n = 0;
 
 	/* /29: .0 network, .1 gateway, .7 broadcast: .2-.6 are five addresses */
 	for (int i = 0; i < 5; i++)
 		alloc_str(ipam, "p", NULL);
-	assert_int_equal(net_ipam_allocate(ipam, "q", NULL, NULL, NULL, &got, &err), -1);
-	assert_int_equal(err.errnum, ENOSPC);
-	assert_non_null(strstr(err.msg, "10.251.2.0/29"));
-	rt_error_release(&err);
+	assert_int_equal(alloc_refused(ipam, "q", NULL, "10.251.2.0/29"), ENOSPC);
 	assert_int_equal(net_ipam_count(ipam, &n, &err), 0);
 	assert_int_equal(n, 5);
 
 	assert_int_equal(net_addr_parse("10.251.2.4", &r, &err), 0);
 	/* a release by someone who does not hold it is a no-op */
 	assert_int_equal(net_ipam_release(ipam, &r, "other", &err), 0);
-	assert_int_equal(net_ipam_allocate(ipam, "q", NULL, NULL, NULL, &got, &err), -1);
-	rt_error_release(&err);
+	alloc_refused(ipam, "q", NULL, NULL);
 	assert_int_equal(net_ipam_release(ipam, &r, "p", &err), 0);
 	assert_int_equal(net_ipam_release(ipam, &r, "p", &err), 0); /* idempotent */
 	assert_string_equal(alloc_str(ipam, "q", NULL), "10.251.2.4/29");

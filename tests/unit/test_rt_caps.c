@@ -20,17 +20,9 @@
 
 #include "../../common/cleanup.h"
 #include "../../runtime/init/caps.h"
+#include "testutil.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
-
-#define CHILD_CHECK(cond)                                                                        \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__, \
-				#cond, errno);                                                   \
-			_exit(__LINE__ % 250 + 1);                                               \
-		}                                                                                \
-	} while (0)
 
 static void test_cap_from_name(void **state)
 {
@@ -86,22 +78,6 @@ static uint64_t status_mask(const char *key)
 	_exit(201);
 }
 
-static int run_child(void (*fn)(void))
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
 static void become_uid_1000(void)
 {
 	CHILD_CHECK(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0);
@@ -111,7 +87,7 @@ static void become_uid_1000(void)
 	CHILD_CHECK(prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == 0);
 }
 
-static void child_full_sequence(void)
+static void child_full_sequence(const void *arg)
 {
 	/* bit 63 is unknown to every kernel: it must be ignored, not fail */
 	struct rt_caps caps = {
@@ -146,17 +122,14 @@ static void child_full_sequence(void)
 
 static void test_drop_setuid_apply(void **state)
 {
-	int status;
 	(void)state;
 
 	if (geteuid() != 0)
 		skip();
-	status = run_child(child_full_sequence);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_full_sequence, NULL);
 }
 
-static void child_empty_sets(void)
+static void child_empty_sets(const void *arg)
 {
 	struct rt_caps caps = {0};
 	struct rt_error err = RT_ERROR_INIT;
@@ -173,17 +146,14 @@ static void child_empty_sets(void)
 
 static void test_empty_sets(void **state)
 {
-	int status;
 	(void)state;
 
 	if (geteuid() != 0)
 		skip();
-	status = run_child(child_empty_sets);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_empty_sets, NULL);
 }
 
-static void child_apply_clears_ambient(void)
+static void child_apply_clears_ambient(const void *arg)
 {
 	struct rt_caps caps = {
 	    .bounding = BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SETPCAP),
@@ -213,17 +183,14 @@ static void child_apply_clears_ambient(void)
 
 static void test_apply_clears_ambient(void **state)
 {
-	int status;
 	(void)state;
 
 	if (geteuid() != 0)
 		skip();
-	status = run_child(child_apply_clears_ambient);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_apply_clears_ambient, NULL);
 }
 
-static void child_ambient_not_inheritable(void)
+static void child_ambient_not_inheritable(const void *arg)
 {
 	struct rt_caps caps = {
 	    .bounding = BIT(CAP_KILL) | BIT(CAP_NET_RAW),
@@ -244,17 +211,14 @@ static void child_ambient_not_inheritable(void)
 
 static void test_ambient_not_inheritable(void **state)
 {
-	int status;
 	(void)state;
 
 	if (geteuid() != 0)
 		skip();
-	status = run_child(child_ambient_not_inheritable);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_ambient_not_inheritable, NULL);
 }
 
-static void child_drop_unprivileged(void)
+static void child_drop_unprivileged(const void *arg)
 {
 	struct rt_caps caps = {.bounding = BIT(CAP_KILL)};
 	struct rt_error err = RT_ERROR_INIT;
@@ -268,14 +232,11 @@ static void child_drop_unprivileged(void)
 
 static void test_drop_needs_setpcap(void **state)
 {
-	int status;
 	(void)state;
 
 	if (geteuid() != 0)
 		skip();
-	status = run_child(child_drop_unprivileged);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_drop_unprivileged, NULL);
 }
 
 int main(void)

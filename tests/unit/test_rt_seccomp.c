@@ -31,6 +31,7 @@
 #include "../../common/cleanup.h"
 #include "../../runtime/init/seccomp.h"
 #include "../../runtime/spec/seccomp_default.h"
+#include "testutil.h"
 
 #define STRV(...)  ((char *[]){__VA_ARGS__, NULL})
 #define NSTRV(...) (sizeof((char *[]){__VA_ARGS__}) / sizeof(char *))
@@ -40,34 +41,19 @@
 		.names = STRV(__VA_ARGS__), .n_names = NSTRV(__VA_ARGS__), .action = (act) \
 	}
 
-/* --- child helpers: a child reports a failed check by its exit code (the line number) --- */
-#define CHILD_CHECK(cond)                                                                        \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__, \
-				#cond, errno);                                                   \
-			_exit(__LINE__ % 250 + 1);                                               \
-		}                                                                                \
-	} while (0)
-
-static int run_child(void (*fn)(const void *), const void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL); /* the child must not print cmocka's buffered output again */
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* cmocka catches SIGSYS in the parent; the child must die by it */
-		signal(SIGSYS, SIG_DFL);
-		fn(arg);
-		_exit(0);
+/* A rule for one syscall with an errnoRet, or with the comparisons of an array */
+#define ERRNO_RULE(act, name, e)                                                        \
+	{                                                                               \
+		.names = STRV(name), .n_names = 1, .action = (act), .has_errno_ret = 1, \
+		.errno_ret = (e)                                                        \
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
-}
+#define ARGS_RULE(act, name, a)                                                  \
+	{                                                                        \
+		.names = STRV(name), .n_names = 1, .action = (act), .args = (a), \
+		.n_args = ARRAY_SIZE(a)                                          \
+	}
 
+/* --- child helpers: run by tu_run_child, checked with CHILD_CHECK (testutil.h) --- */
 static void install_or_die(const struct rt_seccomp *cfg, int *notify_fd)
 {
 	struct rt_error err = RT_ERROR_INIT;
@@ -195,39 +181,19 @@ static void test_build_every_action_and_op(void **state)
 					    {.index = 2, .value = 7, .op = RT_SCMP_CMP_GE}};
 	struct rt_seccomp_rule rules[] = {
 	    RULE(RT_SCMP_ALLOW, "read", "write", "exit_group", "no_such_syscall", "chown32"),
-	    {.names = STRV("getcwd"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ERRNO,
-	     .has_errno_ret = 1,
-	     .errno_ret = ENOMSG},
+	    ERRNO_RULE(RT_SCMP_ERRNO, "getcwd", ENOMSG),
 	    RULE(RT_SCMP_KILL, "uname"),
 	    RULE(RT_SCMP_KILL_PROCESS, "getppid"),
 	    RULE(RT_SCMP_KILL_THREAD, "gettid"),
 	    RULE(RT_SCMP_TRAP, "getpgrp"),
-	    {.names = STRV("getsid"),
-	     .n_names = 1,
-	     .action = RT_SCMP_TRACE,
-	     .has_errno_ret = 1,
-	     .errno_ret = 7},
+	    ERRNO_RULE(RT_SCMP_TRACE, "getsid", 7),
 	    RULE(RT_SCMP_LOG, "getuid"),
 	    RULE(RT_SCMP_NOTIFY, "mkdir"),
 	    /* equal to the default action: skipped, not refused */
 	    RULE(RT_SCMP_ERRNO, "getgid"),
-	    {.names = STRV("clone"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ALLOW,
-	     .args = masked,
-	     .n_args = 1},
-	    {.names = STRV("socket"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ALLOW,
-	     .args = same_index,
-	     .n_args = 3},
-	    {.names = STRV("mkdirat"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ALLOW,
-	     .args = distinct,
-	     .n_args = 3},
+	    ARGS_RULE(RT_SCMP_ALLOW, "clone", masked),
+	    ARGS_RULE(RT_SCMP_ALLOW, "socket", same_index),
+	    ARGS_RULE(RT_SCMP_ALLOW, "mkdirat", distinct),
 	};
 	struct rt_seccomp cfg = {
 	    .default_action = RT_SCMP_ERRNO,
@@ -287,42 +253,26 @@ static void expect_build_error(const struct rt_seccomp *cfg, const char *needle)
 
 static void test_build_errors(void **state)
 {
-	struct rt_seccomp_arg arg0 = {.index = 0, .value = 1, .op = RT_SCMP_CMP_EQ};
-	struct rt_seccomp_arg arg2 = {.index = 2, .value = 1, .op = RT_SCMP_CMP_EQ};
-	struct rt_seccomp_arg arg6 = {.index = 6, .value = 1, .op = RT_SCMP_CMP_EQ};
-	struct rt_seccomp_arg badop = {.index = 0, .value = 1, .op = (enum rt_seccomp_op)42};
-	struct rt_seccomp_rule r_getpid = {.names = STRV("getpid"),
-					   .n_names = 1,
-					   .action = RT_SCMP_ERRNO,
-					   .args = &arg0,
-					   .n_args = 1};
-	struct rt_seccomp_rule r_getcwd = {.names = STRV("getcwd"),
-					   .n_names = 1,
-					   .action = RT_SCMP_ERRNO,
-					   .args = &arg2,
-					   .n_args = 1};
-	struct rt_seccomp_rule r_idx = {.names = STRV("mmap"),
-					.n_names = 1,
-					.action = RT_SCMP_ERRNO,
-					.args = &arg6,
-					.n_args = 1};
-	struct rt_seccomp_rule r_op = {.names = STRV("mmap"),
-				       .n_names = 1,
-				       .action = RT_SCMP_ERRNO,
-				       .args = &badop,
-				       .n_args = 1};
-	struct rt_seccomp_rule r_errno_allow = {.names = STRV("getcwd"),
-						.n_names = 1,
-						.action = RT_SCMP_ALLOW,
-						.has_errno_ret = 1,
-						.errno_ret = 5};
-	struct rt_seccomp_rule r_big_errno = {.names = STRV("getcwd"),
-					      .n_names = 1,
-					      .action = RT_SCMP_ERRNO,
-					      .has_errno_ret = 1,
-					      .errno_ret = 70000};
-	struct rt_seccomp_rule r_notify_write = RULE(RT_SCMP_NOTIFY, "write");
-	struct rt_seccomp_rule r_bad_action = RULE((enum rt_seccomp_action)77, "getcwd");
+	struct rt_seccomp_arg arg0[] = {{.index = 0, .value = 1, .op = RT_SCMP_CMP_EQ}};
+	struct rt_seccomp_arg arg2[] = {{.index = 2, .value = 1, .op = RT_SCMP_CMP_EQ}};
+	struct rt_seccomp_arg arg6[] = {{.index = 6, .value = 1, .op = RT_SCMP_CMP_EQ}};
+	struct rt_seccomp_arg badop[] = {{.index = 0, .value = 1, .op = (enum rt_seccomp_op)42}};
+	/* one rule each, and what the refusal of it must say */
+	struct {
+		struct rt_seccomp_rule rule;
+		const char *needle;
+	} rule_cases[] = {
+	    {ARGS_RULE(RT_SCMP_ERRNO, "getpid", arg0),
+	     "syscalls[0] \"getpid\": args[0]: index 0, but getpid takes 0 arguments"},
+	    {ARGS_RULE(RT_SCMP_ERRNO, "getcwd", arg2), "index 2, but getcwd takes 2 arguments"},
+	    {ARGS_RULE(RT_SCMP_ERRNO, "mmap", arg6), "args[0]: index 6 out of range 0..5"},
+	    {ARGS_RULE(RT_SCMP_ERRNO, "mmap", badop), "args[0]: unknown operator 42"},
+	    {ERRNO_RULE(RT_SCMP_ALLOW, "getcwd", 5),
+	     "syscalls[0]: errnoRet is only valid with SCMP_ACT_ERRNO"},
+	    {ERRNO_RULE(RT_SCMP_ERRNO, "getcwd", 70000), "errnoRet 70000: out of range"},
+	    {RULE(RT_SCMP_NOTIFY, "write"), "SCMP_ACT_NOTIFY cannot be used for \"write\""},
+	    {RULE((enum rt_seccomp_action)77, "getcwd"), "syscalls[0]: unknown action 77"},
+	};
 	struct rt_seccomp cfg = {.default_action = RT_SCMP_ALLOW};
 	(void)state;
 
@@ -340,24 +290,11 @@ static void test_build_errors(void **state)
 					 "by libseccomp");
 	cfg.n_flags = 0;
 
-	cfg.rules = &r_getpid;
 	cfg.n_rules = 1;
-	expect_build_error(&cfg, "syscalls[0] \"getpid\": args[0]: index 0, but getpid takes 0 "
-				 "arguments");
-	cfg.rules = &r_getcwd;
-	expect_build_error(&cfg, "index 2, but getcwd takes 2 arguments");
-	cfg.rules = &r_idx;
-	expect_build_error(&cfg, "args[0]: index 6 out of range 0..5");
-	cfg.rules = &r_op;
-	expect_build_error(&cfg, "args[0]: unknown operator 42");
-	cfg.rules = &r_errno_allow;
-	expect_build_error(&cfg, "syscalls[0]: errnoRet is only valid with SCMP_ACT_ERRNO");
-	cfg.rules = &r_big_errno;
-	expect_build_error(&cfg, "errnoRet 70000: out of range");
-	cfg.rules = &r_notify_write;
-	expect_build_error(&cfg, "SCMP_ACT_NOTIFY cannot be used for \"write\"");
-	cfg.rules = &r_bad_action;
-	expect_build_error(&cfg, "syscalls[0]: unknown action 77");
+	for (size_t i = 0; i < ARRAY_SIZE(rule_cases); i++) {
+		cfg.rules = &rule_cases[i].rule;
+		expect_build_error(&cfg, rule_cases[i].needle);
+	}
 	cfg.n_rules = 0;
 
 	cfg.default_action = RT_SCMP_NOTIFY;
@@ -377,11 +314,7 @@ static void child_errno_and_args(const void *arg)
 	     .op = RT_SCMP_CMP_MASKED_EQ}, /* READ_IMPLIES_EXEC set */
 	};
 	struct rt_seccomp_rule rules[] = {
-	    {.names = STRV("getcwd"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ERRNO,
-	     .has_errno_ret = 1,
-	     .errno_ret = ENOMSG},
+	    ERRNO_RULE(RT_SCMP_ERRNO, "getcwd", ENOMSG),
 	    {.names = STRV("mkdirat"),
 	     .n_names = 1,
 	     .action = RT_SCMP_ERRNO,
@@ -389,11 +322,7 @@ static void child_errno_and_args(const void *arg)
 	     .errno_ret = EXDEV,
 	     .args = &mode_700,
 	     .n_args = 1},
-	    {.names = STRV("personality"),
-	     .n_names = 1,
-	     .action = RT_SCMP_ERRNO,
-	     .args = pers,
-	     .n_args = 2},
+	    ARGS_RULE(RT_SCMP_ERRNO, "personality", pers),
 	    RULE(RT_SCMP_ERRNO, "no_such_syscall_at_all"),
 	};
 	struct rt_seccomp cfg = {
@@ -416,11 +345,9 @@ static void child_errno_and_args(const void *arg)
 
 static void test_install_errno_and_args(void **state)
 {
-	int status = run_child(child_errno_and_args, NULL);
 	(void)state;
 
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_errno_and_args, NULL);
 }
 
 static void child_killed_by(const void *arg)
@@ -442,7 +369,7 @@ static void test_install_kill_and_trap(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kills); i++) {
-		int status = run_child(child_killed_by, &kills[i]);
+		int status = tu_run_child(child_killed_by, &kills[i]);
 
 		if (!WIFSIGNALED(status))
 			fail_msg("%s: child exited %d instead of dying by SIGSYS",
@@ -471,11 +398,9 @@ static void child_default_errno_ret(const void *arg)
 
 static void test_install_default_errno_ret(void **state)
 {
-	int status = run_child(child_default_errno_ret, NULL);
 	(void)state;
 
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_child_ok(child_default_errno_ret, NULL);
 }
 
 /* --- the default profile --- */
@@ -559,12 +484,11 @@ static void child_default_profile(const void *arg)
 static void test_default_profile_enforced(void **state)
 {
 	struct rt_seccomp *cfg = seccomp_from_json(rt_seccomp_default_profile());
-	int status = run_child(child_default_profile, cfg);
+	int status = tu_run_child(child_default_profile, cfg);
 	(void)state;
 
 	seccomp_cfg_free(cfg);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_exit_ok(status);
 }
 
 /* --- the seccomp agent protocol --- */
@@ -784,8 +708,7 @@ static void test_notify_agent_roundtrip(void **state)
 	seccomp_notify_free(req, resp);
 
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	tu_assert_exit_ok(status);
 	agent_stop(&a);
 }
 

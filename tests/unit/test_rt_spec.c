@@ -600,272 +600,149 @@ struct mount_case {
 	int recursive, idmap, ridmap;
 };
 
+/* What rro, rnosuid, rnodev, rnoexec and rnosymfollow set (and their opposites clear). */
+#define R_ATTRS                                                                         \
+	(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | \
+	 MOUNT_ATTR_NOSYMFOLLOW)
+
 static const struct mount_case mount_cases[] = {
-    {{"defaults"}, "tmpfs", RT_MOUNT_FS, 0, 0, 0, 0, 0, NULL, 0, 0, 0},
-    {{"ro", "nosuid", "nodev", "noexec"},
-     "proc",
-     RT_MOUNT_FS,
-     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-     0,
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"ro", "rw"}, "tmpfs", RT_MOUNT_FS, 0, MS_RDONLY, 0, 0, 0, NULL, 0, 0, 0},
-    {{"rw", "ro"}, "tmpfs", RT_MOUNT_FS, MS_RDONLY, 0, 0, 0, 0, NULL, 0, 0, 0},
-    {{"suid", "dev", "exec", "async", "nomand"},
-     "tmpfs",
-     RT_MOUNT_FS,
-     0,
-     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK,
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"sync", "dirsync", "remount", "mand"},
-     "tmpfs",
-     RT_MOUNT_FS,
-     MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK,
-     0,
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"noatime", "nodiratime", "relatime", "strictatime", "lazytime", "nosymfollow"},
-     "ext4",
-     RT_MOUNT_FS,
-     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
-     0,
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"atime", "diratime", "norelatime", "nostrictatime", "nolazytime", "symfollow"},
-     "ext4",
-     RT_MOUNT_FS,
-     0,
-     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW,
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"bind"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 0, 0},
-    {{"rbind", "ro"},
-     "none",
-     RT_MOUNT_BIND,
-     MS_BIND | MS_REC | MS_RDONLY,
-     0,
-     0,
-     0,
-     0,
-     NULL,
-     1,
-     0,
-     0},
-    {{"nosuid"}, "bind", RT_MOUNT_BIND, MS_BIND | MS_NOSUID, 0, 0, 0, 0, NULL, 0, 0, 0},
-    {{"shared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED, 0, 0, NULL, 0, 0, 0},
-    {{"rshared"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SHARED | MS_REC, 0, 0, NULL, 0, 0, 0},
-    {{"slave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE, 0, 0, NULL, 0, 0, 0},
-    {{"rslave"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_SLAVE | MS_REC, 0, 0, NULL, 0, 0, 0},
-    {{"private"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE, 0, 0, NULL, 0, 0, 0},
-    {{"shared", "rprivate"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_PRIVATE | MS_REC, 0, 0, NULL, 0, 0, 0},
-    {{"unbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE, 0, 0, NULL, 0, 0, 0},
-    {{"runbindable"}, "tmpfs", RT_MOUNT_FS, 0, 0, MS_UNBINDABLE | MS_REC, 0, 0, NULL, 0, 0, 0},
-    {{"rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"},
-     NULL,
-     RT_MOUNT_BIND,
-     MS_BIND | MS_REC,
-     0,
-     0,
-     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-	 MOUNT_ATTR_NOSYMFOLLOW,
-     0,
-     NULL,
-     1,
-     0,
-     0},
-    {{"rbind", "rrw", "rsuid", "rdev", "rexec", "rsymfollow"},
-     NULL,
-     RT_MOUNT_BIND,
-     MS_BIND | MS_REC,
-     0,
-     0,
-     0,
-     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-	 MOUNT_ATTR_NOSYMFOLLOW,
-     NULL,
-     1,
-     0,
-     0},
-    {{"rro", "rrw"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_RDONLY, NULL, 0, 0, 0},
-    {{"rnodiratime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_NODIRATIME,
-     0,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rdiratime"}, "bind", RT_MOUNT_BIND, MS_BIND, 0, 0, 0, MOUNT_ATTR_NODIRATIME, NULL, 0, 0, 0},
-    /* atime modes are an enum: the whole field must be cleared to set one */
-    {{"rnoatime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_NOATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rstrictatime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_STRICTATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rnoatime", "rrelatime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_RELATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rnoatime", "ratime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_RELATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rstrictatime", "rnostrictatime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_RELATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"rnorelatime"},
-     "bind",
-     RT_MOUNT_BIND,
-     MS_BIND,
-     0,
-     0,
-     MOUNT_ATTR_STRICTATIME,
-     MOUNT_ATTR__ATIME,
-     NULL,
-     0,
-     0,
-     0},
-    {{"bind", "idmap"}, NULL, RT_MOUNT_BIND, MS_BIND, 0, 0, 0, 0, NULL, 0, 1, 0},
-    {{"rbind", "ridmap"}, NULL, RT_MOUNT_BIND, MS_BIND | MS_REC, 0, 0, 0, 0, NULL, 1, 1, 1},
-    {{"nosuid", "strictatime", "mode=755", "size=65536k"},
-     "tmpfs",
-     RT_MOUNT_FS,
-     MS_NOSUID | MS_STRICTATIME,
-     0,
-     0,
-     0,
-     0,
-     "mode=755,size=65536k",
-     0,
-     0,
-     0},
-    {{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"},
-     "devpts",
-     RT_MOUNT_FS,
-     MS_NOSUID | MS_NOEXEC,
-     0,
-     0,
-     0,
-     0,
-     "newinstance,ptmxmode=0666,mode=0620,gid=5",
-     0,
-     0,
-     0},
-    {{"lowerdir=/a:/b", "", "upperdir=/u"},
-     "overlay",
-     RT_MOUNT_FS,
-     0,
-     0,
-     0,
-     0,
-     0,
-     "lowerdir=/a:/b,upperdir=/u",
-     0,
-     0,
-     0},
+    {.opts = {"defaults"}, .type = "tmpfs", .kind = RT_MOUNT_FS},
+    {.opts = {"ro", "nosuid", "nodev", "noexec"},
+     .type = "proc",
+     .kind = RT_MOUNT_FS,
+     .flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {.opts = {"ro", "rw"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .clear = MS_RDONLY},
+    {.opts = {"rw", "ro"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .flags = MS_RDONLY},
+    {.opts = {"suid", "dev", "exec", "async", "nomand"},
+     .type = "tmpfs",
+     .kind = RT_MOUNT_FS,
+     .clear = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK},
+    {.opts = {"sync", "dirsync", "remount", "mand"},
+     .type = "tmpfs",
+     .kind = RT_MOUNT_FS,
+     .flags = MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK},
+    {.opts = {"noatime", "nodiratime", "relatime", "strictatime", "lazytime", "nosymfollow"},
+     .type = "ext4",
+     .kind = RT_MOUNT_FS,
+     .flags =
+	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW},
+    {.opts = {"atime", "diratime", "norelatime", "nostrictatime", "nolazytime", "symfollow"},
+     .type = "ext4",
+     .kind = RT_MOUNT_FS,
+     .clear =
+	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_NOSYMFOLLOW},
+    {.opts = {"bind"}, .kind = RT_MOUNT_BIND, .flags = MS_BIND},
+    {.opts = {"rbind", "ro"},
+     .type = "none",
+     .kind = RT_MOUNT_BIND,
+     .flags = MS_BIND | MS_REC | MS_RDONLY,
+     .recursive = 1},
+    {.opts = {"nosuid"}, .type = "bind", .kind = RT_MOUNT_BIND, .flags = MS_BIND | MS_NOSUID},
+    {.opts = {"shared"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_SHARED},
+    {.opts = {"rshared"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_SHARED | MS_REC},
+    {.opts = {"slave"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_SLAVE},
+    {.opts = {"rslave"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_SLAVE | MS_REC},
+    {.opts = {"private"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_PRIVATE},
+    {.opts = {"shared", "rprivate"},
+     .type = "tmpfs",
+     .kind = RT_MOUNT_FS,
+     .propagation = MS_PRIVATE | MS_REC},
+    {.opts = {"unbindable"}, .type = "tmpfs", .kind = RT_MOUNT_FS, .propagation = MS_UNBINDABLE},
+    {.opts = {"runbindable"},
+     .type = "tmpfs",
+     .kind = RT_MOUNT_FS,
+     .propagation = MS_UNBINDABLE | MS_REC},
+    {.opts = {"rbind", "rro", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"},
+     .kind = RT_MOUNT_BIND,
+     .flags = MS_BIND | MS_REC,
+     .attr_set = R_ATTRS,
+     .recursive = 1},
+    {.opts = {"rbind", "rrw", "rsuid", "rdev", "rexec", "rsymfollow"},
+     .kind = RT_MOUNT_BIND,
+     .flags = MS_BIND | MS_REC,
+     .attr_clr = R_ATTRS,
+     .recursive = 1},
+    {.opts = {"bind", "idmap"}, .kind = RT_MOUNT_BIND, .flags = MS_BIND, .idmap = 1},
+    {.opts = {"rbind", "ridmap"},
+     .kind = RT_MOUNT_BIND,
+     .flags = MS_BIND | MS_REC,
+     .recursive = 1,
+     .idmap = 1,
+     .ridmap = 1},
+    {.opts = {"nosuid", "strictatime", "mode=755", "size=65536k"},
+     .type = "tmpfs",
+     .kind = RT_MOUNT_FS,
+     .flags = MS_NOSUID | MS_STRICTATIME,
+     .data = "mode=755,size=65536k"},
+    {.opts = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"},
+     .type = "devpts",
+     .kind = RT_MOUNT_FS,
+     .flags = MS_NOSUID | MS_NOEXEC,
+     .data = "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {.opts = {"lowerdir=/a:/b", "", "upperdir=/u"},
+     .type = "overlay",
+     .kind = RT_MOUNT_FS,
+     .data = "lowerdir=/a:/b,upperdir=/u"},
 };
+
+/* The mount_setattr(2) attributes of a bind mount of type "bind" (the "r" options): what the
+ * options set and clear, and nothing else. */
+static const struct {
+	const char *opts[2];
+	uint64_t attr_set, attr_clr;
+} bind_attr_cases[] = {
+    {{"rro", "rrw"}, 0, MOUNT_ATTR_RDONLY},
+    {{"rnodiratime"}, MOUNT_ATTR_NODIRATIME, 0},
+    {{"rdiratime"}, 0, MOUNT_ATTR_NODIRATIME},
+    /* atime modes are an enum: the whole field must be cleared to set one */
+    {{"rnoatime"}, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+    {{"rstrictatime"}, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+    {{"rnoatime", "rrelatime"}, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {{"rnoatime", "ratime"}, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {{"rstrictatime", "rnostrictatime"}, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {{"rnorelatime"}, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+};
+
+static void check_mount_case(const char *table, size_t i, const struct mount_case *c)
+{
+	struct rt_error err = RT_ERROR_INIT;
+	struct rt_mount m = {0};
+	size_t n = 0;
+
+	while (n < ARRAY_SIZE(c->opts) && c->opts[n])
+		n++;
+	m.type = c->type ? strdup(c->type) : NULL;
+	assert_int_equal(rt_mount_options_parse(&m, c->opts, n, &err), 0);
+	if (m.kind != c->kind || m.flags != c->flags || m.clear_flags != c->clear ||
+	    m.propagation != c->propagation || m.attr_set != c->attr_set ||
+	    m.attr_clr != c->attr_clr || m.recursive != c->recursive || m.idmap != c->idmap ||
+	    m.recursive_idmap != c->ridmap)
+		fail_msg("%s[%zu] (%s...): kind %d flags %#lx clear %#lx prop %#lx set %#llx "
+			 "clr %#llx rec %d idmap %d/%d",
+			 table, i, c->opts[0], m.kind, m.flags, m.clear_flags, m.propagation,
+			 (unsigned long long)m.attr_set, (unsigned long long)m.attr_clr,
+			 m.recursive, m.idmap, m.recursive_idmap);
+	if (c->data)
+		assert_string_equal(m.data, c->data);
+	else
+		assert_null(m.data);
+	rt_mount_clear(&m);
+}
 
 static void test_mount_options(void **state)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++) {
-		const struct mount_case *c = &mount_cases[i];
-		struct rt_error err = RT_ERROR_INIT;
-		struct rt_mount m = {0};
-		size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
+		check_mount_case("mount_cases", i, &mount_cases[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bind_attr_cases); i++) {
+		struct mount_case c = {
+		    .opts = {bind_attr_cases[i].opts[0], bind_attr_cases[i].opts[1]},
+		    .type = "bind",
+		    .kind = RT_MOUNT_BIND,
+		    .flags = MS_BIND,
+		    .attr_set = bind_attr_cases[i].attr_set,
+		    .attr_clr = bind_attr_cases[i].attr_clr};
 
-		while (n < ARRAY_SIZE(c->opts) && c->opts[n])
-			n++;
-		m.type = c->type ? strdup(c->type) : NULL;
-		assert_int_equal(rt_mount_options_parse(&m, c->opts, n, &err), 0);
-		if (m.kind != c->kind || m.flags != c->flags || m.clear_flags != c->clear ||
-		    m.propagation != c->propagation || m.attr_set != c->attr_set ||
-		    m.attr_clr != c->attr_clr || m.recursive != c->recursive ||
-		    m.idmap != c->idmap || m.recursive_idmap != c->ridmap)
-			fail_msg(
-			    "case %zu (%s...): kind %d flags %#lx clear %#lx prop %#lx set %#llx "
-			    "clr %#llx rec %d idmap %d/%d",
-			    i, c->opts[0], m.kind, m.flags, m.clear_flags, m.propagation,
-			    (unsigned long long)m.attr_set, (unsigned long long)m.attr_clr,
-			    m.recursive, m.idmap, m.recursive_idmap);
-		if (c->data)
-			assert_string_equal(m.data, c->data);
-		else
-			assert_null(m.data);
-		rt_mount_clear(&m);
+		check_mount_case("bind_attr_cases", i, &c);
 	}
 }
 
