@@ -38,4 +38,11 @@ int cg_read_optional(int dirfd, const char *file, char **ret, struct rt_error *e
 uint64_t cg_keyed(const char *buf, const char *key);
 int cg_parse_memory_stat(char *buf, struct cg_stats *s, struct rt_error *err);
 
+/* One entry of s->hugetlb for each page size whose file hugetlb.<size><suffix> dirfd holds
+ * (the v2 and v1 files differ only in their names), filled in by fill. */
+struct cg_hugetlb_stat;
+typedef int (*cg_hugetlb_read_fn)(int dirfd, struct cg_hugetlb_stat *h, struct rt_error *err);
+int cg_hugetlb_scan(int dirfd, const char *where, const char *suffix, cg_hugetlb_read_fn fill,
+		    struct cg_stats *s, struct rt_error *err);
+
 #endif

@@ -373,9 +373,40 @@ int cg_freeze(struct cg_cgroup *cg, int frozen, struct rt_error *err)
 	return 0;
 }
 
-/* Append the pids in dirfd's cgroup.procs (and below, when recursive) to *v. */
-static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *cap,
-			struct rt_error *err)
+typedef int (*child_fn)(int dirfd, int sub, const char *name, void *data, struct rt_error *err);
+
+/* Call fn for each child cgroup of dirfd (sub: the child's open directory).  A child removed
+ * while we read is skipped. */
+static int foreach_child(int dirfd, const char *where, child_fn fn, void *data,
+			 struct rt_error *err)
+{
+	cleanup_dir DIR *d = NULL;
+
+	if (cg_opendir_at(dirfd, where, &d, err) < 0)
+		return -1;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		cleanup_close int sub =
+		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		if (fn(dirfd, sub, de->d_name, data, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct pid_list {
+	pid_t *v;
+	size_t n, cap;
+};
+
+static int collect_child_pids(int dirfd, int sub, const char *name, void *data,
+			      struct rt_error *err);
+
+/* Append the pids in dirfd's cgroup.procs (and below, when recursive) to l. */
+static int collect_pids(int dirfd, int recursive, struct pid_list *l, struct rt_error *err)
 {
 	cleanup_free char *buf = NULL;
 
@@ -386,33 +417,26 @@ static int collect_pids(int dirfd, int recursive, pid_t **v, size_t *n, size_t *
 		long pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 16;
-			pid_t *nv = reallocarray(*v, nc, sizeof(**v));
+		if (l->n == l->cap) {
+			size_t nc = l->cap ? l->cap * 2 : 16;
+			pid_t *nv = reallocarray(l->v, nc, sizeof(*nv));
 			if (nv == NULL)
 				return rt_error_set(err, ENOMEM, "cgroup.procs");
-			*v = nv;
-			*cap = nc;
+			l->v = nv;
+			l->cap = nc;
 		}
-		(*v)[(*n)++] = (pid_t)pid;
+		l->v[l->n++] = (pid_t)pid;
 		p = end + strspn(end, "\n");
 	}
-	if (!recursive)
-		return 0;
-	cleanup_dir DIR *d = NULL;
+	return recursive ? foreach_child(dirfd, NULL, collect_child_pids, l, err) : 0;
+}
 
-	if (cg_opendir_at(dirfd, NULL, &d, err) < 0)
-		return -1;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		cleanup_close int sub =
-		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sub < 0)
-			continue; /* removed meanwhile */
-		if (collect_pids(sub, 1, v, n, cap, err) < 0)
-			return rt_error_wrap(err, "%s", de->d_name);
-	}
+static int collect_child_pids(int dirfd, int sub, const char *name, void *data,
+			      struct rt_error *err)
+{
+	(void)dirfd;
+	if (collect_pids(sub, 1, data, err) < 0)
+		return rt_error_wrap(err, "%s", name);
 	return 0;
 }
 
@@ -420,13 +444,14 @@ int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, str
 {
 	if (cg->v1)
 		return cg_v1_pids(cg, recursive, ret, ret_n, err);
-	cleanup_free pid_t *v = NULL;
-	size_t n = 0, cap = 0;
+	struct pid_list l = {NULL, 0, 0};
 
-	if (collect_pids(cg->fd, recursive, &v, &n, &cap, err) < 0)
+	if (collect_pids(cg->fd, recursive, &l, err) < 0) {
+		free(l.v);
 		return rt_error_wrap(err, "cgroup `%s`", cg->path);
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
 }
 
@@ -492,25 +517,29 @@ int cg_opendir_at(int dirfd, const char *where, DIR **ret, struct rt_error *err)
 	return 0;
 }
 
+/* what remove_child needs of its parent: the name for the error message */
+struct remove_ctx {
+	const char *where;
+};
+
+static int remove_child(int dirfd, int sub, const char *name, void *data, struct rt_error *err);
+
 /* rmdir the child cgroups of dirfd, deepest first. */
 static int remove_children(int dirfd, const char *where, struct rt_error *err)
 {
-	cleanup_dir DIR *d = NULL;
+	struct remove_ctx parent = {where};
 
-	if (cg_opendir_at(dirfd, where, &d, err) < 0)
+	return foreach_child(dirfd, where, remove_child, &parent, err);
+}
+
+static int remove_child(int dirfd, int sub, const char *name, void *data, struct rt_error *err)
+{
+	const char *where = ((struct remove_ctx *)data)->where;
+
+	if (remove_children(sub, name, err) < 0)
 		return -1;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		cleanup_close int sub =
-		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sub < 0)
-			continue;
-		if (remove_children(sub, de->d_name, err) < 0)
-			return -1;
-		if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			return rt_error_set(err, errno, "rmdir cgroup `%s/%s`", where, de->d_name);
-	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return rt_error_set(err, errno, "rmdir cgroup `%s/%s`", where, name);
 	return 0;
 }
 

@@ -158,21 +158,22 @@ static int read_io(int dirfd, struct cg_stats *s, struct rt_error *err)
 	return 0;
 }
 
-/* hugetlb.<size>.current for every page size the cgroup has files for. */
-static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
+int cg_hugetlb_scan(int dirfd, const char *where, const char *suffix, cg_hugetlb_read_fn fill,
+		    struct cg_stats *s, struct rt_error *err)
 {
 	cleanup_dir DIR *d = NULL;
+	size_t sl = strlen(suffix);
 
-	if (cg_opendir_at(dirfd, NULL, &d, err) < 0)
+	if (cg_opendir_at(dirfd, where, &d, err) < 0)
 		return -1;
 	for (struct dirent *de; (de = readdir(d));) {
 		const char *n = de->d_name;
 		size_t len = strlen(n);
-		/* hugetlb.2MB.current, but not hugetlb.2MB.rsvd.current (reservations, which
-		 * runc does not report) */
-		if (strncmp(n, "hugetlb.", 8) != 0 || len < 17 ||
-		    strcmp(n + len - 8, ".current") != 0 || len - 16 >= 16 ||
-		    memchr(n + 8, '.', len - 16) != NULL)
+		/* hugetlb.2MB<suffix>, but not hugetlb.2MB.rsvd<suffix> (reservations, which runc
+		 * does not report) */
+		if (strncmp(n, "hugetlb.", 8) != 0 || len <= 8 + sl ||
+		    strcmp(n + len - sl, suffix) != 0 || len - 8 - sl >= 16 ||
+		    memchr(n + 8, '.', len - 8 - sl) != NULL)
 			continue;
 		struct cg_hugetlb_stat *nv =
 		    reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
@@ -181,23 +182,37 @@ static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
 		s->hugetlb = nv;
 		struct cg_hugetlb_stat *h = &s->hugetlb[s->n_hugetlb++];
 		memset(h, 0, sizeof(*h));
-		memcpy(h->page_size, n + 8, len - 16);
-		char file[64];
-		cleanup_free char *cur = NULL, *max = NULL, *ev = NULL;
-		snprintf(file, sizeof(file), "hugetlb.%s.current", h->page_size);
-		if (cg_read_optional(dirfd, file, &cur, err) < 0)
+		memcpy(h->page_size, n + 8, len - 8 - sl);
+		if (fill(dirfd, h, err) < 0)
 			return -1;
-		snprintf(file, sizeof(file), "hugetlb.%s.max", h->page_size);
-		if (cg_read_optional(dirfd, file, &max, err) < 0)
-			return -1;
-		snprintf(file, sizeof(file), "hugetlb.%s.events", h->page_size);
-		if (cg_read_optional(dirfd, file, &ev, err) < 0)
-			return -1;
-		h->current = cur ? parse_value(cur) : 0;
-		h->max = max ? parse_value(max) : CG_STAT_MAX;
-		h->failcnt = ev ? cg_keyed(ev, "max") : 0;
 	}
 	return 0;
+}
+
+static int read_hugetlb_size(int dirfd, struct cg_hugetlb_stat *h, struct rt_error *err)
+{
+	cleanup_free char *cur = NULL, *max = NULL, *ev = NULL;
+	char file[64];
+
+	snprintf(file, sizeof(file), "hugetlb.%s.current", h->page_size);
+	if (cg_read_optional(dirfd, file, &cur, err) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "hugetlb.%s.max", h->page_size);
+	if (cg_read_optional(dirfd, file, &max, err) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "hugetlb.%s.events", h->page_size);
+	if (cg_read_optional(dirfd, file, &ev, err) < 0)
+		return -1;
+	h->current = cur ? parse_value(cur) : 0;
+	h->max = max ? parse_value(max) : CG_STAT_MAX;
+	h->failcnt = ev ? cg_keyed(ev, "max") : 0;
+	return 0;
+}
+
+/* hugetlb.<size>.current for every page size the cgroup has files for. */
+static int read_hugetlb(int dirfd, struct cg_stats *s, struct rt_error *err)
+{
+	return cg_hugetlb_scan(dirfd, NULL, ".current", read_hugetlb_size, s, err);
 }
 
 int cg_read_stats_at(int dirfd, struct cg_stats *s, struct rt_error *err)

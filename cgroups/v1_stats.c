@@ -209,45 +209,28 @@ static int read_blkio(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_
 	return 0;
 }
 
+static int read_hugetlb_size(int fd, struct cg_hugetlb_stat *h, struct rt_error *err)
+{
+	char file[64];
+
+	h->max = CG_STAT_MAX;
+	snprintf(file, sizeof(file), "hugetlb.%s.usage_in_bytes", h->page_size);
+	if (read_num(fd, file, &h->current, err) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", h->page_size);
+	if (read_num(fd, file, &h->max, err) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "hugetlb.%s.failcnt", h->page_size);
+	return read_num(fd, file, &h->failcnt, err);
+}
+
 static int read_hugetlb(const struct cg_cgroup *cg, struct cg_stats *s, struct rt_error *err)
 {
 	int fd = v1_dirfd(cg, CG_HUGETLB);
 
 	if (fd < 0)
 		return 0;
-	cleanup_dir DIR *d = NULL;
-
-	if (cg_opendir_at(fd, cg->path, &d, err) < 0)
-		return -1;
-	for (struct dirent *de; (de = readdir(d));) {
-		const char *n = de->d_name, *suffix = ".usage_in_bytes";
-		size_t len = strlen(n), sl = strlen(suffix);
-		/* hugetlb.2MB.usage_in_bytes, not hugetlb.2MB.rsvd.usage_in_bytes */
-		if (strncmp(n, "hugetlb.", 8) != 0 || len <= 8 + sl ||
-		    strcmp(n + len - sl, suffix) != 0 || len - 8 - sl >= 16 ||
-		    memchr(n + 8, '.', len - 8 - sl) != NULL)
-			continue;
-		struct cg_hugetlb_stat *nv =
-		    reallocarray(s->hugetlb, s->n_hugetlb + 1, sizeof(*nv));
-		if (nv == NULL)
-			return rt_error_set(err, ENOMEM, "hugetlb stats");
-		s->hugetlb = nv;
-		struct cg_hugetlb_stat *h = &s->hugetlb[s->n_hugetlb++];
-		memset(h, 0, sizeof(*h));
-		memcpy(h->page_size, n + 8, len - 8 - sl);
-		char file[64];
-		h->max = CG_STAT_MAX;
-		snprintf(file, sizeof(file), "hugetlb.%s.usage_in_bytes", h->page_size);
-		if (read_num(fd, file, &h->current, err) < 0)
-			return -1;
-		snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", h->page_size);
-		if (read_num(fd, file, &h->max, err) < 0)
-			return -1;
-		snprintf(file, sizeof(file), "hugetlb.%s.failcnt", h->page_size);
-		if (read_num(fd, file, &h->failcnt, err) < 0)
-			return -1;
-	}
-	return 0;
+	return cg_hugetlb_scan(fd, cg->path, ".usage_in_bytes", read_hugetlb_size, s, err);
 }
 
 const char *const cg_cpuset_flag_names[9] = {

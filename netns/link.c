@@ -35,6 +35,20 @@ static int check_ifname(const char *name, struct rt_error *err)
 	return 0;
 }
 
+/* A request about the link called name (checked first: the kernel's answer to a bad name is
+ * less clear than ours), or NULL with err. */
+static struct nlmsghdr *put_named_link_msg(char *buf, uint16_t type, const char *name,
+					   struct rt_error *err)
+{
+	struct nlmsghdr *nlh;
+
+	if (check_ifname(name, err) < 0)
+		return NULL;
+	nlh = put_link_msg(buf, type, 0, AF_UNSPEC, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nlh;
+}
+
 static int linkinfo_attr(const struct nlattr *a, void *data)
 {
 	struct net_link_info *info = data;
@@ -89,12 +103,10 @@ int net_link_get(struct nl_sock *s, const char *name, struct net_link_info *ret,
 		 struct rt_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = put_named_link_msg(buf, RTM_GETLINK, name, err);
 
-	if (check_ifname(name, err) < 0)
+	if (nlh == NULL)
 		return -1;
-	nlh = put_link_msg(buf, RTM_GETLINK, 0, AF_UNSPEC, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	/* skip the statistics and VF lists we would throw away */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	memset(ret, 0, sizeof(*ret));
@@ -127,15 +139,13 @@ int net_link_set_up(struct nl_sock *s, int ifindex, struct rt_error *err)
 int net_link_set_down_by_name(struct nl_sock *s, const char *name, struct rt_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = put_named_link_msg(buf, RTM_NEWLINK, name, err);
 	struct ifinfomsg *ifi;
 
-	if (check_ifname(name, err) < 0)
+	if (nlh == NULL)
 		return -1;
-	nlh = put_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, 0);
 	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_change = IFF_UP;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (nl_request(s, nlh, NULL, NULL, err) < 0)
 		return rt_error_wrap(err, "set link `%s` down", name);
 	return 0;
@@ -163,12 +173,10 @@ int net_link_set_mac(struct nl_sock *s, int ifindex, const unsigned char mac[NET
 int net_link_delete(struct nl_sock *s, const char *name, int missing_ok, struct rt_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = put_named_link_msg(buf, RTM_DELLINK, name, err);
 
-	if (check_ifname(name, err) < 0)
+	if (nlh == NULL)
 		return -1;
-	nlh = put_link_msg(buf, RTM_DELLINK, 0, AF_UNSPEC, 0);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (nl_request(s, nlh, NULL, NULL, err) < 0) {
 		if (missing_ok && err->errnum == ENODEV) {
 			rt_error_release(err);

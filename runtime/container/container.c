@@ -47,6 +47,18 @@ int rt_pidfd_wait_exit(int pidfd, int timeout_ms)
 	return r > 0 ? 0 : -1;
 }
 
+void rt_kill_and_reap(pid_t pid, int pidfd)
+{
+	if (pid <= 0)
+		return;
+	if (pidfd >= 0)
+		rt_sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	else
+		kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* A pidfd for the container's init, or -1 with err when it is gone (or its pid was reused). */
 static int open_init(const struct rt_state *st, struct rt_error *err)
 {

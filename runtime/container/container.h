@@ -50,6 +50,10 @@ int rt_wait_forward_signals(int pidfd, pid_t pid);
 /* Wait until the process behind pidfd has exited (not necessarily our child). */
 int rt_pidfd_wait_exit(int pidfd, int timeout_ms);
 
+/* Undo a half-made child of ours: SIGKILL it (through pidfd when there is one, so a reused pid
+ * is never hit) and reap it.  Nothing to do when pid <= 0. */
+void rt_kill_and_reap(pid_t pid, int pidfd);
+
 /* Write `pid` to path as digits only (containerd fails on a trailing newline), atomically. */
 int rt_write_pid_file(const char *path, pid_t pid, struct rt_error *err);
 

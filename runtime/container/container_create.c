@@ -368,13 +368,7 @@ static void rollback(struct create_ctx *c)
 {
 	struct rt_error e = RT_ERROR_INIT;
 
-	if (c->pid > 0) {
-		if (c->pidfd >= 0)
-			rt_sys_pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
-		else
-			kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-	}
+	rt_kill_and_reap(c->pid, c->pidfd);
 	if (c->cgroup.cg && cg_remove(c->cgroup.cg, &e) < 0) {
 		rt_warn("remove cgroup of `%s`: %s", c->o->id, e.msg);
 		rt_error_release(&e);

@@ -590,14 +590,8 @@ static int wait_exec(struct exec_ctx *c, struct rt_error *err)
 
 static void exec_ctx_free(struct exec_ctx *c)
 {
-	if (c->pid > 0) {
-		/* a failure after the clone: the half-made process goes */
-		if (c->pidfd >= 0)
-			rt_sys_pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
-		else
-			kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-	}
+	/* a failure after the clone: the half-made process goes */
+	rt_kill_and_reap(c->pid, c->pidfd);
 	for (int t = 0; t < RT_NS_TYPES; t++)
 		if (c->ns_fds[t] >= 0)
 			close(c->ns_fds[t]);

@@ -126,13 +126,21 @@ static int write_json(const char *dir, const char *file, json_t *j, struct rt_er
 	return rt_write_file_atomic_at(dfd, file, text, strlen(text), 0644, err);
 }
 
-static int read_json(const char *path, json_t **ret, struct rt_error *err)
+/* Read the state file of the network or pod (what) called name: a missing file is one that
+ * "does not exist". */
+static int read_json(const char *path, const char *what, const char *name, json_t **ret,
+		     struct rt_error *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len;
 
-	if (rt_read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
+	if (rt_read_file_at(AT_FDCWD, path, &text, &len, err) < 0) {
+		if (err->errnum == ENOENT) {
+			rt_error_release(err);
+			return rt_error_set(err, ENOENT, "%s `%s` does not exist", what, name);
+		}
 		return -1;
+	}
 	if (rt_json_load(text, len, ret, err) < 0)
 		return rt_error_wrap(err, "`%s`", path);
 	return 0;
@@ -167,13 +175,8 @@ static int network_load(const char *root, const char *name, struct net_network *
 	struct net_prefix s4, s6;
 
 	net_path(path, sizeof(path), root, name, "network.json");
-	if (read_json(path, &j, err) < 0) {
-		if (err->errnum == ENOENT) {
-			rt_error_release(err);
-			return rt_error_set(err, ENOENT, "network `%s` does not exist", name);
-		}
+	if (read_json(path, "network", name, &j, err) < 0)
 		return -1;
-	}
 	if (rt_json_get_string(j, "bridge", NULL, &bridge, err) < 0 ||
 	    rt_json_get_string(j, "subnet", NULL, &subnet, err) < 0 ||
 	    rt_json_get_string(j, "ipv6Subnet", NULL, &subnet6, err) < 0)
@@ -415,10 +418,30 @@ int rt_network_delete(struct rt_globals *g, const char *name, struct rt_error *e
 	return rt_rmtree_at(AT_FDCWD, path, err);
 }
 
+/* A list being written: a JSON array, or a table into a memory stream whose buffer (text) the
+ * stream publishes when it is closed. */
 struct list_ctx {
 	json_t *array;
 	FILE *out;
+	char *text;
+	size_t len;
 };
+
+/* Start the JSON array, or the table with its header line. */
+static int list_start(struct list_ctx *l, int json, const char *what, const char *header,
+		      struct rt_error *err)
+{
+	memset(l, 0, sizeof(*l));
+	if (json)
+		l->array = json_array();
+	else
+		l->out = open_memstream(&l->text, &l->len);
+	if (json ? l->array == NULL : l->out == NULL)
+		return rt_error_set(err, ENOMEM, "%s", what);
+	if (!json)
+		fputs(header, l->out);
+	return 0;
+}
 
 static int list_network(const struct net_network *n, void *ud, struct rt_error *err)
 {
@@ -436,7 +459,7 @@ static int list_network(const struct net_network *n, void *ud, struct rt_error *
 	return 0;
 }
 
-static int list_finish(struct list_ctx *l, char **text, char **ret_text, struct rt_error *err)
+static int list_finish(struct list_ctx *l, char **ret_text, struct rt_error *err)
 {
 	if (l->array) {
 		*ret_text = json_dumps(l->array, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -447,31 +470,35 @@ static int list_finish(struct list_ctx *l, char **text, char **ret_text, struct 
 	}
 	/* open_memstream publishes the buffer on fclose */
 	fclose(l->out);
-	*ret_text = *text;
+	*ret_text = l->text;
 	return *ret_text ? 0 : rt_error_set(err, ENOMEM, "list");
+}
+
+/* Drop a list that failed half way; err keeps the failure's message. */
+static void list_abort(struct list_ctx *l)
+{
+	char *junk = NULL;
+	struct rt_error e = RT_ERROR_INIT;
+
+	list_finish(l, &junk, &e);
+	rt_error_release(&e);
+	free(junk);
 }
 
 int rt_network_list(struct rt_globals *g, int json, char **ret_text, struct rt_error *err)
 {
-	struct list_ctx l = {NULL, NULL};
-	char *text = NULL;
-	size_t len = 0;
+	struct list_ctx l;
+	char header[128];
 
-	if (json)
-		l.array = json_array();
-	else
-		l.out = open_memstream(&text, &len);
-	if (json ? l.array == NULL : l.out == NULL)
-		return rt_error_set(err, ENOMEM, "network list");
-	if (!json)
-		fprintf(l.out, "%-20s %-15s %-18s %s\n", "NAME", "BRIDGE", "SUBNET", "IPV6SUBNET");
+	snprintf(header, sizeof(header), "%-20s %-15s %-18s %s\n", "NAME", "BRIDGE", "SUBNET",
+		 "IPV6SUBNET");
+	if (list_start(&l, json, "network list", header, err) < 0)
+		return -1;
 	if (network_foreach(g->root, list_network, &l, err) < 0) {
-		char *junk = NULL;
-		list_finish(&l, &text, &junk, err);
-		free(junk);
+		list_abort(&l);
 		return -1;
 	}
-	return list_finish(&l, &text, ret_text, err);
+	return list_finish(&l, ret_text, err);
 }
 
 /* --- pod state ------------------------------------------------------------------------------ */
@@ -614,13 +641,8 @@ static int pod_state_read(const char *root, const char *name, struct pod_state *
 	json_auto_t *j = NULL;
 
 	pod_path(path, sizeof(path), root, name, "pod.json");
-	if (read_json(path, &j, err) < 0) {
-		if (err->errnum == ENOENT) {
-			rt_error_release(err);
-			return rt_error_set(err, ENOENT, "pod `%s` does not exist", name);
-		}
+	if (read_json(path, "pod", name, &j, err) < 0)
 		return -1;
-	}
 	if (pod_state_parse(j, st, err) < 0)
 		return rt_error_wrap(err, "`%s`", path);
 	return 0;
@@ -670,11 +692,25 @@ static void pod_veth_name(const struct pod_state *st, char veth[IFNAMSIZ])
 		net_host_veth_name(st->name, 0, veth);
 }
 
+/* One address of the pod in CNI's result (on interface 2, the pod's eth0) and its default
+ * route through the network's gateway. */
+static void cni_add_ip(json_t *ips, json_t *routes, const struct net_prefix *ip,
+		       const struct net_prefix *gateway, const char *default_dst)
+{
+	char addr[NET_PREFIX_STRLEN], gw[NET_PREFIX_STRLEN];
+
+	net_prefix_format(ip, addr, sizeof(addr));
+	net_addr_format(gateway, gw, sizeof(gw));
+	json_array_append_new(
+	    ips, json_pack("{s:s,s:s,s:i}", "address", addr, "gateway", gw, "interface", 2));
+	json_array_append_new(routes, json_pack("{s:s,s:s}", "dst", default_dst, "gw", gw));
+}
+
 /* The CNI result (plus husk's own members): what create prints and inspect shows. */
 static int pod_result_json(const char *root, const struct pod_state *st, json_t **ret,
 			   struct rt_error *err)
 {
-	char ns[3][PATH_MAX], buf[NET_PREFIX_STRLEN], mac[NET_MAC_STRLEN], veth[IFNAMSIZ];
+	char ns[3][PATH_MAX], mac[NET_MAC_STRLEN], veth[IFNAMSIZ];
 	cleanup_strv char **members = NULL;
 	struct net_network n;
 	json_t *j, *ifs, *ips, *routes, *dns, *cs;
@@ -706,22 +742,10 @@ static int pod_result_json(const char *root, const struct pod_state *st, json_t 
 	json_object_set_new(j, "cniVersion", json_string(CNI_VERSION));
 	json_object_set_new(j, "name", json_string(st->name));
 	json_object_set_new(j, "interfaces", ifs);
-	if (st->has_ip) {
-		char gw[NET_PREFIX_STRLEN];
-		net_prefix_format(&st->ip, buf, sizeof(buf));
-		net_addr_format(&n.gateway, gw, sizeof(gw));
-		json_array_append_new(
-		    ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw, "interface", 2));
-		json_array_append_new(routes, json_pack("{s:s,s:s}", "dst", "0.0.0.0/0", "gw", gw));
-	}
-	if (st->has_ip6 && n.has_ipv6) {
-		char gw[NET_PREFIX_STRLEN];
-		net_prefix_format(&st->ip6, buf, sizeof(buf));
-		net_addr_format(&n.gateway6, gw, sizeof(gw));
-		json_array_append_new(
-		    ips, json_pack("{s:s,s:s,s:i}", "address", buf, "gateway", gw, "interface", 2));
-		json_array_append_new(routes, json_pack("{s:s,s:s}", "dst", "::/0", "gw", gw));
-	}
+	if (st->has_ip)
+		cni_add_ip(ips, routes, &st->ip, &n.gateway, "0.0.0.0/0");
+	if (st->has_ip6 && n.has_ipv6)
+		cni_add_ip(ips, routes, &st->ip6, &n.gateway6, "::/0");
 	json_object_set_new(j, "ips", ips);
 	json_object_set_new(j, "routes", routes);
 	for (size_t i = 0; i < st->ndns; i++)
@@ -1329,21 +1353,15 @@ static int list_pod(const char *root, const char *name, struct list_ctx *l, stru
 
 int rt_pod_list(struct rt_globals *g, int json, char **ret_text, struct rt_error *err)
 {
-	struct list_ctx l = {NULL, NULL};
-	char path[PATH_MAX], *text = NULL, *junk = NULL;
+	struct list_ctx l;
+	char path[PATH_MAX], header[128];
 	cleanup_dir DIR *d = NULL;
 	struct dirent *de;
-	size_t len = 0;
 
-	if (json)
-		l.array = json_array();
-	else
-		l.out = open_memstream(&text, &len);
-	if (json ? l.array == NULL : l.out == NULL)
-		return rt_error_set(err, ENOMEM, "pod list");
-	if (!json)
-		fprintf(l.out, "%-24s %-16s %-16s %-9s %s\n", "NAME", "NETWORK", "IP", "STATUS",
-			"CONTAINERS");
+	snprintf(header, sizeof(header), "%-24s %-16s %-16s %-9s %s\n", "NAME", "NETWORK", "IP",
+		 "STATUS", "CONTAINERS");
+	if (list_start(&l, json, "pod list", header, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/pods", g->root);
 	d = opendir(path);
 	if (d == NULL && errno != ENOENT) {
@@ -1356,10 +1374,9 @@ int rt_pod_list(struct rt_globals *g, int json, char **ret_text, struct rt_error
 		if (list_pod(g->root, de->d_name, &l, err) < 0)
 			goto fail;
 	}
-	return list_finish(&l, &text, ret_text, err);
+	return list_finish(&l, ret_text, err);
 fail:
-	list_finish(&l, &text, &junk, err);
-	free(junk);
+	list_abort(&l);
 	return -1;
 }
 

@@ -127,26 +127,31 @@ kill_at() {
 		true) >/dev/null 2>&1
 }
 
-# kill_randomly VAR CMD...: run CMD, SIGKILL it after a random delay of up to $VAR
+# kill_randomly VAR CMD...: run CMD, SIGKILL it after a random delay of 1 to $VAR
 # microseconds if still running.  timeout(1) times it: a fork of the big bats shell takes
 # longer than some of these commands.  VAR starts as the command's duration (as measured from
 # here: more than the command's own) and adapts (halved after a kill that came too late, a
 # quarter longer after one that landed), so that the kills spread over the command's run
-# whatever the load.  KILLED counts the kills that landed before
-# CMD was done, RANDOM_KILLS the attempts; LAST_DELAY is the delay in microseconds.
+# whatever the load.  A run that finished also caps VAR at twice the time it took from here:
+# one start-up measured during a stall of the machine would otherwise take many halvings to
+# come down, and every trial until then would test nothing.  KILLED counts the kills that
+# landed before CMD was done, RANDOM_KILLS the attempts; LAST_DELAY is the delay in
+# microseconds.  (Never a delay of 0: timeout(1) takes that as no timeout at all.)
 kill_randomly() {
 	local -n max=$1
-	local us=$(((RANDOM * 32768 + RANDOM) % (max + 1))) rc=0
+	local us=$(((RANDOM * 32768 + RANDOM) % max + 1)) rc=0 t0=${EPOCHREALTIME/./} took
 	shift
 	LAST_DELAY=$us
 	timeout --foreground --preserve-status -s KILL \
 		"$((us / 1000000)).$(printf '%06d' $((us % 1000000)))" "$@" >/dev/null 2>&1 || rc=$?
+	took=$((${EPOCHREALTIME/./} - t0))
 	RANDOM_KILLS=$((RANDOM_KILLS + 1))
 	if [ "$rc" -eq 137 ]; then
 		KILLED=$((KILLED + 1))
 		max=$((max * 5 / 4 + 1))
 	else
 		max=$((max / 2 + 1))
+		[ "$max" -le $((2 * took)) ] || max=$((2 * took))
 	fi
 }
 
