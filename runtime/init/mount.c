@@ -638,6 +638,10 @@ static int prepare_root_propagation(struct rt_rootfs *r, struct rt_error *err)
 		prop = MS_SLAVE | MS_REC;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return rt_error_set(err, errno, "set propagation of `/`");
+	/* a recursive slave or private `/` leaves no mount of ours shared: nothing to look up
+	 * (the usual case, and the search below costs dozens of syscalls) */
+	if ((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE)))
+		return 0;
 	/* the bundle's rootfs path is the caller's to name: resolved as given */
 	rootfs = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfs < 0)
