@@ -22,6 +22,11 @@ struct rt_command {
 struct option;
 int rt_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/* The one error line of an option rt_getopt returned c ('?' or one the command refuses)
+ * for: "WHAT: unknown option `--x`" or, for an option given without its value, "WHAT: option
+ * `--x` needs a value", each with where the help is.  Returns -1. */
+int rt_cmd_bad_option(const char *what, int c, char **argv, struct rt_error *err);
+
 /* Parse a non-negative integer option value; returns -1 with err naming the option. */
 int rt_parse_uint(const char *opt, const char *value, unsigned long long max,
 		  unsigned long long *ret, struct rt_error *err);

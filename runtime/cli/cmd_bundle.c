@@ -29,8 +29,7 @@ static int bundle_create(struct rt_globals *g, int argc, char **argv, struct rt_
 		else if (c == 'e')
 			entrypoint = optarg;
 		else
-			return rt_error_set(err, 0, "bundle create: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("bundle create", c, argv, err);
 	}
 	if (image == NULL || optind >= argc)
 		return rt_error_set(

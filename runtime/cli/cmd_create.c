@@ -59,16 +59,14 @@ int rt_cmd_parse_create(int argc, char **argv, int is_run, struct rt_create_opts
 		case O_NOSUBREAPER: break; /* husk never becomes a subreaper for create */
 		case O_DETACH:
 			if (!is_run)
-				return rt_error_set(err, 0, "create: unknown option `--detach`");
+				return rt_cmd_bad_option("create", c, argv, err);
 			o->detach = 1;
 			break;
 		case O_KEEP: o->keep = 1; break;
 		case O_POD: o->pod = optarg; break;
 		case O_IMAGE: o->image = optarg; break;
 		case O_ENTRYPOINT: o->entrypoint = optarg; break;
-		default:
-			return rt_error_set(err, 0, "%s: unknown option `%s` (see husk %s --help)",
-					    argv[0], argv[optind - 1], argv[0]);
+		default: return rt_cmd_bad_option(argv[0], c, argv, err);
 		}
 	}
 	if (optind >= argc)

@@ -12,8 +12,7 @@ static int run_delete(struct rt_globals *g, int argc, char **argv, struct rt_err
 
 	while ((c = rt_getopt(argc, argv, "f", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "delete: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("delete", c, argv, err);
 		force = 1;
 	}
 	if (optind != argc - 1)

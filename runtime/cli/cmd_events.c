@@ -148,8 +148,7 @@ static int run_events(struct rt_globals *g, int argc, char **argv, struct rt_err
 						    "(like 5s, 500ms, 1m)",
 						    optarg);
 		} else {
-			return rt_error_set(err, 0, "events: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("events", c, argv, err);
 		}
 	}
 	if (optind != argc - 1)

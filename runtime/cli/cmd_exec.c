@@ -97,10 +97,7 @@ static int run_exec(struct rt_globals *g, int argc, char **argv, struct rt_error
 		case O_IGNORE_PAUSED: o.ignore_paused = 1; break;
 		case O_LABEL: o.process_label = optarg; break;
 		case O_APPARMOR: o.apparmor = optarg; break;
-		default:
-			return rt_error_set(err, 0,
-					    "exec: unknown option `%s` (see husk exec --help)",
-					    argv[optind - 1]);
+		default: return rt_cmd_bad_option("exec", c, argv, err);
 		}
 	}
 	if (optind >= argc)

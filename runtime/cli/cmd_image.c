@@ -30,8 +30,7 @@ static int image_import(struct rt_globals *g, int argc, char **argv, struct rt_e
 
 	while ((c = rt_getopt(argc, argv, "+", opts)) != -1) {
 		if (c != 'p')
-			return rt_error_set(err, 0, "image import: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("image import", c, argv, err);
 		platform = optarg;
 	}
 	if (optind >= argc || argc - optind > 2)

@@ -14,7 +14,7 @@ static int run_kill(struct rt_globals *g, int argc, char **argv, struct rt_error
 
 	while ((c = rt_getopt(argc, argv, "a", opts)) != -1) {
 		if (c != 'a')
-			return rt_error_set(err, 0, "kill: unknown option `%s`", argv[optind - 1]);
+			return rt_cmd_bad_option("kill", c, argv, err);
 		all = 1;
 	}
 	if (optind != argc - 1 && optind != argc - 2)

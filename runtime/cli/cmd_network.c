@@ -22,9 +22,7 @@ static int network_create(struct rt_globals *g, int argc, char **argv, struct rt
 		case 's': o.subnet = optarg; break;
 		case 'b': o.bridge = optarg; break;
 		case '6': o.ipv6_subnet = optarg; break;
-		default:
-			return rt_error_set(err, 0, "network create: unknown option `%s`",
-					    argv[optind - 1]);
+		default: return rt_cmd_bad_option("network create", c, argv, err);
 		}
 	}
 	if (optind != argc - 1)
@@ -44,8 +42,7 @@ static int network_list(struct rt_globals *g, int argc, char **argv, struct rt_e
 
 	while ((c = rt_getopt(argc, argv, "f:", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "network list: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("network list", c, argv, err);
 		if (strcmp(optarg, "json") == 0)
 			json = 1;
 		else if (strcmp(optarg, "table") != 0)

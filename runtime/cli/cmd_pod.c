@@ -53,9 +53,7 @@ static int pod_create(struct rt_globals *g, int argc, char **argv, struct rt_err
 						    MAX_DNS_OPTS);
 			dns[o.ndns++] = optarg;
 			break;
-		default:
-			return rt_error_set(err, 0, "pod create: unknown option `%s`",
-					    argv[optind - 1]);
+		default: return rt_cmd_bad_option("pod create", c, argv, err);
 		}
 	}
 	if (optind != argc - 1)
@@ -70,12 +68,13 @@ static int pod_one_name(const char *what, int argc, char **argv, int *force, con
 			struct rt_error *err)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	char cmd[32];
 	int c;
 
+	snprintf(cmd, sizeof(cmd), "pod %s", what);
 	while ((c = rt_getopt(argc, argv, force ? "f" : "", force ? opts : opts + 1)) != -1) {
 		if (c != 'f' || force == NULL)
-			return rt_error_set(err, 0, "pod %s: unknown option `%s`", what,
-					    argv[optind - 1]);
+			return rt_cmd_bad_option(cmd, c, argv, err);
 		*force = 1;
 	}
 	if (optind != argc - 1)
@@ -93,8 +92,7 @@ static int pod_list(struct rt_globals *g, int argc, char **argv, struct rt_error
 
 	while ((c = rt_getopt(argc, argv, "f:", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "pod list: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("pod list", c, argv, err);
 		if (strcmp(optarg, "json") == 0)
 			json = 1;
 		else if (strcmp(optarg, "table") != 0)

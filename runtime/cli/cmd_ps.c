@@ -132,7 +132,7 @@ static int run_ps_cmd(struct rt_globals *g, int argc, char **argv, struct rt_err
 	/* '+': stop at the id, so that what follows it goes to ps (runc ps ID -eo pid,comm) */
 	while ((c = rt_getopt(argc, argv, "+f:", opts)) != -1) {
 		if (c != 'f')
-			return rt_error_set(err, 0, "ps: unknown option `%s`", argv[optind - 1]);
+			return rt_cmd_bad_option("ps", c, argv, err);
 		format = optarg;
 	}
 	if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0)

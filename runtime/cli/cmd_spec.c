@@ -27,7 +27,7 @@ static int run_spec(struct rt_globals *g, int argc, char **argv, struct rt_error
 		else if (c == 'r')
 			rootless = 1;
 		else
-			return rt_error_set(err, 0, "spec: unknown option `%s`", argv[optind - 1]);
+			return rt_cmd_bad_option("spec", c, argv, err);
 	}
 	if (optind != argc)
 		return rt_error_set(err, 0, "spec: takes no arguments");

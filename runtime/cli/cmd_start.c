@@ -8,8 +8,10 @@ int rt_cmd_one_id(int argc, char **argv, const char **ret_id, struct rt_error *e
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 
-	if (rt_getopt(argc, argv, "", none) != -1)
-		return rt_error_set(err, 0, "%s: unknown option `%s`", argv[0], argv[optind - 1]);
+	int c = rt_getopt(argc, argv, "", none);
+
+	if (c != -1)
+		return rt_cmd_bad_option(argv[0], c, argv, err);
 	if (optind != argc - 1)
 		return rt_error_set(err, 0, "%s: expects exactly one container id", argv[0]);
 	*ret_id = argv[optind];

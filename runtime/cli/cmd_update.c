@@ -204,8 +204,7 @@ static int parse_args(int argc, char **argv, struct cg_limits **ret, const char 
 			continue;
 		}
 		if (c < 256 || c >= 256 + (int)ARRAY_SIZE(flags))
-			return rt_error_set(err, 0, "update: unknown option `%s`",
-					    argv[optind - 1]);
+			return rt_cmd_bad_option("update", c, argv, err);
 		const struct flag *f = &flags[c - 256];
 		json_t *v = NULL;
 		if (flag_value(f, optarg, &v, err) < 0)

@@ -58,8 +58,14 @@ static const struct rt_command *find_command(const char *name)
 	return NULL;
 }
 
+/* what rt_getopt's last '?' was: an option given without its value, a value given to an
+ * option that takes none ("--all=3"), or else an unknown option */
+static enum { OPT_UNKNOWN, OPT_NO_VALUE, OPT_NEEDS_NO_VALUE } getopt_fault;
+
 int rt_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+	int c;
+
 	/* go-runc passes long options with one dash ("-no-subreaper"): rewrite them in place */
 	if (optind < argc) {
 		char *a = argv[optind];
@@ -77,7 +83,43 @@ int rt_getopt(int argc, char **argv, const char *shortopts, const struct option 
 			}
 		}
 	}
-	return getopt_long(argc, argv, shortopts, longopts, NULL);
+	/* getopt's own message would be a second line: rt_cmd_bad_option words the one */
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	getopt_fault = OPT_UNKNOWN;
+	if (c == '?' && optopt != 0) {
+		/* optopt is set for a long option only when its value is wrong (missing, or
+		 * given to one that takes none); for a short one in both cases, so look it up:
+		 * "x:" takes a value */
+		const char *a = argv[optind - 1], *s = strchr(shortopts, optopt);
+		if (strncmp(a, "--", 2) == 0)
+			getopt_fault = strchr(a, '=') ? OPT_NEEDS_NO_VALUE : OPT_NO_VALUE;
+		else if (s != NULL && s[1] == ':')
+			getopt_fault = OPT_NO_VALUE;
+	}
+	return c;
+}
+
+int rt_cmd_bad_option(const char *what, int c, char **argv, struct rt_error *err)
+{
+	const char *arg = argv[optind - 1];
+	int cmd_len = (int)strcspn(what, " "), opt_len;
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+
+	/* a short option may sit in a cluster ("-xZ"): name the letter itself */
+	if (c == '?' && optopt != 0 && strncmp(arg, "--", 2) != 0)
+		arg = shortopt;
+	opt_len = (int)strcspn(arg, "=");
+	if (c == '?' && getopt_fault == OPT_NO_VALUE)
+		return rt_error_set(err, 0,
+				    "%s: option `%.*s` needs a value (see husk %.*s --help)", what,
+				    opt_len, arg, cmd_len, what);
+	if (c == '?' && getopt_fault == OPT_NEEDS_NO_VALUE)
+		return rt_error_set(err, 0,
+				    "%s: option `%.*s` takes no value (see husk %.*s --help)", what,
+				    opt_len, arg, cmd_len, what);
+	return rt_error_set(err, 0, "%s: unknown option `%.*s` (see husk %.*s --help)", what,
+			    opt_len, arg, cmd_len, what);
 }
 
 int rt_parse_uint(const char *opt, const char *value, unsigned long long max,
@@ -195,7 +237,6 @@ int main(int argc, char **argv)
 	if (getenv("PATH") == NULL)
 		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	rc = parse_globals(&g, argc, argv, &err);
-	opterr = 1; /* the commands' own options: getopt names a bad one, as before */
 	if (rc < 0) {
 		print_error(&err);
 		rt_error_release(&err);

@@ -180,6 +180,29 @@ create_fails_naming() {
 	assert_nothing_left
 }
 
+@test "bad input: a command's unknown option, one without its value, a value for a flag: one line each" {
+	husk_only "runc's errors here are its CLI library's (usage text, several lines)"
+	local args want
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086 # the arguments are words
+		run --separate-stderr husk $args
+		assert_failure
+		assert_one_error_line
+		[[ $stderr == *"$want"* ]] || fail "husk $args: expected \`$want\` in: $stderr"
+	done <<EOF
+create --no-such-flag $ID|create: unknown option \`--no-such-flag\`
+create --bundle|create: option \`--bundle\` needs a value
+run -Z $ID|run: unknown option \`-Z\`
+exec -u|exec: option \`-u\` needs a value
+delete -fz $ID|delete: unknown option \`-z\`
+kill --all=3 $ID|kill: option \`--all\` takes no value
+start --x $ID|start: unknown option \`--x\`
+update --memory|update: option \`--memory\` needs a value
+pod create p --network|pod create: option \`--network\` needs a value (see husk pod --help)
+EOF
+	assert_nothing_left
+}
+
 @test "bad input: an unknown global option, one without its value, a log file that cannot open" {
 	husk_only "runc's errors here are its CLI library's (usage text, several lines)"
 	run --separate-stderr husk --no-such-option list
