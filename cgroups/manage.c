@@ -373,7 +373,10 @@ int cg_freeze(struct cg_cgroup *cg, int frozen, struct rt_error *err)
 	return 0;
 }
 
-typedef int (*child_fn)(int dirfd, int sub, const char *name, void *data, struct rt_error *err);
+/* what foreach_child calls: dirfd and where are the parent's (its fd and its name for errors),
+ * sub and name the child's */
+typedef int (*child_fn)(int dirfd, const char *where, int sub, const char *name, void *data,
+			struct rt_error *err);
 
 /* Call fn for each child cgroup of dirfd (sub: the child's open directory).  A child removed
  * while we read is skipped. */
@@ -391,7 +394,7 @@ static int foreach_child(int dirfd, const char *where, child_fn fn, void *data,
 		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)
 			continue;
-		if (fn(dirfd, sub, de->d_name, data, err) < 0)
+		if (fn(dirfd, where, sub, de->d_name, data, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -402,7 +405,12 @@ struct pid_list {
 	size_t n, cap;
 };
 
-static int collect_child_pids(int dirfd, int sub, const char *name, void *data,
+static void pid_list_clear(struct pid_list *l)
+{
+	free(l->v);
+}
+
+static int collect_child_pids(int dirfd, const char *where, int sub, const char *name, void *data,
 			      struct rt_error *err);
 
 /* Append the pids in dirfd's cgroup.procs (and below, when recursive) to l. */
@@ -431,10 +439,10 @@ static int collect_pids(int dirfd, int recursive, struct pid_list *l, struct rt_
 	return recursive ? foreach_child(dirfd, NULL, collect_child_pids, l, err) : 0;
 }
 
-static int collect_child_pids(int dirfd, int sub, const char *name, void *data,
+static int collect_child_pids(int dirfd, const char *where, int sub, const char *name, void *data,
 			      struct rt_error *err)
 {
-	(void)dirfd;
+	(void)dirfd, (void)where;
 	if (collect_pids(sub, 1, data, err) < 0)
 		return rt_error_wrap(err, "%s", name);
 	return 0;
@@ -444,13 +452,11 @@ int cg_pids(struct cg_cgroup *cg, int recursive, pid_t **ret, size_t *ret_n, str
 {
 	if (cg->v1)
 		return cg_v1_pids(cg, recursive, ret, ret_n, err);
-	struct pid_list l = {NULL, 0, 0};
+	__attribute__((cleanup(pid_list_clear))) struct pid_list l = {NULL, 0, 0};
 
-	if (collect_pids(cg->fd, recursive, &l, err) < 0) {
-		free(l.v);
+	if (collect_pids(cg->fd, recursive, &l, err) < 0)
 		return rt_error_wrap(err, "cgroup `%s`", cg->path);
-	}
-	*ret = l.v;
+	*ret = TAKE_PTR(l.v);
 	*ret_n = l.n;
 	return 0;
 }
@@ -517,25 +523,19 @@ int cg_opendir_at(int dirfd, const char *where, DIR **ret, struct rt_error *err)
 	return 0;
 }
 
-/* what remove_child needs of its parent: the name for the error message */
-struct remove_ctx {
-	const char *where;
-};
-
-static int remove_child(int dirfd, int sub, const char *name, void *data, struct rt_error *err);
+static int remove_child(int dirfd, const char *where, int sub, const char *name, void *data,
+			struct rt_error *err);
 
 /* rmdir the child cgroups of dirfd, deepest first. */
 static int remove_children(int dirfd, const char *where, struct rt_error *err)
 {
-	struct remove_ctx parent = {where};
-
-	return foreach_child(dirfd, where, remove_child, &parent, err);
+	return foreach_child(dirfd, where, remove_child, NULL, err);
 }
 
-static int remove_child(int dirfd, int sub, const char *name, void *data, struct rt_error *err)
+static int remove_child(int dirfd, const char *where, int sub, const char *name, void *data,
+			struct rt_error *err)
 {
-	const char *where = ((struct remove_ctx *)data)->where;
-
+	(void)data;
 	if (remove_children(sub, name, err) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
