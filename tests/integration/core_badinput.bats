@@ -182,14 +182,16 @@ create_fails_naming() {
 
 @test "bad input: a command's unknown option, one without its value, a value for a flag: one line each" {
 	husk_only "runc's errors here are its CLI library's (usage text, several lines)"
-	local args want
-	while IFS='|' read -r args want; do
+	local args want n=0
+	# the cases on fd 3: a husk that read its stdin could not swallow the rest of them
+	while IFS='|' read -r -u 3 args want; do
+		n=$((n + 1))
 		# shellcheck disable=SC2086 # the arguments are words
 		run --separate-stderr husk $args
 		assert_failure
 		assert_one_error_line
 		[[ $stderr == *"$want"* ]] || fail "husk $args: expected \`$want\` in: $stderr"
-	done <<EOF
+	done 3<<EOF
 create --no-such-flag $ID|create: unknown option \`--no-such-flag\`
 create --bundle|create: option \`--bundle\` needs a value
 run -Z $ID|run: unknown option \`-Z\`
@@ -200,6 +202,7 @@ start --x $ID|start: unknown option \`--x\`
 update --memory|update: option \`--memory\` needs a value
 pod create p --network|pod create: option \`--network\` needs a value (see husk pod --help)
 EOF
+	assert_eq "$n" 9 "cases run"
 	assert_nothing_left
 }
 
